@@ -1,0 +1,40 @@
+/* Option validation with AnsibleModule's rules and messages (ansible-core 2.14).
+ *
+ * An argument spec is a JSON object generated at build time from the module's
+ * DOCUMENTATION (modules/NAME.yml) by tools/argspec_gen: option name → {type,
+ * default, choices, required, aliases, elements, no_log, suboptions}. Keeping it
+ * as data means the docs and the validation cannot disagree. */
+#ifndef PT_ARGSPEC_H
+#define PT_ARGSPEC_H
+
+#include <jansson.h>
+
+/* Value AnsibleModule prints in place of a no_log option's value. */
+#define PT_NO_LOG_MASK "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+/* Validate and coerce the user's options against spec.
+ *
+ * module_name names the module in "Unsupported parameters for (NAME) module".
+ * input: the user's options (borrowed; keys starting with "_ansible_" must
+ * already be removed). On success returns 0 and sets *params to a new object
+ * holding every option of the spec (defaults filled in, null where unset, alias
+ * keys kept as given) — the caller owns it. On failure returns -EINVAL and sets
+ * *msg to AnsibleModule's message (caller frees); *params is NULL.
+ * -ENOMEM when memory runs out (then *msg may be NULL). */
+int pt_argspec_validate(const json_t *spec, const char *module_name, const json_t *input,
+			json_t **params, char **msg);
+
+/* A deep copy of params with every no_log option's value replaced by
+ * PT_NO_LOG_MASK (suboptions included): what invocation.module_args shows.
+ * New reference; NULL on allocation failure. */
+json_t *pt_argspec_mask_no_log(const json_t *spec, const json_t *params);
+
+/* Parse a spec from its JSON text (as embedded by the generator).
+ * New reference, or NULL when the text is not a JSON object. */
+json_t *pt_argspec_load(const char *spec_json);
+
+/* Ansible's boolean words (yes/no/true/false/on/off/y/n/t/f/1/0, any case).
+ * Returns 1 (true), 0 (false) or -1 when s is not one of them. */
+int pt_parse_bool(const char *s);
+
+#endif

@@ -1,0 +1,38 @@
+/* Running commands without a shell: fork, optional chroot, execve of an
+ * argument vector; stdout and stderr captured; a timeout that kills. */
+#ifndef PT_EXEC_H
+#define PT_EXEC_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct pt_exec_result {
+	int rc;         /* exit status; 128+N when killed by signal N; -1 if not run */
+	char *out;      /* captured stdout, NUL-terminated (owned) */
+	char *err;      /* captured stderr, NUL-terminated (owned) */
+	bool timed_out; /* killed after the timeout */
+};
+
+/* Run argv (argv[0] is a path, or a name looked up in /usr/sbin:/usr/bin:/sbin:/bin
+ * of the root) with stdin from /dev/null, LC_ALL=C and a fixed PATH. When root is
+ * not NULL and not "/", the child chroots into it first. timeout_sec <= 0 means no
+ * limit. Returns 0 when the command ran (whatever its rc: see res->rc), -errno
+ * when it could not be started (then res->err explains). res must be released with
+ * pt_exec_result_release. */
+int pt_exec(const char *root, const char *const argv[], int timeout_sec,
+	    struct pt_exec_result *res);
+
+void pt_exec_result_release(struct pt_exec_result *res);
+
+/* argv joined with spaces, for messages. Caller frees. */
+char *pt_exec_cmdline(const char *const argv[]);
+
+/* Put rc, stdout, stderr and cmd of a run into obj (borrowed object). */
+void pt_exec_result_to_json(const char *const argv[], const struct pt_exec_result *res,
+			    json_t *obj);
+
+/* True when argv[0] exists as an executable inside root. */
+bool pt_exec_available(const char *root, const char *prog);
+
+#endif

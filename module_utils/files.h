@@ -1,0 +1,53 @@
+/* Files under a root, read whole, and written atomically.
+ *
+ * Every module has a `root` option (default "/"); paths the user gives and the
+ * fixed paths a module knows (/etc/modules, /sys/...) are resolved under it. */
+#ifndef PT_FILES_H
+#define PT_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* root + "/" + path, with duplicate slashes folded; root "/" or NULL returns a
+ * copy of path. Caller frees; NULL on allocation failure. Does not resolve links. */
+char *pt_path_join(const char *root, const char *path);
+
+/* Read a whole file. On success returns 0, *data is NUL-terminated (caller frees)
+ * and *len (if not NULL) its length without the NUL. -errno on failure (-ENOENT
+ * when absent); *data is NULL then. Refuses files over 16 MiB with -EFBIG. */
+int pt_file_read(const char *path, char **data, size_t *len);
+
+/* Read a small sysfs/proc attribute: the first line, trailing newline and
+ * blanks removed. Caller frees; NULL when missing or unreadable. */
+char *pt_file_read_line(const char *path);
+
+/* The target of a symlink, or of its last path component: readlink(path) and
+ * return what follows the last '/'. Caller frees; NULL when not a link. */
+char *pt_link_basename(const char *path);
+
+struct pt_write_opts {
+	mode_t mode_if_new; /* mode for a file that does not exist yet (e.g. 0644) */
+	bool backup;        /* keep the old file as PATH.<pid>.<YYYY-MM-DD@HH:MM:SS>~ */
+	bool mkdirs;        /* create missing parent directories (mode 0755) */
+};
+
+/* Replace path's contents with data[0..len) atomically: a temporary file in the
+ * same directory (O_EXCL), same mode and owner as the file it replaces, fsync,
+ * rename over path, fsync of the directory. On any failure the original file is
+ * left as it was and the temporary file is removed.
+ * If path is a symlink, the file it points to is replaced (the link stays).
+ * On success returns 0 and, when a backup was made, sets *backup_path (caller
+ * frees; may be NULL). On failure returns -errno and sets *errmsg (caller frees)
+ * to a message naming the path, the step and strerror. */
+int pt_file_write_atomic(const char *path, const char *data, size_t len,
+			 const struct pt_write_opts *opts, char **backup_path, char **errmsg);
+
+/* Remove a file (absent is fine). Optional backup as above. 0 or -errno with
+ * *errmsg set. */
+int pt_file_remove(const char *path, bool backup, char **backup_path, char **errmsg);
+
+/* True if path exists (any type, links not followed). */
+bool pt_path_exists(const char *path);
+
+#endif

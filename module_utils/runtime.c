@@ -1,0 +1,218 @@
+#include "runtime.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "argspec.h"
+#include "cleanup.h"
+#include "files.h"
+#include "strbuf.h"
+
+static void module_reset(struct pt_module *m, const char *name)
+{
+	memset(m, 0, sizeof *m);
+	m->name = name;
+	m->result = json_object();
+	m->warnings = json_array();
+	m->diffs = json_array();
+}
+
+int pt_module_fail(struct pt_module *m, const char *fmt, ...)
+{
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	pt_strbuf_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	/* the first failure is the one the user needs to see */
+	if (!m->failed)
+		json_object_set_new(m->result, "msg",
+				    json_string(sb.oom ? "out of memory" : pt_strbuf_str(&sb)));
+	pt_strbuf_release(&sb);
+	m->failed = true;
+	return -1;
+}
+
+static bool key_is_internal(const char *key) { return strncmp(key, "_ansible_", 9) == 0; }
+
+int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_json,
+			const json_t *args)
+{
+	module_reset(m, name);
+	if (!m->result || !m->warnings || !m->diffs)
+		return pt_module_fail(m, "out of memory");
+	m->spec = pt_argspec_load(spec_json);
+	if (!m->spec)
+		return pt_module_fail(m, "internal error: the argument spec of %s is not valid JSON",
+				      name);
+	if (!json_is_object(args))
+		return pt_module_fail(m, "the module arguments must be a JSON object");
+
+	_cleanup_json_ json_t *user = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)args, key, v)
+	{
+		if (!key_is_internal(key)) {
+			json_object_set(user, key, v);
+			continue;
+		}
+		/* Ansible sends many more _ansible_* keys, varying by version: the
+		 * ones we do not use are ignored. */
+		if (strcmp(key, "_ansible_check_mode") == 0)
+			m->check_mode = json_is_true(v);
+		else if (strcmp(key, "_ansible_diff") == 0)
+			m->diff_mode = json_is_true(v);
+		else if (strcmp(key, "_ansible_no_log") == 0)
+			m->no_log = json_is_true(v);
+		else if (strcmp(key, "_ansible_verbosity") == 0)
+			m->verbosity = (int)json_integer_value(v);
+	}
+
+	_cleanup_free_ char *msg = NULL;
+	int r = pt_argspec_validate(m->spec, name, user, &m->params, &msg);
+	if (r < 0)
+		return pt_module_fail(m, "%s", msg ? msg : "out of memory while validating arguments");
+	return 0;
+}
+
+int pt_module_init(struct pt_module *m, const char *name, const char *spec_json, int argc,
+		   char **argv)
+{
+	if (argc < 2) {
+		module_reset(m, name);
+		return pt_module_fail(m, "no argument file given: Ansible runs this module as '%s ARGS_FILE'",
+				      name);
+	}
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = pt_file_read(argv[1], &text, &len);
+	if (r < 0) {
+		module_reset(m, name);
+		return pt_module_fail(m, "cannot read the argument file %s: %s", argv[1], strerror(-r));
+	}
+	json_error_t jerr;
+	_cleanup_json_ json_t *args = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!args) {
+		module_reset(m, name);
+		return pt_module_fail(m, "the argument file %s is not valid JSON: %s (line %d, column %d)",
+				      argv[1], jerr.text, jerr.line, jerr.column);
+	}
+	if (!json_is_object(args)) {
+		module_reset(m, name);
+		return pt_module_fail(m, "the argument file %s must hold a JSON object", argv[1]);
+	}
+	return pt_module_init_json(m, name, spec_json, args);
+}
+
+json_t *pt_param(const struct pt_module *m, const char *key)
+{
+	json_t *v = m->params ? json_object_get(m->params, key) : NULL;
+	return json_is_null(v) ? NULL : v;
+}
+
+const char *pt_param_str(const struct pt_module *m, const char *key)
+{
+	return json_string_value(pt_param(m, key));
+}
+
+bool pt_param_bool(const struct pt_module *m, const char *key, bool fallback)
+{
+	json_t *v = pt_param(m, key);
+	return json_is_boolean(v) ? json_is_true(v) : fallback;
+}
+
+long long pt_param_int(const struct pt_module *m, const char *key, long long fallback)
+{
+	json_t *v = pt_param(m, key);
+	return json_is_integer(v) ? json_integer_value(v) : fallback;
+}
+
+const char *pt_module_root(const struct pt_module *m)
+{
+	const char *root = pt_param_str(m, "root");
+	return root && *root ? root : "/";
+}
+
+void pt_result_set(struct pt_module *m, const char *key, json_t *value)
+{
+	json_object_set_new(m->result, key, value);
+}
+
+void pt_result_set_changed(struct pt_module *m, bool changed)
+{
+	json_object_set_new(m->result, "changed", json_boolean(changed));
+}
+
+void pt_warn(struct pt_module *m, const char *fmt, ...)
+{
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	pt_strbuf_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	if (!sb.oom)
+		json_array_append_new(m->warnings, json_string(pt_strbuf_str(&sb)));
+	pt_strbuf_release(&sb);
+}
+
+void pt_diff_add(struct pt_module *m, const char *header, const char *before, const char *after)
+{
+	if (!m->diff_mode)
+		return;
+	json_array_append_new(m->diffs, json_pack("{s:s, s:s, s:s, s:s}", "before", before ? before : "",
+						  "after", after ? after : "", "before_header", header,
+						  "after_header", header));
+}
+
+json_t *pt_module_result(struct pt_module *m)
+{
+	json_t *r = json_deep_copy(m->result);
+	if (!r)
+		return NULL;
+	if (!json_object_get(r, "changed"))
+		json_object_set_new(r, "changed", json_false());
+	if (m->failed)
+		json_object_set_new(r, "failed", json_true());
+	if (json_array_size(m->warnings))
+		json_object_set(r, "warnings", m->warnings);
+	/* One file: the diff dict Ansible expects; several: a list of them. */
+	if (m->diff_mode && json_array_size(m->diffs) == 1)
+		json_object_set(r, "diff", json_array_get(m->diffs, 0));
+	else if (m->diff_mode && json_array_size(m->diffs) > 1)
+		json_object_set(r, "diff", m->diffs);
+	if (m->params && m->spec) {
+		json_t *args = pt_argspec_mask_no_log(m->spec, m->params);
+		json_object_set_new(r, "invocation", json_pack("{s:o}", "module_args", args));
+	}
+	return r;
+}
+
+void pt_module_release(struct pt_module *m)
+{
+	json_decref(m->spec);
+	json_decref(m->params);
+	json_decref(m->result);
+	json_decref(m->warnings);
+	json_decref(m->diffs);
+	m->spec = m->params = m->result = m->warnings = m->diffs = NULL;
+}
+
+int pt_module_finish(struct pt_module *m)
+{
+	bool failed = m->failed;
+	json_t *r = pt_module_result(m);
+	char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+	if (text)
+		printf("%s\n", text);
+	else /* still one JSON object, whatever happened */
+		printf("{\"failed\": true, \"msg\": \"out of memory while writing the result\"}\n");
+	fflush(stdout);
+	free(text);
+	json_decref(r);
+	pt_module_release(m);
+	return failed || !text ? 1 : 0;
+}

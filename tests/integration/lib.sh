@@ -1,0 +1,62 @@
+# Shared helpers for tests/integration/targets/*/test.sh (sourced, bash).
+# Every helper fails the test (exit 1) with a message when its check fails.
+set -euo pipefail
+
+PT_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PT_TOOLS=$PT_REPO/build/tools
+PT_FIXTURES=$PT_REPO/tests/fixtures
+PT_SHARED=${PT_SHARED:-$(cd "$PT_REPO/../shared" 2>/dev/null && pwd || echo "$PT_REPO/../shared")}
+PT_WORK=${PT_WORK:-$(mktemp -d)}
+PY=/usr/bin/python3
+
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0
+export ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
+export ANSIBLE_DEPRECATION_WARNINGS=False ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3
+export ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_GATHERING=explicit
+export ANSIBLE_ROLES_PATH=$PT_REPO/roles
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "--- $*"; }
+
+# pt_root_from_host DESC.yml DIR: a sandbox root from a host description.
+pt_root_from_host() { "$PT_TOOLS/mkroot" "$1" "$2" >/dev/null || fail "mkroot $1"; }
+
+# pt_stub ROOT NAME...: install the recording stub as /usr/sbin/NAME in ROOT.
+pt_stub() {
+	local root=$1; shift
+	mkdir -p "$root/usr/sbin" "$root/usr/bin" "$root/etc/record-cmd"
+	for n in "$@"; do install -m 0755 "$PT_TOOLS/record-cmd" "$root/usr/sbin/$n"; done
+}
+# pt_stub_calls ROOT: what the stubs recorded, one command per line.
+pt_stub_calls() { cat "$1/var/log/record-cmd.log" 2>/dev/null || true; }
+
+# pt_adhoc MODULE 'k=v ...' [ansible options]: run a module ad hoc on localhost;
+# prints the module's result as JSON on stdout, whatever its status.
+pt_adhoc() {
+	local module=$1 args=$2; shift 2
+	ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json \
+		ansible localhost -c local -m "homelab.passthrough.$module" -a "$args" "$@" 2>"$PT_WORK/adhoc.err" \
+		| $PY -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(d["plays"][0]["tasks"][0]["hosts"]["localhost"]))' \
+		|| { cat "$PT_WORK/adhoc.err" >&2; fail "ansible ad hoc $module"; }
+}
+
+# pt_jq JSONFILE PYEXPR: evaluate a Python expression over the JSON as `r`.
+pt_jq() { $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if not isinstance(v,str) else v)' "$1" "$2"; }
+
+# pt_playbook PLAYBOOK [options]: ansible-playbook on localhost; output in $PT_WORK/play.out.
+pt_playbook() {
+	ansible-playbook -i localhost, -c local "$@" >"$PT_WORK/play.out" 2>&1
+	local rc=$?
+	cat "$PT_WORK/play.out"
+	return $rc
+}
+
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }
+assert_contains() { grep -qF -- "$2" "$1" || fail "${3:-$1 lacks} [$2]"; }
+assert_not_contains() { ! grep -qF -- "$2" "$1" || fail "${3:-$1 holds} [$2]"; }
+# assert_tree_unchanged DIR SNAPSHOT: nothing under DIR changed since pt_snapshot.
+pt_snapshot() { (cd "$1" && find . -path ./var/log -prune -o \( -type f -o -type l \) -print0 | sort -z | xargs -0 sha256sum) >"$2"; }
+assert_tree_unchanged() {
+	pt_snapshot "$1" "$2.now"
+	diff -u "$2" "$2.now" || fail "files under $1 changed"
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Integration tests: every tests/integration/targets/NAME/test.sh, each in a fresh
+# work directory, against the installed collection (make install) and sandbox
+# roots. Usage: run.sh [NAME...]. Prints one line per target and a closing
+# "integration: N passed, N failed"; exits non-zero when any failed.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+logs=$repo/build/integration
+mkdir -p "$logs"
+
+if [ $# -gt 0 ]; then targets=("$@"); else
+	targets=()
+	for d in "$here"/targets/*/; do targets+=("$(basename "$d")"); done
+fi
+
+passed=0 failed=0 failed_names=()
+for t in "${targets[@]}"; do
+	script=$here/targets/$t/test.sh
+	[ -f "$script" ] || { echo "no such target: $t" >&2; failed=$((failed + 1)); continue; }
+	work=$(mktemp -d "${TMPDIR:-/tmp}/pt-it-$t.XXXXXX")
+	start=$(date +%s)
+	if (cd "$work" && PT_WORK=$work PT_TARGET_DIR=$here/targets/$t bash "$script") >"$logs/$t.log" 2>&1; then
+		passed=$((passed + 1)); status=PASS
+		rm -rf "$work"
+	else
+		failed=$((failed + 1)); status=FAIL; failed_names+=("$t")
+	fi
+	printf '%-4s %-32s %4ss\n' "$status" "$t" "$(( $(date +%s) - start ))"
+done
+for t in "${failed_names[@]}"; do
+	echo "---- $t (log: build/integration/$t.log, last 60 lines)"
+	tail -n 60 "$logs/$t.log"
+done
+echo "integration: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

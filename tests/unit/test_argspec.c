@@ -1,0 +1,215 @@
+/* The runtime's validation against what ansible-core 2.14's AnsibleModule really
+ * returned (../shared/fixtures/argspec/ansible-2.14-vectors.json), plus the error
+ * paths of the args file. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "argspec.h"
+#include "runtime.h"
+
+#ifndef SHARED_DIR
+#define SHARED_DIR "../shared"
+#endif
+
+static json_t *vectors;
+
+static int load_vectors(void **state)
+{
+	(void)state;
+	json_error_t err;
+	vectors = json_load_file(SHARED_DIR "/fixtures/argspec/ansible-2.14-vectors.json", 0, &err);
+	if (!vectors)
+		fprintf(stderr, "cannot load vectors: %s\n", err.text);
+	setenv("HOME", "/root", 1);
+	return vectors ? 0 : -1;
+}
+
+static int free_vectors(void **state)
+{
+	(void)state;
+	json_decref(vectors);
+	return 0;
+}
+
+static void test_every_vector(void **state)
+{
+	(void)state;
+	json_t *spec = json_object_get(vectors, "argument_spec");
+	const char *module = json_string_value(json_object_get(vectors, "module_name"));
+	size_t i;
+	json_t *c;
+	size_t checked = 0;
+	json_array_foreach(json_object_get(vectors, "cases"), i, c)
+	{
+		const char *name = json_string_value(json_object_get(c, "case"));
+		json_t *expected = json_object_get(c, "result");
+		json_t *params = NULL;
+		char *msg = NULL;
+		int r = pt_argspec_validate(spec, module, json_object_get(c, "input"), &params, &msg);
+		if (json_is_true(json_object_get(expected, "failed"))) {
+			const char *want = json_string_value(json_object_get(expected, "msg"));
+			if (r != -EINVAL || !msg)
+				fail_msg("case %s: expected failure '%s', got success", name, want);
+			/* The list of valid booleans comes from a Python set: compare the
+			 * text before it. */
+			const char *cut = strstr(want, "Valid booleans include:");
+			size_t n = cut ? (size_t)(cut - want) : strlen(want) + 1;
+			if (strncmp(msg, want, n) != 0)
+				fail_msg("case %s:\n want: %s\n got:  %s", name, want, msg);
+		} else {
+			if (r != 0)
+				fail_msg("case %s: unexpected failure: %s", name, msg);
+			json_t *masked = pt_argspec_mask_no_log(spec, params);
+			json_t *want = json_object_get(json_object_get(expected, "invocation"), "module_args");
+			if (!json_equal(masked, want)) {
+				char *a = json_dumps(masked, JSON_SORT_KEYS), *b = json_dumps(want, JSON_SORT_KEYS);
+				fail_msg("case %s:\n want: %s\n got:  %s", name, b, a);
+			}
+			json_decref(masked);
+		}
+		free(msg);
+		json_decref(params);
+		checked++;
+	}
+	assert_int_equal(checked, 25);
+}
+
+static const char spec_json[] =
+	"{\"state\":{\"type\":\"str\",\"choices\":[\"present\",\"absent\"],\"default\":\"present\"},"
+	"\"token\":{\"type\":\"str\",\"no_log\":true},"
+	"\"retries\":{\"type\":\"int\",\"default\":\"3\"},"
+	"\"map\":{\"type\":\"list\",\"elements\":\"dict\",\"options\":{"
+	"\"node\":{\"type\":\"str\",\"required\":true},\"iommugroup\":{\"type\":\"int\"}}}}";
+
+static char *run_init(const char *args_text, json_t **result)
+{
+	char path[] = "/tmp/pt-args-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, args_text, strlen(args_text)), (ssize_t)strlen(args_text));
+	close(fd);
+	struct pt_module m;
+	char *argv[] = {"mod", path, NULL};
+	pt_module_init(&m, "homelab.passthrough.example", spec_json, 2, argv);
+	unlink(path);
+	*result = pt_module_result(&m);
+	pt_module_release(&m);
+	const char *msg = json_string_value(json_object_get(*result, "msg"));
+	return msg ? strdup(msg) : NULL;
+}
+
+static void test_args_file_errors(void **state)
+{
+	(void)state;
+	json_t *r;
+	char *msg = run_init("not json", &r);
+	assert_non_null(strstr(msg, "is not valid JSON"));
+	assert_true(json_is_true(json_object_get(r, "failed")));
+	free(msg);
+	json_decref(r);
+
+	msg = run_init("[1,2]", &r);
+	assert_non_null(strstr(msg, "must hold a JSON object"));
+	free(msg);
+	json_decref(r);
+
+	msg = run_init("", &r);
+	assert_non_null(strstr(msg, "is not valid JSON"));
+	free(msg);
+	json_decref(r);
+
+	struct pt_module m;
+	char *argv[] = {"mod", "/nonexistent/args", NULL};
+	assert_int_equal(pt_module_init(&m, "x", spec_json, 2, argv), -1);
+	r = pt_module_result(&m);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "msg")), "No such file"));
+	json_decref(r);
+	pt_module_release(&m);
+
+	assert_int_equal(pt_module_init(&m, "x", spec_json, 1, argv), -1);
+	assert_true(m.failed);
+	pt_module_release(&m);
+}
+
+static void test_internal_keys_and_masking(void **state)
+{
+	(void)state;
+	json_t *r;
+	char *msg = run_init("{\"token\":\"s3cret\",\"_ansible_check_mode\":true,"
+			     "\"_ansible_diff\":true,\"_ansible_future_key\":1}",
+			     &r);
+	assert_null(msg);
+	json_t *args = json_object_get(json_object_get(r, "invocation"), "module_args");
+	assert_string_equal(json_string_value(json_object_get(args, "token")), PT_NO_LOG_MASK);
+	/* a default given as a string is coerced like user input */
+	assert_int_equal(json_integer_value(json_object_get(args, "retries")), 3);
+	assert_null(json_object_get(args, "_ansible_future_key"));
+	char *text = json_dumps(r, 0);
+	assert_null(strstr(text, "s3cret"));
+	free(text);
+	json_decref(r);
+}
+
+static void test_suboptions(void **state)
+{
+	(void)state;
+	json_t *r;
+	char *msg = run_init("{\"map\":[{\"iommugroup\":\"14\"}]}", &r);
+	assert_string_equal(msg, "missing required arguments: node found in map");
+	free(msg);
+	json_decref(r);
+
+	msg = run_init("{\"map\":[{\"node\":\"pve1\",\"iommugroup\":\"x\"}]}", &r);
+	assert_string_equal(msg, "argument 'iommugroup' is of type <class 'str'> found in 'map'. and we "
+				 "were unable to convert to int: <class 'str'> cannot be converted to an int");
+	free(msg);
+	json_decref(r);
+
+	msg = run_init("{\"map\":[{\"node\":\"pve1\",\"bogus\":1}]}", &r);
+	assert_string_equal(msg, "Unsupported parameters for (homelab.passthrough.example) module: "
+				 "map.bogus. Supported parameters include: iommugroup, node.");
+	free(msg);
+	json_decref(r);
+
+	msg = run_init("{\"map\":[{\"node\":\"pve1\",\"iommugroup\":\"14\"}]}", &r);
+	assert_null(msg);
+	json_t *entry = json_array_get(
+		json_object_get(json_object_get(json_object_get(r, "invocation"), "module_args"), "map"), 0);
+	assert_int_equal(json_integer_value(json_object_get(entry, "iommugroup")), 14);
+	json_decref(r);
+}
+
+static void test_bool_words(void **state)
+{
+	(void)state;
+	const char *yes[] = {"yes", "YES", "On", "1", "true", "t", "y", " True "};
+	const char *no[] = {"no", "Off", "0", "false", "F", "n"};
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+		assert_int_equal(pt_parse_bool(yes[i]), 1);
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+		assert_int_equal(pt_parse_bool(no[i]), 0);
+	assert_int_equal(pt_parse_bool("maybe"), -1);
+	assert_int_equal(pt_parse_bool(""), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_vector),
+		cmocka_unit_test(test_args_file_errors),
+		cmocka_unit_test(test_internal_keys_and_masking),
+		cmocka_unit_test(test_suboptions),
+		cmocka_unit_test(test_bool_words),
+	};
+	return cmocka_run_group_tests_name("argspec", tests, load_vectors, free_vectors);
+}
