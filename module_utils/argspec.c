@@ -47,8 +47,7 @@ static char *context_str(const json_t *ctx)
 	struct pt_strbuf sb = PT_STRBUF_INIT;
 	size_t i;
 	json_t *v;
-	json_array_foreach(ctx, i, v)
-	{
+	json_array_foreach (ctx, i, v) {
 		if (i)
 			pt_strbuf_puts(&sb, " -> ");
 		pt_strbuf_puts(&sb, json_string_value(v));
@@ -167,8 +166,9 @@ static json_t *to_bool(const json_t *v, char **why)
 		if (b >= 0)
 			return json_boolean(b);
 		if (asprintf(why,
-			     "The value '%s' is not a valid boolean.  Valid booleans include: " VALID_BOOLEANS,
-			     s) < 0)
+		             "The value '%s' is not a valid boolean.  Valid booleans "
+		             "include: " VALID_BOOLEANS,
+		             s) < 0)
 			*why = NULL;
 		return NULL;
 	}
@@ -193,7 +193,8 @@ static bool parse_py_int(const char *s, long long *out)
 			if (n >= sizeof digits - 1)
 				return false;
 			digits[n++] = *s;
-		} else if (*s == '_' && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[-1])) {
+		} else if (*s == '_' && isdigit((unsigned char)s[1]) &&
+		           isdigit((unsigned char)s[-1])) {
 			continue;
 		} else {
 			break;
@@ -299,9 +300,9 @@ static json_t *kv_to_dict(const char *s, char **why)
 				const char *eq = strchr(f, '=');
 				if (!eq) {
 					if (asprintf(why,
-						     "dictionary update sequence element #%zu has "
-						     "length 1; 2 is required",
-						     index) < 0)
+					             "dictionary update sequence element #%zu has "
+					             "length 1; 2 is required",
+					             index) < 0)
 						*why = NULL;
 					pt_strbuf_release(&field);
 					json_decref(d);
@@ -407,7 +408,7 @@ static coerce_fn coercion_for(const char *type)
 		const char *name;
 		coerce_fn fn;
 	} table[] = {{"str", to_str},   {"bool", to_bool}, {"int", to_int},   {"float", to_float},
-		     {"list", to_list}, {"dict", to_dict}, {"path", to_path}, {"raw", to_raw}};
+	             {"list", to_list}, {"dict", to_dict}, {"path", to_path}, {"raw", to_raw}};
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
 		if (strcmp(table[i].name, type) == 0)
 			return table[i].fn;
@@ -427,8 +428,7 @@ static void record_unsupported(struct errors *e, const json_t *spec, json_t *ctx
 	struct pt_strbuf sb = PT_STRBUF_INIT;
 	size_t i;
 	json_t *v;
-	json_array_foreach(ctx, i, v)
-	{
+	json_array_foreach (ctx, i, v) {
 		pt_strbuf_puts(&sb, json_string_value(v));
 		pt_strbuf_putc(&sb, '.');
 	}
@@ -442,12 +442,10 @@ static void handle_aliases(const json_t *spec, json_t *params)
 {
 	const char *name;
 	json_t *opt;
-	json_object_foreach((json_t *)spec, name, opt)
-	{
+	json_object_foreach ((json_t *)spec, name, opt) {
 		size_t i;
 		json_t *alias;
-		json_array_foreach(json_object_get(opt, "aliases"), i, alias)
-		{
+		json_array_foreach (json_object_get(opt, "aliases"), i, alias) {
 			json_t *v = json_object_get(params, json_string_value(alias));
 			if (v)
 				json_object_set(params, name, v);
@@ -461,12 +459,10 @@ static bool is_legal(const json_t *spec, const char *key)
 		return true;
 	const char *name;
 	json_t *opt;
-	json_object_foreach((json_t *)spec, name, opt)
-	{
+	json_object_foreach ((json_t *)spec, name, opt) {
 		size_t i;
 		json_t *alias;
-		json_array_foreach(json_object_get(opt, "aliases"), i, alias)
-		{
+		json_array_foreach (json_object_get(opt, "aliases"), i, alias) {
 			if (strcmp(json_string_value(alias), key) == 0)
 				return true;
 		}
@@ -479,9 +475,9 @@ static void check_required(const json_t *spec, const json_t *params, json_t *ctx
 	json_t *missing = json_array();
 	const char *name;
 	json_t *opt;
-	json_object_foreach((json_t *)spec, name, opt)
-	{
-		if (json_is_true(json_object_get(opt, "required")) && !json_object_get(params, name))
+	json_object_foreach ((json_t *)spec, name, opt) {
+		if (json_is_true(json_object_get(opt, "required")) &&
+		    !json_object_get(params, name))
 			json_array_append_new(missing, json_string(name));
 	}
 	if (json_array_size(missing)) {
@@ -502,7 +498,8 @@ static void check_required(const json_t *spec, const json_t *params, json_t *ctx
 			pt_strbuf_printf(&sb, "%s%s", i ? ", " : "", names[i]);
 		if (json_array_size(ctx)) {
 			_cleanup_free_ char *c = context_str(ctx);
-			error_add(e, "missing required arguments: %s found in %s", pt_strbuf_str(&sb), c);
+			error_add(e, "missing required arguments: %s found in %s",
+			          pt_strbuf_str(&sb), c);
 		} else {
 			error_add(e, "missing required arguments: %s", pt_strbuf_str(&sb));
 		}
@@ -516,8 +513,7 @@ static void check_types(const json_t *spec, json_t *params, json_t *ctx, struct 
 {
 	const char *name;
 	json_t *opt;
-	json_object_foreach((json_t *)spec, name, opt)
-	{
+	json_object_foreach ((json_t *)spec, name, opt) {
 		json_t *value = json_object_get(params, name);
 		if (!value || json_is_null(value))
 			continue;
@@ -526,9 +522,11 @@ static void check_types(const json_t *spec, json_t *params, json_t *ctx, struct 
 		_cleanup_free_ char *c = json_array_size(ctx) ? context_str(ctx) : NULL;
 		json_t *coerced = coercion_for(type)(value, &why);
 		if (!coerced) {
-			error_add(e, "argument '%s' is of type %s%s%s%s and we were unable to convert to %s: %s",
-				  name, py_type(value), c ? " found in '" : "", c ? c : "", c ? "'." : "",
-				  type, why ? why : "out of memory");
+			error_add(e,
+			          "argument '%s' is of type %s%s%s%s and we were unable to convert "
+			          "to %s: %s",
+			          name, py_type(value), c ? " found in '" : "", c ? c : "",
+			          c ? "'." : "", type, why ? why : "out of memory");
 			continue;
 		}
 		const char *elements = json_string_value(json_object_get(opt, "elements"));
@@ -536,16 +534,17 @@ static void check_types(const json_t *spec, json_t *params, json_t *ctx, struct 
 			json_t *out = json_array();
 			size_t i;
 			json_t *item;
-			json_array_foreach(coerced, i, item)
-			{
+			json_array_foreach (coerced, i, item) {
 				_cleanup_free_ char *ewhy = NULL;
 				json_t *ci = coercion_for(elements)(item, &ewhy);
 				if (!ci) {
 					error_add(e,
-						  "Elements value for option '%s'%s%s%s is of type %s and we "
-						  "were unable to convert to %s: %s",
-						  name, c ? " found in '" : "", c ? c : "", c ? "'" : "",
-						  py_type(item), elements, ewhy ? ewhy : "out of memory");
+					          "Elements value for option '%s'%s%s%s is of type "
+					          "%s and we "
+					          "were unable to convert to %s: %s",
+					          name, c ? " found in '" : "", c ? c : "",
+					          c ? "'" : "", py_type(item), elements,
+					          ewhy ? ewhy : "out of memory");
 					ci = json_incref(item);
 				}
 				json_array_append_new(out, ci);
@@ -561,8 +560,7 @@ static void check_choices(const json_t *spec, const json_t *params, json_t *ctx,
 {
 	const char *name;
 	json_t *opt;
-	json_object_foreach((json_t *)spec, name, opt)
-	{
+	json_object_foreach ((json_t *)spec, name, opt) {
 		json_t *choices = json_object_get(opt, "choices");
 		json_t *value = json_object_get(params, name);
 		if (!json_is_array(choices) || !value)
@@ -570,8 +568,7 @@ static void check_choices(const json_t *spec, const json_t *params, json_t *ctx,
 		struct pt_strbuf list = PT_STRBUF_INIT;
 		size_t i;
 		json_t *ch;
-		json_array_foreach(choices, i, ch)
-		{
+		json_array_foreach (choices, i, ch) {
 			_cleanup_free_ char *s = py_str(ch);
 			pt_strbuf_printf(&list, "%s%s", i ? ", " : "", s);
 		}
@@ -580,27 +577,31 @@ static void check_choices(const json_t *spec, const json_t *params, json_t *ctx,
 			struct pt_strbuf bad = PT_STRBUF_INIT;
 			size_t j;
 			json_t *item;
-			json_array_foreach(value, j, item)
-			{
+			json_array_foreach (value, j, item) {
 				bool found = false;
-				json_array_foreach(choices, i, ch) found |= json_equal(ch, item);
+				json_array_foreach (choices, i, ch)
+					found |= json_equal(ch, item);
 				if (!found) {
 					_cleanup_free_ char *s = py_str(item);
 					pt_strbuf_printf(&bad, "%s%s", bad.len ? ", " : "", s);
 				}
 			}
 			if (bad.len)
-				error_add(e, "value of %s must be one or more of: %s. Got no match for: %s%s%s",
-					  name, pt_strbuf_str(&list), pt_strbuf_str(&bad),
-					  c ? " found in " : "", c ? c : "");
+				error_add(e,
+				          "value of %s must be one or more of: %s. Got no match "
+				          "for: %s%s%s",
+				          name, pt_strbuf_str(&list), pt_strbuf_str(&bad),
+				          c ? " found in " : "", c ? c : "");
 			pt_strbuf_release(&bad);
 		} else {
 			bool found = false;
-			json_array_foreach(choices, i, ch) found |= json_equal(ch, value);
+			json_array_foreach (choices, i, ch)
+				found |= json_equal(ch, value);
 			if (!found) {
 				_cleanup_free_ char *s = py_str(value);
 				error_add(e, "value of %s must be one of: %s, got: %s%s%s", name,
-					  pt_strbuf_str(&list), s, c ? " found in " : "", c ? c : "");
+				          pt_strbuf_str(&list), s, c ? " found in " : "",
+				          c ? c : "");
 			}
 		}
 		pt_strbuf_release(&list);
@@ -613,8 +614,7 @@ static void set_defaults(const json_t *spec, json_t *params, bool fill_null)
 {
 	const char *name;
 	json_t *opt;
-	json_object_foreach((json_t *)spec, name, opt)
-	{
+	json_object_foreach ((json_t *)spec, name, opt) {
 		if (json_object_get(params, name))
 			continue;
 		json_t *def = json_object_get(opt, "default");
@@ -629,8 +629,7 @@ static void check_suboptions(const json_t *spec, json_t *params, json_t *ctx, st
 {
 	const char *name;
 	json_t *opt;
-	json_object_foreach((json_t *)spec, name, opt)
-	{
+	json_object_foreach ((json_t *)spec, name, opt) {
 		json_t *sub = json_object_get(opt, "options");
 		json_t *value = json_object_get(params, name);
 		if (!sub || !value || json_is_null(value))
@@ -641,8 +640,7 @@ static void check_suboptions(const json_t *spec, json_t *params, json_t *ctx, st
 		} else if (json_is_array(value)) {
 			size_t i;
 			json_t *item;
-			json_array_foreach(value, i, item)
-			{
+			json_array_foreach (value, i, item) {
 				if (json_is_object(item))
 					validate_level(sub, item, ctx, e);
 			}
@@ -656,8 +654,7 @@ static void validate_level(const json_t *spec, json_t *params, json_t *ctx, stru
 	handle_aliases(spec, params);
 	const char *key;
 	json_t *v;
-	json_object_foreach(params, key, v)
-	{
+	json_object_foreach (params, key, v) {
 		if (!is_legal(spec, key))
 			record_unsupported(e, spec, ctx, key);
 	}
@@ -683,14 +680,12 @@ static char *supported_string(const json_t *spec)
 	size_t i = 0;
 	const char *name;
 	json_t *opt;
-	json_object_foreach((json_t *)spec, name, opt)
-	{
+	json_object_foreach ((json_t *)spec, name, opt) {
 		names[i++] = name;
 		json_t *al = json_object_get(opt, "aliases");
 		size_t k;
 		json_t *a;
-		json_array_foreach(al, k, a)
-		{
+		json_array_foreach (al, k, a) {
 			const char **grown = realloc(aliases, (na + 1) * sizeof *aliases);
 			if (!grown)
 				break;
@@ -716,7 +711,7 @@ static char *supported_string(const json_t *spec)
 }
 
 int pt_argspec_validate(const json_t *spec, const char *module_name, const json_t *input,
-			json_t **params, char **msg)
+                        json_t **params, char **msg)
 {
 	*params = NULL;
 	*msg = NULL;
@@ -743,8 +738,10 @@ int pt_argspec_validate(const json_t *spec, const char *module_name, const json_
 		for (size_t i = 0; names && i < nun; i++)
 			pt_strbuf_printf(&list, "%s%s", i ? ", " : "", names[i]);
 		_cleanup_free_ char *supported = supported_string(e.supported_level);
-		error_add(&e, "Unsupported parameters for (%s) module: %s. Supported parameters include: %s.",
-			  module_name, pt_strbuf_str(&list), supported ? supported : "");
+		error_add(&e,
+		          "Unsupported parameters for (%s) module: %s. Supported parameters "
+		          "include: %s.",
+		          module_name, pt_strbuf_str(&list), supported ? supported : "");
 		pt_strbuf_release(&list);
 		free(names);
 	}
@@ -762,8 +759,7 @@ static void mask_level(const json_t *spec, json_t *params)
 {
 	const char *name;
 	json_t *opt;
-	json_object_foreach((json_t *)spec, name, opt)
-	{
+	json_object_foreach ((json_t *)spec, name, opt) {
 		json_t *v = json_object_get(params, name);
 		if (!v || json_is_null(v))
 			continue;
@@ -772,11 +768,10 @@ static void mask_level(const json_t *spec, json_t *params)
 			/* the value also shows under its aliases */
 			size_t i;
 			json_t *alias;
-			json_array_foreach(json_object_get(opt, "aliases"), i, alias)
-			{
+			json_array_foreach (json_object_get(opt, "aliases"), i, alias) {
 				if (json_object_get(params, json_string_value(alias)))
 					json_object_set_new(params, json_string_value(alias),
-							    json_string(PT_NO_LOG_MASK));
+					                    json_string(PT_NO_LOG_MASK));
 			}
 			continue;
 		}
@@ -788,8 +783,7 @@ static void mask_level(const json_t *spec, json_t *params)
 		else if (json_is_array(v)) {
 			size_t i;
 			json_t *item;
-			json_array_foreach(v, i, item)
-			{
+			json_array_foreach (v, i, item) {
 				if (json_is_object(item))
 					mask_level(sub, item);
 			}

@@ -22,7 +22,7 @@
  * *msg to AnsibleModule's message (caller frees); *params is NULL.
  * -ENOMEM when memory runs out (then *msg may be NULL). */
 int pt_argspec_validate(const json_t *spec, const char *module_name, const json_t *input,
-			json_t **params, char **msg);
+                        json_t **params, char **msg);
 
 /* A deep copy of params with every no_log option's value replaced by
  * PT_NO_LOG_MASK (suboptions included): what invocation.module_args shows.

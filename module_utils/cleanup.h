@@ -9,7 +9,10 @@
 
 #include <jansson.h>
 
-static inline void pt_freep(void *p) { free(*(void **)p); }
+static inline void pt_freep(void *p)
+{
+	free(*(void **)p);
+}
 static inline void pt_fclosep(FILE **f)
 {
 	if (*f)
@@ -20,20 +23,23 @@ static inline void pt_closep(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 }
-static inline void pt_json_decrefp(json_t **j) { json_decref(*j); }
+static inline void pt_json_decrefp(json_t **j)
+{
+	json_decref(*j);
+}
 
 /* char *s _cleanup_free_ = NULL; */
-#define _cleanup_free_ __attribute__((cleanup(pt_freep)))
+#define _cleanup_free_   __attribute__((cleanup(pt_freep)))
 #define _cleanup_fclose_ __attribute__((cleanup(pt_fclosep)))
-#define _cleanup_close_ __attribute__((cleanup(pt_closep)))
-#define _cleanup_json_ __attribute__((cleanup(pt_json_decrefp)))
+#define _cleanup_close_  __attribute__((cleanup(pt_closep)))
+#define _cleanup_json_   __attribute__((cleanup(pt_json_decrefp)))
 
 /* Hand ownership out of a cleanup variable: returns the value, leaves NULL. */
-#define PT_STEAL(p)                                                            \
-	({                                                                     \
-		__typeof__(p) pt_steal_tmp_ = (p);                             \
-		(p) = NULL;                                                    \
-		pt_steal_tmp_;                                                 \
+#define PT_STEAL(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) pt_steal_tmp_ = (p);                                                 \
+		(p) = NULL;                                                                        \
+		pt_steal_tmp_;                                                                     \
 	})
 
 #endif

@@ -18,9 +18,12 @@
 
 static const char *const search_path[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin", NULL};
 static char *const child_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "LANG=C",
-				  "DEBIAN_FRONTEND=noninteractive", NULL};
+                                  "DEBIAN_FRONTEND=noninteractive", NULL};
 
-static bool is_root(const char *root) { return !root || !*root || strcmp(root, "/") == 0; }
+static bool is_root(const char *root)
+{
+	return !root || !*root || strcmp(root, "/") == 0;
+}
 
 /* Resolve argv[0] to a path inside root (as the child will see it after chroot). */
 static char *resolve(const char *root, const char *prog)
@@ -46,7 +49,8 @@ bool pt_exec_available(const char *root, const char *prog)
 		return false;
 	_cleanup_free_ char *outside = pt_path_join(root, inside);
 	struct stat st;
-	return outside && stat(outside, &st) == 0 && S_ISREG(st.st_mode) && access(outside, X_OK) == 0;
+	return outside && stat(outside, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(outside, X_OK) == 0;
 }
 
 char *pt_exec_cmdline(const char *const argv[])
@@ -166,7 +170,7 @@ int pt_exec(const char *root, const char *const argv[], int timeout_sec, struct 
 		res->rc = 128 + WTERMSIG(status);
 	if (res->timed_out)
 		pt_strbuf_printf(&err, "%skilled after %d seconds (timeout)\n",
-				 err.len && err.data[err.len - 1] != '\n' ? "\n" : "", timeout_sec);
+		                 err.len && err.data[err.len - 1] != '\n' ? "\n" : "", timeout_sec);
 	res->out = pt_strbuf_steal(&out);
 	res->err = pt_strbuf_steal(&err);
 	return 0;

@@ -21,7 +21,7 @@ struct pt_exec_result {
  * when it could not be started (then res->err explains). res must be released with
  * pt_exec_result_release. */
 int pt_exec(const char *root, const char *const argv[], int timeout_sec,
-	    struct pt_exec_result *res);
+            struct pt_exec_result *res);
 
 void pt_exec_result_release(struct pt_exec_result *res);
 
@@ -30,7 +30,7 @@ char *pt_exec_cmdline(const char *const argv[]);
 
 /* Put rc, stdout, stderr and cmd of a run into obj (borrowed object). */
 void pt_exec_result_to_json(const char *const argv[], const struct pt_exec_result *res,
-			    json_t *obj);
+                            json_t *obj);
 
 /* True when argv[0] exists as an executable inside root. */
 bool pt_exec_available(const char *root, const char *prog);

@@ -122,7 +122,8 @@ static int copy_file(const char *from, const char *to, const struct stat *st, ch
 	int r = pt_file_read(from, &data, &len);
 	if (r < 0)
 		return fail_msg(errmsg, -r, "cannot read", from);
-	_cleanup_close_ int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
+	_cleanup_close_ int fd =
+	        open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
 	if (fd < 0)
 		return fail_msg(errmsg, errno, "cannot create backup", to);
 	size_t off = 0;
@@ -187,7 +188,7 @@ static int fsync_dir(const char *dir)
 }
 
 int pt_file_write_atomic(const char *path, const char *data, size_t len,
-			 const struct pt_write_opts *opts, char **backup_path, char **errmsg)
+                         const struct pt_write_opts *opts, char **backup_path, char **errmsg)
 {
 	if (backup_path)
 		*backup_path = NULL;

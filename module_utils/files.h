@@ -41,7 +41,7 @@ struct pt_write_opts {
  * frees; may be NULL). On failure returns -errno and sets *errmsg (caller frees)
  * to a message naming the path, the step and strerror. */
 int pt_file_write_atomic(const char *path, const char *data, size_t len,
-			 const struct pt_write_opts *opts, char **backup_path, char **errmsg);
+                         const struct pt_write_opts *opts, char **backup_path, char **errmsg);
 
 /* Remove a file (absent is fine). Optional backup as above. 0 or -errno with
  * *errmsg set. */

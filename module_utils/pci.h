@@ -28,10 +28,10 @@ struct pt_pci_device {
 	char *driver_override;         /* NULL when "(null)" or absent (owned) */
 	char *modalias;                /* "pci:v000010DEd..." or NULL (owned) */
 	char *reset_methods;           /* sysfs reset_method text, e.g. "flr bus"; NULL (owned) */
-	char *parent;                  /* address of the upstream bridge, NULL on a root bus (owned) */
-	char *vendor_name;             /* from pci.ids, NULL when unknown (owned) */
-	char *device_name;             /* from pci.ids, NULL when unknown (owned) */
-	char *class_name;              /* from pci.ids, e.g. "VGA compatible controller" (owned) */
+	char *parent;      /* address of the upstream bridge, NULL on a root bus (owned) */
+	char *vendor_name; /* from pci.ids, NULL when unknown (owned) */
+	char *device_name; /* from pci.ids, NULL when unknown (owned) */
+	char *class_name;  /* from pci.ids, e.g. "VGA compatible controller" (owned) */
 };
 
 struct pt_pci_host {
@@ -60,7 +60,10 @@ int pt_pci_parse_address(const char *text, char out[PT_PCI_ADDR_LEN], int *funct
 bool pt_pci_in_slot(const struct pt_pci_device *dev, const char *slot);
 
 /* Endpoint: not a bridge (bridges stay with the host in group checks). */
-static inline bool pt_pci_is_endpoint(const struct pt_pci_device *dev) { return !dev->is_bridge; }
+static inline bool pt_pci_is_endpoint(const struct pt_pci_device *dev)
+{
+	return !dev->is_bridge;
+}
 
 /* "10de:1c82" into buf (at least 10 bytes); "" when the IDs are unknown. */
 void pt_pci_id_string(int vendor, int device, char *buf, size_t size);

@@ -30,32 +30,34 @@ int pt_module_fail(struct pt_module *m, const char *fmt, ...)
 	/* the first failure is the one the user needs to see */
 	if (!m->failed)
 		json_object_set_new(m->result, "msg",
-				    json_string(sb.oom ? "out of memory" : pt_strbuf_str(&sb)));
+		                    json_string(sb.oom ? "out of memory" : pt_strbuf_str(&sb)));
 	pt_strbuf_release(&sb);
 	m->failed = true;
 	return -1;
 }
 
-static bool key_is_internal(const char *key) { return strncmp(key, "_ansible_", 9) == 0; }
+static bool key_is_internal(const char *key)
+{
+	return strncmp(key, "_ansible_", 9) == 0;
+}
 
 int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_json,
-			const json_t *args)
+                        const json_t *args)
 {
 	module_reset(m, name);
 	if (!m->result || !m->warnings || !m->diffs)
 		return pt_module_fail(m, "out of memory");
 	m->spec = pt_argspec_load(spec_json);
 	if (!m->spec)
-		return pt_module_fail(m, "internal error: the argument spec of %s is not valid JSON",
-				      name);
+		return pt_module_fail(
+		        m, "internal error: the argument spec of %s is not valid JSON", name);
 	if (!json_is_object(args))
 		return pt_module_fail(m, "the module arguments must be a JSON object");
 
 	_cleanup_json_ json_t *user = json_object();
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)args, key, v)
-	{
+	json_object_foreach ((json_t *)args, key, v) {
 		if (!key_is_internal(key)) {
 			json_object_set(user, key, v);
 			continue;
@@ -75,31 +77,35 @@ int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_
 	_cleanup_free_ char *msg = NULL;
 	int r = pt_argspec_validate(m->spec, name, user, &m->params, &msg);
 	if (r < 0)
-		return pt_module_fail(m, "%s", msg ? msg : "out of memory while validating arguments");
+		return pt_module_fail(m, "%s",
+		                      msg ? msg : "out of memory while validating arguments");
 	return 0;
 }
 
 int pt_module_init(struct pt_module *m, const char *name, const char *spec_json, int argc,
-		   char **argv)
+                   char **argv)
 {
 	if (argc < 2) {
 		module_reset(m, name);
-		return pt_module_fail(m, "no argument file given: Ansible runs this module as '%s ARGS_FILE'",
-				      name);
+		return pt_module_fail(
+		        m, "no argument file given: Ansible runs this module as '%s ARGS_FILE'",
+		        name);
 	}
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	int r = pt_file_read(argv[1], &text, &len);
 	if (r < 0) {
 		module_reset(m, name);
-		return pt_module_fail(m, "cannot read the argument file %s: %s", argv[1], strerror(-r));
+		return pt_module_fail(m, "cannot read the argument file %s: %s", argv[1],
+		                      strerror(-r));
 	}
 	json_error_t jerr;
 	_cleanup_json_ json_t *args = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!args) {
 		module_reset(m, name);
-		return pt_module_fail(m, "the argument file %s is not valid JSON: %s (line %d, column %d)",
-				      argv[1], jerr.text, jerr.line, jerr.column);
+		return pt_module_fail(
+		        m, "the argument file %s is not valid JSON: %s (line %d, column %d)",
+		        argv[1], jerr.text, jerr.line, jerr.column);
 	}
 	if (!json_is_object(args)) {
 		module_reset(m, name);
@@ -163,9 +169,9 @@ void pt_diff_add(struct pt_module *m, const char *header, const char *before, co
 {
 	if (!m->diff_mode)
 		return;
-	json_array_append_new(m->diffs, json_pack("{s:s, s:s, s:s, s:s}", "before", before ? before : "",
-						  "after", after ? after : "", "before_header", header,
-						  "after_header", header));
+	json_array_append_new(m->diffs, json_pack("{s:s, s:s, s:s, s:s}", "before",
+	                                          before ? before : "", "after", after ? after : "",
+	                                          "before_header", header, "after_header", header));
 }
 
 json_t *pt_module_result(struct pt_module *m)

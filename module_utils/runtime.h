@@ -17,17 +17,17 @@
 #include <jansson.h>
 
 struct pt_module {
-	const char *name;  /* fully qualified module name (borrowed, static) */
-	json_t *spec;      /* argument spec (owned) */
-	json_t *params;    /* validated options (owned); NULL if validation failed */
-	json_t *result;    /* the result object being built (owned) */
-	json_t *warnings;  /* array of strings, moved into result at finish (owned) */
-	json_t *diffs;     /* array of diff entries (owned) */
-	bool check_mode;   /* _ansible_check_mode */
-	bool diff_mode;    /* _ansible_diff */
-	bool no_log;       /* _ansible_no_log */
-	int verbosity;     /* _ansible_verbosity */
-	bool failed;       /* pt_module_fail_* was called */
+	const char *name; /* fully qualified module name (borrowed, static) */
+	json_t *spec;     /* argument spec (owned) */
+	json_t *params;   /* validated options (owned); NULL if validation failed */
+	json_t *result;   /* the result object being built (owned) */
+	json_t *warnings; /* array of strings, moved into result at finish (owned) */
+	json_t *diffs;    /* array of diff entries (owned) */
+	bool check_mode;  /* _ansible_check_mode */
+	bool diff_mode;   /* _ansible_diff */
+	bool no_log;      /* _ansible_no_log */
+	int verbosity;    /* _ansible_verbosity */
+	bool failed;      /* pt_module_fail_* was called */
 };
 
 /* Read the args file argv[1], split off _ansible_* keys and validate the rest
@@ -35,12 +35,12 @@ struct pt_module {
  * file, not a JSON object, validation error) returns -1 with m marked failed and
  * the message set: the caller just returns pt_module_finish(m). */
 int pt_module_init(struct pt_module *m, const char *name, const char *spec_json, int argc,
-		   char **argv);
+                   char **argv);
 
 /* Same as pt_module_init but from an already parsed args object (borrowed): for
  * tests and for the --json shell mode. */
 int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_json,
-			const json_t *args);
+                        const json_t *args);
 
 /* Option accessors. Borrowed values valid until pt_module_finish. A missing or
  * null option gives NULL / the fallback. */

@@ -42,9 +42,15 @@ int pt_strbuf_append(struct pt_strbuf *sb, const char *s, size_t len)
 	return 0;
 }
 
-int pt_strbuf_puts(struct pt_strbuf *sb, const char *s) { return pt_strbuf_append(sb, s, strlen(s)); }
+int pt_strbuf_puts(struct pt_strbuf *sb, const char *s)
+{
+	return pt_strbuf_append(sb, s, strlen(s));
+}
 
-int pt_strbuf_putc(struct pt_strbuf *sb, char c) { return pt_strbuf_append(sb, &c, 1); }
+int pt_strbuf_putc(struct pt_strbuf *sb, char c)
+{
+	return pt_strbuf_append(sb, &c, 1);
+}
 
 int pt_strbuf_vprintf(struct pt_strbuf *sb, const char *fmt, va_list ap)
 {
@@ -71,7 +77,10 @@ int pt_strbuf_printf(struct pt_strbuf *sb, const char *fmt, ...)
 	return r;
 }
 
-const char *pt_strbuf_str(const struct pt_strbuf *sb) { return sb->data ? sb->data : ""; }
+const char *pt_strbuf_str(const struct pt_strbuf *sb)
+{
+	return sb->data ? sb->data : "";
+}
 
 char *pt_strbuf_steal(struct pt_strbuf *sb)
 {

@@ -13,7 +13,10 @@ struct pt_strbuf {
 	bool oom;   /* an append failed for lack of memory; data stays valid */
 };
 
-#define PT_STRBUF_INIT {NULL, 0, 0, false}
+#define PT_STRBUF_INIT                                                                             \
+	{                                                                                          \
+		NULL, 0, 0, false                                                                  \
+	}
 
 /* Append len bytes (may contain NULs). Returns 0 or -ENOMEM (and sets oom). */
 int pt_strbuf_append(struct pt_strbuf *sb, const char *s, size_t len);
@@ -21,7 +24,7 @@ int pt_strbuf_append(struct pt_strbuf *sb, const char *s, size_t len);
 int pt_strbuf_puts(struct pt_strbuf *sb, const char *s);
 int pt_strbuf_putc(struct pt_strbuf *sb, char c);
 int pt_strbuf_printf(struct pt_strbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 int pt_strbuf_vprintf(struct pt_strbuf *sb, const char *fmt, va_list ap);
 /* The contents as a C string ("" when empty); borrowed, valid until the next
  * append or release. */
@@ -31,7 +34,10 @@ const char *pt_strbuf_str(const struct pt_strbuf *sb);
 char *pt_strbuf_steal(struct pt_strbuf *sb);
 void pt_strbuf_release(struct pt_strbuf *sb);
 
-static inline void pt_strbuf_releasep(struct pt_strbuf *sb) { pt_strbuf_release(sb); }
+static inline void pt_strbuf_releasep(struct pt_strbuf *sb)
+{
+	pt_strbuf_release(sb);
+}
 #define _cleanup_strbuf_ __attribute__((cleanup(pt_strbuf_releasep)))
 
 #endif

@@ -39,7 +39,8 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
-		if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    strcmp((char *)k->data.scalar.value, key) == 0)
 			return yaml_document_get_node(doc, p->value);
 	}
 	return NULL;
@@ -106,7 +107,8 @@ static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *node)
 		json_t *a = json_array();
 		for (yaml_node_item_t *i = node->data.sequence.items.start;
 		     i < node->data.sequence.items.top; i++)
-			json_array_append_new(a, node_to_json(doc, yaml_document_get_node(doc, *i)));
+			json_array_append_new(a,
+			                      node_to_json(doc, yaml_document_get_node(doc, *i)));
 		return a;
 	}
 	case YAML_MAPPING_NODE: {
@@ -116,8 +118,9 @@ static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *node)
 			yaml_node_t *k = yaml_document_get_node(doc, p->key);
 			if (k->type != YAML_SCALAR_NODE)
 				die(k, "%s", "mapping keys must be scalars");
-			json_object_set_new(o, (char *)k->data.scalar.value,
-					    node_to_json(doc, yaml_document_get_node(doc, p->value)));
+			json_object_set_new(
+			        o, (char *)k->data.scalar.value,
+			        node_to_json(doc, yaml_document_get_node(doc, p->value)));
 		}
 		return o;
 	}
@@ -127,7 +130,7 @@ static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *node)
 }
 
 static const char *const known_types[] = {"str",  "bool", "int", "float", "list",
-					  "dict", "path", "raw", NULL};
+                                          "dict", "path", "raw", NULL};
 
 static json_t *options_to_spec(yaml_document_t *doc, yaml_node_t *options);
 
@@ -137,8 +140,8 @@ static json_t *option_to_spec(yaml_document_t *doc, const char *name, yaml_node_
 		die(opt, "option %s must be a mapping", name);
 	json_t *spec = json_object();
 	yaml_node_t *type = map_get(doc, opt, "type");
-	const char *t = type && type->type == YAML_SCALAR_NODE ? (char *)type->data.scalar.value
-							       : "str";
+	const char *t =
+	        type && type->type == YAML_SCALAR_NODE ? (char *)type->data.scalar.value : "str";
 	int ok = 0;
 	for (const char *const *k = known_types; *k; k++)
 		ok |= strcmp(*k, t) == 0;
@@ -146,8 +149,8 @@ static json_t *option_to_spec(yaml_document_t *doc, const char *name, yaml_node_
 		die(type, "unknown option type %s", t);
 	json_object_set_new(spec, "type", json_string(t));
 
-	static const char *const copied[] = {"default", "choices", "required", "aliases",
-					     "elements", "no_log", NULL};
+	static const char *const copied[] = {"default",  "choices", "required", "aliases",
+	                                     "elements", "no_log",  NULL};
 	for (const char *const *k = copied; *k; k++) {
 		yaml_node_t *v = map_get(doc, opt, *k);
 		if (v)
@@ -168,8 +171,9 @@ static json_t *options_to_spec(yaml_document_t *doc, yaml_node_t *options)
 	     p < options->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 		const char *name = (const char *)k->data.scalar.value;
-		json_object_set_new(spec, name,
-				    option_to_spec(doc, name, yaml_document_get_node(doc, p->value)));
+		json_object_set_new(
+		        spec, name,
+		        option_to_spec(doc, name, yaml_document_get_node(doc, p->value)));
 	}
 	return spec;
 }

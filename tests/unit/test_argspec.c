@@ -49,13 +49,13 @@ static void test_every_vector(void **state)
 	size_t i;
 	json_t *c;
 	size_t checked = 0;
-	json_array_foreach(json_object_get(vectors, "cases"), i, c)
-	{
+	json_array_foreach (json_object_get(vectors, "cases"), i, c) {
 		const char *name = json_string_value(json_object_get(c, "case"));
 		json_t *expected = json_object_get(c, "result");
 		json_t *params = NULL;
 		char *msg = NULL;
-		int r = pt_argspec_validate(spec, module, json_object_get(c, "input"), &params, &msg);
+		int r = pt_argspec_validate(spec, module, json_object_get(c, "input"), &params,
+		                            &msg);
 		if (json_is_true(json_object_get(expected, "failed"))) {
 			const char *want = json_string_value(json_object_get(expected, "msg"));
 			if (r != -EINVAL || !msg)
@@ -70,9 +70,11 @@ static void test_every_vector(void **state)
 			if (r != 0)
 				fail_msg("case %s: unexpected failure: %s", name, msg);
 			json_t *masked = pt_argspec_mask_no_log(spec, params);
-			json_t *want = json_object_get(json_object_get(expected, "invocation"), "module_args");
+			json_t *want = json_object_get(json_object_get(expected, "invocation"),
+			                               "module_args");
 			if (!json_equal(masked, want)) {
-				char *a = json_dumps(masked, JSON_SORT_KEYS), *b = json_dumps(want, JSON_SORT_KEYS);
+				char *a = json_dumps(masked, JSON_SORT_KEYS),
+				     *b = json_dumps(want, JSON_SORT_KEYS);
 				fail_msg("case %s:\n want: %s\n got:  %s", name, b, a);
 			}
 			json_decref(masked);
@@ -85,11 +87,12 @@ static void test_every_vector(void **state)
 }
 
 static const char spec_json[] =
-	"{\"state\":{\"type\":\"str\",\"choices\":[\"present\",\"absent\"],\"default\":\"present\"},"
-	"\"token\":{\"type\":\"str\",\"no_log\":true},"
-	"\"retries\":{\"type\":\"int\",\"default\":\"3\"},"
-	"\"map\":{\"type\":\"list\",\"elements\":\"dict\",\"options\":{"
-	"\"node\":{\"type\":\"str\",\"required\":true},\"iommugroup\":{\"type\":\"int\"}}}}";
+        "{\"state\":{\"type\":\"str\",\"choices\":[\"present\",\"absent\"],\"default\":\"present\"}"
+        ","
+        "\"token\":{\"type\":\"str\",\"no_log\":true},"
+        "\"retries\":{\"type\":\"int\",\"default\":\"3\"},"
+        "\"map\":{\"type\":\"list\",\"elements\":\"dict\",\"options\":{"
+        "\"node\":{\"type\":\"str\",\"required\":true},\"iommugroup\":{\"type\":\"int\"}}}}";
 
 static char *run_init(const char *args_text, json_t **result)
 {
@@ -146,8 +149,8 @@ static void test_internal_keys_and_masking(void **state)
 	(void)state;
 	json_t *r;
 	char *msg = run_init("{\"token\":\"s3cret\",\"_ansible_check_mode\":true,"
-			     "\"_ansible_diff\":true,\"_ansible_future_key\":1}",
-			     &r);
+	                     "\"_ansible_diff\":true,\"_ansible_future_key\":1}",
+	                     &r);
 	assert_null(msg);
 	json_t *args = json_object_get(json_object_get(r, "invocation"), "module_args");
 	assert_string_equal(json_string_value(json_object_get(args, "token")), PT_NO_LOG_MASK);
@@ -170,21 +173,24 @@ static void test_suboptions(void **state)
 	json_decref(r);
 
 	msg = run_init("{\"map\":[{\"node\":\"pve1\",\"iommugroup\":\"x\"}]}", &r);
-	assert_string_equal(msg, "argument 'iommugroup' is of type <class 'str'> found in 'map'. and we "
-				 "were unable to convert to int: <class 'str'> cannot be converted to an int");
+	assert_string_equal(
+	        msg, "argument 'iommugroup' is of type <class 'str'> found in 'map'. and we "
+	             "were unable to convert to int: <class 'str'> cannot be converted to an int");
 	free(msg);
 	json_decref(r);
 
 	msg = run_init("{\"map\":[{\"node\":\"pve1\",\"bogus\":1}]}", &r);
 	assert_string_equal(msg, "Unsupported parameters for (homelab.passthrough.example) module: "
-				 "map.bogus. Supported parameters include: iommugroup, node.");
+	                         "map.bogus. Supported parameters include: iommugroup, node.");
 	free(msg);
 	json_decref(r);
 
 	msg = run_init("{\"map\":[{\"node\":\"pve1\",\"iommugroup\":\"14\"}]}", &r);
 	assert_null(msg);
 	json_t *entry = json_array_get(
-		json_object_get(json_object_get(json_object_get(r, "invocation"), "module_args"), "map"), 0);
+	        json_object_get(json_object_get(json_object_get(r, "invocation"), "module_args"),
+	                        "map"),
+	        0);
 	assert_int_equal(json_integer_value(json_object_get(entry, "iommugroup")), 14);
 	json_decref(r);
 }
@@ -205,11 +211,11 @@ static void test_bool_words(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_vector),
-		cmocka_unit_test(test_args_file_errors),
-		cmocka_unit_test(test_internal_keys_and_masking),
-		cmocka_unit_test(test_suboptions),
-		cmocka_unit_test(test_bool_words),
+	        cmocka_unit_test(test_every_vector),
+	        cmocka_unit_test(test_args_file_errors),
+	        cmocka_unit_test(test_internal_keys_and_masking),
+	        cmocka_unit_test(test_suboptions),
+	        cmocka_unit_test(test_bool_words),
 	};
 	return cmocka_run_group_tests_name("argspec", tests, load_vectors, free_vectors);
 }

@@ -1,0 +1,41 @@
+/* Kernel modules as a root sees them: loaded ones (/proc/modules), installed
+ * kernels (/lib/modules/<release>/modules.dep and modules.builtin) and which
+ * modules a device's modalias would load (modules.alias). Module names compare
+ * with '-' and '_' as equal, as the kernel does. */
+#ifndef PT_KMOD_H
+#define PT_KMOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+enum pt_kmod_state {
+	PT_KMOD_ABSENT = 0, /* not shipped by that kernel */
+	PT_KMOD_MODULE,     /* a loadable .ko listed in modules.dep */
+	PT_KMOD_BUILTIN,    /* compiled in (modules.builtin) */
+};
+
+/* How kernel `release` under root ships module `name`. */
+enum pt_kmod_state pt_kmod_state(const char *root, const char *release, const char *name);
+
+/* True when `name` is listed in <root>/proc/modules. */
+bool pt_kmod_loaded(const char *root, const char *name);
+
+/* The release of the running kernel (<root>/proc/sys/kernel/osrelease, else
+ * uname when root is "/"). Caller frees; NULL when unknown. */
+char *pt_kmod_running_release(const char *root);
+
+/* Installed kernels: the directories under <root>/lib/modules that hold a
+ * modules.dep, sorted. New reference: a JSON array of strings (maybe empty). */
+json_t *pt_kmod_installed_releases(const char *root);
+
+/* Modules whose modules.alias patterns match modalias (fnmatch, as modprobe
+ * does), in file order, without duplicates, names with '_' as in the alias file.
+ * New reference: a JSON array of strings (empty when none or no alias file). */
+json_t *pt_kmod_modules_for_alias(const char *root, const char *release, const char *modalias);
+
+/* Normalise a module name: '-' becomes '_'. Writes into out (size bytes). */
+void pt_kmod_normalize(const char *name, char *out, size_t size);
+
+#endif
