@@ -19,6 +19,10 @@ enum pt_kmod_state {
 /* How kernel `release` under root ships module `name`. */
 enum pt_kmod_state pt_kmod_state(const char *root, const char *release, const char *name);
 
+/* The names in <root>/proc/modules, in file order. New reference: a JSON array
+ * of strings (empty when the file is missing). */
+json_t *pt_kmod_loaded_modules(const char *root);
+
 /* True when `name` is listed in <root>/proc/modules. */
 bool pt_kmod_loaded(const char *root, const char *name);
 
@@ -34,6 +38,15 @@ json_t *pt_kmod_installed_releases(const char *root);
  * does), in file order, without duplicates, names with '_' as in the alias file.
  * New reference: a JSON array of strings (empty when none or no alias file). */
 json_t *pt_kmod_modules_for_alias(const char *root, const char *release, const char *modalias);
+
+/* The same lookup for many devices: modules.alias read and indexed once.
+ * pt_kmod_aliases_load gives 0 and an index (empty when the kernel has no
+ * alias file) that the caller releases with pt_kmod_aliases_free, or -errno.
+ * pt_kmod_aliases_match answers as pt_kmod_modules_for_alias (new reference). */
+struct pt_kmod_aliases;
+int pt_kmod_aliases_load(const char *root, const char *release, struct pt_kmod_aliases **out);
+json_t *pt_kmod_aliases_match(const struct pt_kmod_aliases *aliases, const char *modalias);
+void pt_kmod_aliases_free(struct pt_kmod_aliases *aliases);
 
 /* Normalise a module name: '-' becomes '_'. Writes into out (size bytes). */
 void pt_kmod_normalize(const char *name, char *out, size_t size);

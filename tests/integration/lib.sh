@@ -34,10 +34,13 @@ pt_stub_calls() { cat "$1/var/log/record-cmd.log" 2>/dev/null || true; }
 # prints the module's result as JSON on stdout, whatever its status.
 pt_adhoc() {
 	local module=$1 args=$2; shift 2
+	# ansible exits non-zero when the module fails: the result is still wanted.
 	ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json \
-		ansible localhost -c local -m "homelab.passthrough.$module" -a "$args" "$@" 2>"$PT_WORK/adhoc.err" \
-		| $PY -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(d["plays"][0]["tasks"][0]["hosts"]["localhost"]))' \
-		|| { cat "$PT_WORK/adhoc.err" >&2; fail "ansible ad hoc $module"; }
+		ansible localhost -c local -m "homelab.passthrough.$module" -a "$args" "$@" \
+		>"$PT_WORK/adhoc.out" 2>"$PT_WORK/adhoc.err" || true
+	$PY -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(d["plays"][0]["tasks"][0]["hosts"]["localhost"]))' \
+		<"$PT_WORK/adhoc.out" \
+		|| { cat "$PT_WORK/adhoc.out" "$PT_WORK/adhoc.err" >&2; fail "ansible ad hoc $module"; }
 }
 
 # pt_jq JSONFILE PYEXPR: evaluate a Python expression over the JSON as `r`.
@@ -55,7 +58,13 @@ assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected [$2], got [
 assert_contains() { grep -qF -- "$2" "$1" || fail "${3:-$1 lacks} [$2]"; }
 assert_not_contains() { ! grep -qF -- "$2" "$1" || fail "${3:-$1 holds} [$2]"; }
 # assert_tree_unchanged DIR SNAPSHOT: nothing under DIR changed since pt_snapshot.
-pt_snapshot() { (cd "$1" && find . -path ./var/log -prune -o \( -type f -o -type l \) -print0 | sort -z | xargs -0 sha256sum) >"$2"; }
+# Files by content; symlinks by target (sysfs roots link to directories).
+pt_snapshot() {
+	(cd "$1" && {
+		find . -path ./var/log -prune -o -type f -print0 | sort -z | xargs -0 -r sha256sum
+		find . -path ./var/log -prune -o -type l -printf '%p -> %l\n' | sort
+	}) >"$2"
+}
 assert_tree_unchanged() {
 	pt_snapshot "$1" "$2.now"
 	diff -u "$2" "$2.now" || fail "files under $1 changed"

@@ -7,6 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 logs=$repo/build/integration
+export PT_REPO=$repo
 mkdir -p "$logs"
 
 if [ $# -gt 0 ]; then targets=("$@"); else

@@ -1,0 +1,55 @@
+/* Which boot loader takes the kernel command line on a (Proxmox) host, and so
+ * which file the module must edit.
+ *
+ *   GRUB          /etc/default/grub, applied by update-grub
+ *   systemd-boot  /etc/kernel/cmdline, applied by proxmox-boot-tool refresh
+ *                 (Proxmox VE on ZFS root booted with UEFI, without Secure Boot)
+ *
+ * proxmox-boot-tool keeps the ESPs it manages in /etc/kernel/proxmox-boot-uuids;
+ * its `status` prints one "<uuid> is configured with: uefi|grub (versions...)"
+ * line per ESP and exits 2 ("E: /etc/kernel/proxmox-boot-uuids does not exist.")
+ * on plain GRUB hosts. On proxmox-boot-tool hosts that use GRUB, update-grub
+ * itself defers to proxmox-boot-tool, so GRUB's way is right there too. */
+#ifndef PT_BOOTLOADER_H
+#define PT_BOOTLOADER_H
+
+#include <stdbool.h>
+
+enum pt_bootloader {
+	PT_BOOT_GRUB,
+	PT_BOOT_SYSTEMD_BOOT,
+};
+
+struct pt_boot_detection {
+	enum pt_bootloader loader;
+	char *reason;          /* how it was decided, one sentence for users (owned) */
+	char *warning;         /* something odd the user should know, or NULL (owned) */
+	bool ran_status;       /* `proxmox-boot-tool status` was run */
+	bool proxmox_boot_tool; /* the ESPs are managed by proxmox-boot-tool */
+};
+
+/* "grub" / "systemd-boot". Static. */
+const char *pt_bootloader_name(enum pt_bootloader loader);
+
+/* The file that holds the command line for loader: "/etc/default/grub" or
+ * "/etc/kernel/cmdline" (inside the root). Static. */
+const char *pt_bootloader_cmdline_path(enum pt_bootloader loader);
+
+/* Decide from files under root alone: systemd-boot when
+ * <root>/etc/kernel/proxmox-boot-uuids lists an ESP, <root>/sys/firmware/efi
+ * exists (booted with UEFI, so proxmox-boot-tool sets up systemd-boot) and
+ * <root>/etc/kernel/cmdline exists; GRUB otherwise. Never fails (-ENOMEM aside). */
+int pt_bootloader_detect_files(const char *root, struct pt_boot_detection *d);
+
+/* Decide as a real run should: when proxmox-boot-tool exists inside root, run
+ * `proxmox-boot-tool status` there (chrooted unless root is "/", timeout
+ * timeout_sec) and read its ESP lines — any `grub` ESP → GRUB, all `uefi` →
+ * systemd-boot, exit 2 → GRUB; when it is missing, prints no ESP line, or fails
+ * otherwise, fall back to pt_bootloader_detect_files (with a warning for the
+ * failure). `status` mounts the ESPs for a moment, so check mode uses
+ * pt_bootloader_detect_files instead. 0 or -ENOMEM. */
+int pt_bootloader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d);
+
+void pt_boot_detection_release(struct pt_boot_detection *d);
+
+#endif

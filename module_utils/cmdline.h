@@ -1,0 +1,95 @@
+/* Kernel command line tokens: split as the kernel splits /proc/cmdline and the
+ * boot loader's options, and edited in place.
+ *
+ * Splitting follows the kernel's own parser (lib/cmdline.c next_arg): blanks
+ * (space, tab, newline, CR, FF, VT) separate parameters; a double quote toggles
+ * a quoted stretch in which blanks do not separate; `key=value` is split at the
+ * first '=' that is not the token's first byte; a value that starts with a quote
+ * loses that quote and a closing quote at the end of the token; a token that
+ * starts with a quote loses it and a closing quote. Everything after a lone `--`
+ * belongs to init, not to the kernel.
+ *
+ * Parameter names compare with '-' and '_' as equal (pt_cmdline_key_equal),
+ * because the kernel does (kernel/params.c parameq): `vfio-pci.ids=` and
+ * `vfio_pci.ids=` set the same parameter. Values compare byte for byte.
+ *
+ * Edits keep every byte they do not own: the blanks between tokens, quoting of
+ * untouched tokens, leading and trailing blanks. */
+#ifndef PT_CMDLINE_H
+#define PT_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pt_cmdline_token {
+	char *raw;     /* the token as written, quotes included (owned) */
+	char *key;     /* the parameter name, quotes removed (owned) */
+	char *value;   /* the value, quotes removed; NULL for a flag (owned) */
+	size_t start;  /* byte offset of raw in the parsed text */
+	size_t end;    /* offset just past raw */
+	bool for_init; /* after `--`: passed to init, not a kernel parameter */
+};
+
+struct pt_cmdline {
+	struct pt_cmdline_token *tokens; /* in text order (owned) */
+	size_t n;                        /* number of tokens */
+	size_t init_start; /* offset of the `--` token, or the text length if none */
+	bool unclosed;     /* a double quote is never closed: the last token runs to
+	                      the end of the text, whatever follows */
+};
+
+/* Split text (NUL-terminated) into tokens. 0, or -ENOMEM (cl is then empty).
+ * Release with pt_cmdline_release. The `--` separator itself is not a token. */
+int pt_cmdline_parse(const char *text, struct pt_cmdline *cl);
+void pt_cmdline_release(struct pt_cmdline *cl);
+
+/* The tokens' raw text joined with single spaces (a normalised command line).
+ * Caller frees; NULL on allocation failure. */
+char *pt_cmdline_render(const struct pt_cmdline *cl);
+
+/* Parameter names equal, with '-' and '_' counted as the same character. */
+bool pt_cmdline_key_equal(const char *a, const char *b);
+
+/* The first kernel parameter (not after `--`) named key, or NULL. Borrowed. */
+const struct pt_cmdline_token *pt_cmdline_find(const struct pt_cmdline *cl, const char *key);
+
+/* True when text holds exactly one token, with its quotes closed, and nothing
+ * for init: what a single `params` item must be. */
+bool pt_cmdline_is_one_token(const char *text);
+
+enum pt_cmdline_op {
+	/* Make each parameter present. A flag is appended when no flag of that
+	 * name exists. `key=value` items are grouped by name: the values wanted
+	 * for a name become exactly the occurrences of that name — occurrences
+	 * whose value is already wanted stay where they are, the others are
+	 * rewritten in place to the missing values (first occurrence first),
+	 * surplus occurrences are removed, and values still missing are appended.
+	 * So `iommu=pt` turns `iommu=soft` into `iommu=pt` and never adds a
+	 * second `iommu=`. */
+	PT_CMDLINE_ENSURE,
+	/* Remove every occurrence of each item's name (`key` or `key=value`: the
+	 * value is ignored), flag or not. */
+	PT_CMDLINE_REMOVE,
+};
+
+/* What an edit did. Strings are tokens as written (owned). */
+struct pt_cmdline_change {
+	char **added;     /* tokens written: appended or replacing another */
+	size_t n_added;
+	char **removed;   /* tokens taken out or replaced */
+	size_t n_removed;
+};
+
+/* Apply op with items[0..n) to text. On success returns 0 and *out (caller
+ * frees) holds the new text — equal to text when nothing changed — and chg
+ * (if not NULL) what changed; release chg with pt_cmdline_change_release.
+ * Appended tokens go after the last kernel parameter (before `--` and before
+ * trailing blanks), separated by one space. -ENOMEM on allocation failure,
+ * -EINVAL when an item is not exactly one token, or when text has an unclosed
+ * quote (cl.unclosed) and tokens would have to be appended: they would end up
+ * inside that last token. */
+int pt_cmdline_edit(const char *text, enum pt_cmdline_op op, const char *const items[], size_t n,
+                    char **out, struct pt_cmdline_change *chg);
+void pt_cmdline_change_release(struct pt_cmdline_change *chg);
+
+#endif

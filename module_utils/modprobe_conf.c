@@ -1,0 +1,485 @@
+#include "modprobe_conf.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "files.h"
+#include "strbuf.h"
+
+/* --- the managed block ---------------------------------------------------- */
+
+/* Does the line [s, eol) start with "# <word> <owner>" and end the owner there? */
+static bool is_marker(const char *s, const char *eol, const char *word, const char *owner)
+{
+	size_t wl = strlen(word), ol = strlen(owner);
+	if ((size_t)(eol - s) < 2 + wl + 1 + ol)
+		return false;
+	if (s[0] != '#' || s[1] != ' ' || strncmp(s + 2, word, wl) != 0 || s[2 + wl] != ' ')
+		return false;
+	const char *o = s + 2 + wl + 1;
+	if (strncmp(o, owner, ol) != 0)
+		return false;
+	const char *after = o + ol;
+	return after == eol || *after == ' ' || *after == ':' || *after == '\r';
+}
+
+static int damaged(char **errmsg, const char *path, const char *owner, int line, const char *what)
+{
+	if (errmsg &&
+	    asprintf(errmsg,
+	             "%s: the block managed by %s is damaged (line %d: %s); restore the "
+	             "marker line or delete the block by hand, then run the task again",
+	             path ? path : "(text)", owner, line, what) < 0)
+		*errmsg = NULL;
+	return -EINVAL;
+}
+
+int pt_conf_block_find(const char *text, const char *owner, const char *path,
+                       struct pt_conf_block *blk, char **errmsg)
+{
+	memset(blk, 0, sizeof *blk);
+	if (errmsg)
+		*errmsg = NULL;
+	bool open = false;
+	int line = 0;
+	for (const char *s = text; *s;) {
+		const char *eol = strchr(s, '\n');
+		bool nl = eol != NULL;
+		if (!eol)
+			eol = s + strlen(s);
+		line++;
+		if (is_marker(s, eol, "BEGIN", owner)) {
+			if (open || blk->found)
+				return damaged(errmsg, path, owner, line, "a second BEGIN marker");
+			open = true;
+			blk->start = (size_t)(s - text);
+			blk->begin_line = line;
+		} else if (is_marker(s, eol, "END", owner)) {
+			if (!open)
+				return damaged(errmsg, path, owner, line, "END marker without BEGIN");
+			open = false;
+			blk->found = true;
+			blk->end = (size_t)(eol - text) + (nl ? 1 : 0);
+			blk->end_line = line;
+			blk->end_has_newline = nl;
+		}
+		s = nl ? eol + 1 : eol;
+	}
+	if (open)
+		return damaged(errmsg, path, owner, blk->begin_line, "BEGIN marker without END");
+	return 0;
+}
+
+char *pt_conf_block_apply(const char *text, const char *owner, const char *header,
+                          const char *body, const char *path, char **errmsg)
+{
+	struct pt_conf_block blk;
+	if (!text)
+		text = "";
+	if (pt_conf_block_find(text, owner, path, &blk, errmsg) < 0)
+		return NULL;
+	bool remove = !body || !*body;
+	_cleanup_strbuf_ struct pt_strbuf sb = PT_STRBUF_INIT;
+	size_t len = strlen(text);
+
+	if (remove) {
+		if (!blk.found)
+			return strdup(text);
+		size_t start = blk.start;
+		/* The newline we put before a block appended to a file without a
+		 * final newline goes with it. */
+		if (!blk.end_has_newline && start > 0 && text[start - 1] == '\n')
+			start--;
+		pt_strbuf_append(&sb, text, start);
+		pt_strbuf_append(&sb, text + blk.end, len - blk.end);
+		pt_strbuf_puts(&sb, ""); /* an empty result is still a string */
+	} else {
+		bool final_newline;
+		size_t head, tail;
+		if (blk.found) {
+			head = blk.start;
+			tail = blk.end;
+			final_newline = blk.end_has_newline;
+		} else {
+			head = tail = len;
+			final_newline = len == 0 || text[len - 1] == '\n';
+		}
+		pt_strbuf_append(&sb, text, head);
+		if (!blk.found && !final_newline)
+			pt_strbuf_putc(&sb, '\n');
+		pt_strbuf_printf(&sb, "# BEGIN %s%s\n", owner, header ? header : "");
+		pt_strbuf_puts(&sb, body);
+		if (body[strlen(body) - 1] != '\n')
+			pt_strbuf_putc(&sb, '\n');
+		pt_strbuf_printf(&sb, "# END %s%s", owner, final_newline ? "\n" : "");
+		pt_strbuf_append(&sb, text + tail, len - tail);
+	}
+	if (sb.oom) {
+		if (errmsg)
+			*errmsg = strdup("out of memory");
+		return NULL;
+	}
+	return pt_strbuf_steal(&sb);
+}
+
+char *pt_conf_block_strip(const char *text, const char *owner)
+{
+	return pt_conf_block_apply(text, owner, NULL, NULL, NULL, NULL);
+}
+
+/* --- modprobe.d syntax ------------------------------------------------------ */
+
+static void normalize_into(char *s)
+{
+	for (; *s; s++)
+		if (*s == '-')
+			*s = '_';
+}
+
+/* Split the next blank-separated word off *p (advancing it). Returns a new
+ * string, or NULL at the end of the text. */
+static char *next_word(const char **p)
+{
+	const char *s = *p;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s) {
+		*p = s;
+		return NULL;
+	}
+	const char *e = s;
+	while (*e && *e != ' ' && *e != '\t')
+		e++;
+	*p = e;
+	return strndup(s, (size_t)(e - s));
+}
+
+/* The rest with runs of blanks collapsed and the ends trimmed. */
+static char *collapse(const char *s)
+{
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	bool gap = false;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\r') {
+			gap = true;
+			continue;
+		}
+		if (gap && sb.len)
+			pt_strbuf_putc(&sb, ' ');
+		gap = false;
+		pt_strbuf_putc(&sb, *s);
+	}
+	pt_strbuf_puts(&sb, "");
+	if (sb.oom) {
+		pt_strbuf_release(&sb);
+		return NULL;
+	}
+	return pt_strbuf_steal(&sb);
+}
+
+static int add_logical_line(json_t *out, int first_line, const char *logical)
+{
+	const char *p = logical;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p || *p == '#' || *p == '\r')
+		return 0;
+	const char *q = p;
+	_cleanup_free_ char *command = next_word(&q);
+	_cleanup_free_ char *module = next_word(&q);
+	if (!command)
+		return 0;
+	/* softdep, options, blacklist, install, remove name a module first;
+	 * alias names the alias first and the module second: keep the first word
+	 * as "module" for every command, which is what the callers look at. */
+	if (module)
+		normalize_into(module);
+	_cleanup_free_ char *args = collapse(q);
+	_cleanup_free_ char *text = strdup(p);
+	if (!args || !text)
+		return -ENOMEM;
+	size_t tl = strlen(text);
+	while (tl && (text[tl - 1] == ' ' || text[tl - 1] == '\t' || text[tl - 1] == '\r'))
+		text[--tl] = '\0';
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s}", "line", first_line, "command", command,
+	                      "module", module ? module : "", "args", args, "text", text);
+	if (!o || json_array_append_new(out, o) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+json_t *pt_modprobe_parse(const char *text)
+{
+	json_t *out = json_array();
+	if (!out)
+		return NULL;
+	struct pt_strbuf logical = PT_STRBUF_INIT;
+	int line = 0, first = 0;
+	int r = 0;
+	for (const char *s = text ? text : ""; *s && r == 0;) {
+		const char *eol = strchr(s, '\n');
+		size_t n = eol ? (size_t)(eol - s) : strlen(s);
+		line++;
+		if (!logical.len)
+			first = line;
+		/* kmod joins a line ending in a backslash with the next one */
+		bool cont = n > 0 && s[n - 1] == '\\';
+		pt_strbuf_append(&logical, s, cont ? n - 1 : n);
+		if (!cont) {
+			r = add_logical_line(out, first, pt_strbuf_str(&logical));
+			logical.len = 0;
+			if (logical.data)
+				logical.data[0] = '\0';
+		}
+		s = eol ? eol + 1 : s + n;
+	}
+	if (r == 0 && logical.len)
+		r = add_logical_line(out, first, pt_strbuf_str(&logical));
+	if (r < 0 || logical.oom) {
+		json_decref(out);
+		out = NULL;
+	}
+	pt_strbuf_release(&logical);
+	return out;
+}
+
+/* --- rendering ---------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The strings of a JSON array, sorted, duplicates dropped; normalised when asked.
+ * *n gets the count. Caller frees the array and each string. */
+static char **sorted_unique(const json_t *arr, bool normalize, size_t *n)
+{
+	size_t count = json_array_size(arr), k = 0;
+	char **v = calloc(count + 1, sizeof *v);
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		const char *s = json_string_value(json_array_get(arr, i));
+		if (!s || !*s)
+			continue;
+		v[k] = strdup(s);
+		if (!v[k]) {
+			for (size_t j = 0; j < k; j++)
+				free(v[j]);
+			free(v);
+			return NULL;
+		}
+		if (normalize)
+			normalize_into(v[k]);
+		k++;
+	}
+	qsort(v, k, sizeof *v, cmp_str);
+	size_t w = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (w && strcmp(v[w - 1], v[i]) == 0) {
+			free(v[i]);
+			continue;
+		}
+		v[w++] = v[i];
+	}
+	v[w] = NULL;
+	*n = w;
+	return v;
+}
+
+static void free_strv(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+char *pt_modprobe_install_line(const json_t *overrides)
+{
+	size_t n = 0;
+	char **addr = sorted_unique(overrides, false, &n);
+	if (!addr)
+		return NULL;
+	if (n == 0) {
+		free_strv(addr);
+		return NULL;
+	}
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	pt_strbuf_puts(&sb, "install vfio-pci for d in");
+	for (size_t i = 0; i < n; i++)
+		pt_strbuf_printf(&sb, " %s", addr[i]);
+	pt_strbuf_puts(&sb, "; do f=/sys/bus/pci/devices/$d/driver_override; "
+	                    "[ -w \"$f\" ] && echo vfio-pci > \"$f\"; done; "
+	                    "exec /sbin/modprobe --ignore-install vfio-pci $CMDLINE_OPTS");
+	free_strv(addr);
+	if (sb.oom) {
+		pt_strbuf_release(&sb);
+		return NULL;
+	}
+	return pt_strbuf_steal(&sb);
+}
+
+char *pt_modprobe_render_vfio(const struct pt_vfio_conf *conf)
+{
+	size_t nids = 0, ndeps = 0;
+	char **ids = sorted_unique(conf->ids, false, &nids);
+	char **deps = sorted_unique(conf->softdeps, true, &ndeps);
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	char *install = NULL;
+	if (!ids || !deps)
+		goto out;
+	if (nids) {
+		pt_strbuf_puts(&sb, "options vfio-pci ids=");
+		for (size_t i = 0; i < nids; i++)
+			pt_strbuf_printf(&sb, "%s%s", i ? "," : "", ids[i]);
+		pt_strbuf_puts(&sb, conf->disable_vga ? " disable_vga=1\n" : "\n");
+	} else if (conf->disable_vga) {
+		pt_strbuf_puts(&sb, "options vfio-pci disable_vga=1\n");
+	}
+	for (size_t i = 0; i < ndeps; i++)
+		pt_strbuf_printf(&sb, "softdep %s pre: vfio-pci\n", deps[i]);
+	if (json_array_size(conf->overrides)) {
+		install = pt_modprobe_install_line(conf->overrides);
+		if (!install)
+			goto out;
+		pt_strbuf_puts(&sb, "# These devices share their vendor:device ID with a device the "
+		                    "host keeps,\n# so they are bound by address (driver_override) "
+		                    "before vfio-pci loads.\n");
+		pt_strbuf_printf(&sb, "%s\n", install);
+	}
+	pt_strbuf_puts(&sb, "");
+out:
+	free_strv(ids);
+	free_strv(deps);
+	free(install);
+	if (!ids || !deps || sb.oom || (json_array_size(conf->overrides) && !install)) {
+		pt_strbuf_release(&sb);
+		return NULL;
+	}
+	return pt_strbuf_steal(&sb);
+}
+
+char *pt_modprobe_render_blacklist(const json_t *modules)
+{
+	size_t n = 0;
+	char **mods = sorted_unique(modules, true, &n);
+	if (!mods)
+		return NULL;
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		pt_strbuf_printf(&sb, "blacklist %s\n", mods[i]);
+	pt_strbuf_puts(&sb, "");
+	free_strv(mods);
+	if (sb.oom) {
+		pt_strbuf_release(&sb);
+		return NULL;
+	}
+	return pt_strbuf_steal(&sb);
+}
+
+/* --- conflicts elsewhere in modprobe.d -------------------------------------- */
+
+static bool has_ids_arg(const char *args)
+{
+	for (const char *p = args; (p = strstr(p, "ids=")) != NULL; p += 4)
+		if (p == args || p[-1] == ' ')
+			return true;
+	return false;
+}
+
+static int add_conflict(json_t *found, const char *path, json_t *entry, const char *kind)
+{
+	json_t *o = json_pack("{s:s, s:O, s:s, s:O}", "path", path, "line",
+	                      json_object_get(entry, "line"), "kind", kind, "text",
+	                      json_object_get(entry, "text"));
+	if (!o || json_array_append_new(found, o) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int scan_text(json_t *found, const char *path, const char *text)
+{
+	_cleanup_json_ json_t *lines = pt_modprobe_parse(text);
+	if (!lines)
+		return -ENOMEM;
+	size_t i;
+	json_t *e;
+	json_array_foreach (lines, i, e) {
+		const char *cmd = json_string_value(json_object_get(e, "command"));
+		const char *mod = json_string_value(json_object_get(e, "module"));
+		const char *args = json_string_value(json_object_get(e, "args"));
+		if (strcmp(mod, "vfio_pci") != 0)
+			continue;
+		const char *kind = NULL;
+		if (strcmp(cmd, "options") == 0 && has_ids_arg(args))
+			kind = "ids";
+		else if (strcmp(cmd, "blacklist") == 0)
+			kind = "blacklist";
+		else if (strcmp(cmd, "install") == 0)
+			kind = (strcmp(args, "/bin/false") == 0 || strcmp(args, "/bin/true") == 0 ||
+			        strcmp(args, "/usr/bin/false") == 0 || strcmp(args, "/usr/bin/true") == 0)
+			               ? "blacklist"
+			               : "install";
+		if (kind && add_conflict(found, path, e, kind) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int pt_modprobe_find_conflicts(const char *root, const char *own_path, const char *owner,
+                               json_t *found)
+{
+	static const char *const dirs[] = {"/etc/modprobe.d", "/run/modprobe.d", "/lib/modprobe.d",
+	                                   "/usr/lib/modprobe.d", NULL};
+	for (const char *const *d = dirs; *d; d++) {
+		_cleanup_free_ char *dir = pt_path_join(root, *d);
+		if (!dir)
+			return -ENOMEM;
+		struct dirent **names = NULL;
+		int n = scandir(dir, &names, NULL, name_cmp);
+		if (n < 0)
+			continue;
+		int r = 0;
+		for (int i = 0; i < n; i++) {
+			const char *name = names[i]->d_name;
+			if (r == 0 && name[0] != '.' && ends_with(name, ".conf")) {
+				_cleanup_free_ char *path = NULL, *text = NULL;
+				if (asprintf(&path, "%s/%s", dir, name) < 0) {
+					path = NULL;
+					r = -ENOMEM;
+				} else if (pt_file_read(path, &text, NULL) == 0) {
+					bool own = own_path && strcmp(path, own_path) == 0;
+					_cleanup_free_ char *mine =
+					        own ? pt_conf_block_strip(text, owner) : NULL;
+					/* a damaged own block is reported by the writer */
+					r = scan_text(found, path, own && mine ? mine : text);
+				}
+			}
+			free(names[i]);
+		}
+		free(names);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* The vfio modules in /etc/modules (or a file under /etc/modules-load.d).
+ *
+ * On Debian 12/13 and Proxmox VE, /etc/modules is read at boot by
+ * systemd-modules-load (through /etc/modules-load.d/modules.conf): one module
+ * name per line, '#' and ';' start comments, and the whole line is the name.
+ * A line such as `vfio vfio_iommu_type1 vfio_pci ids=...` (corpus 008) or
+ * `vfio_pci ids=...` (corpus 006) was meant for the old sysvinit script, which
+ * passed the rest of the line to modprobe as parameters; systemd-modules-load
+ * looks the whole line up as one module name and loads nothing. Such lines are
+ * the user's: they stay byte for byte, they do not count as loading any module,
+ * and the caller is told about them.
+ *
+ * The module's own lines sit in a managed block (see modprobe_conf.h). A vfio
+ * module the user already lists on a line of its own is not repeated there. */
+#ifndef PT_MODULES_FILE_H
+#define PT_MODULES_FILE_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+/* The vfio modules to list, in load order: vfio, vfio_iommu_type1, vfio_pci,
+ * and vfio_virqfd when at least one installed kernel under root ships it as a
+ * loadable module (modules.dep); since Linux 6.2 it is part of vfio.ko and
+ * listing it only gives a load error at boot. New reference: an array of
+ * strings. When kernels is not NULL it receives a new array of
+ * {release, vfio_virqfd: "module"|"builtin"|"absent"} for the result. NULL
+ * when out of memory. */
+json_t *pt_vfio_modules_wanted(const char *root, json_t **kernels);
+
+/* The same decision from the per-kernel states alone ("module", "builtin",
+ * "absent" strings in kernel order), for callers that already have them. */
+json_t *pt_vfio_modules_for_states(const json_t *virqfd_states);
+
+/* The text of a modules file with `wanted` listed: every wanted module that no
+ * line outside the block `owner` loads goes into the block, in wanted's order;
+ * when none is missing the block is removed. wanted NULL removes the block
+ * (state=absent). Every line outside the block is kept byte for byte.
+ * Appends messages for the user to notes (may be NULL): parameter lines that
+ * name a vfio module (see above), and vfio_virqfd lines when wanted leaves it
+ * out. path is for messages. Returns 0 and *out (caller frees), or -EINVAL
+ * with *errmsg (caller frees) on damaged block markers, -ENOMEM. */
+int pt_modules_file_update(const char *text, const json_t *wanted, const char *owner,
+                           const char *path, char **out, json_t *notes, char **errmsg);
+
+/* True when the line (without its newline) loads exactly module `name` under
+ * systemd-modules-load: one word after trimming blanks, equal to name with '-'
+ * and '_' the same. */
+bool pt_modules_line_loads(const char *line, const char *name);
+
+#endif

@@ -1,0 +1,1099 @@
+#include "pve_mapping.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+
+/* Perl's \s on byte strings: ASCII whitespace only (no locale). */
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static bool is_hex(char c)
+{
+	return is_lower_hex(c) || (c >= 'A' && c <= 'F');
+}
+
+static bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+static int set_msg(char **errmsg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int set_msg(char **errmsg, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(errmsg, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		*errmsg = NULL;
+		return -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+/* --- lifetime --------------------------------------------------------------- */
+
+void pt_pve_mapping_release(struct pt_pve_mapping *m)
+{
+	if (!m)
+		return;
+	free(m->id);
+	for (size_t i = 0; i < m->map_count; i++)
+		free(m->map[i]);
+	free(m->map);
+	free(m->description);
+	memset(m, 0, sizeof *m);
+	m->mdev = -1;
+	m->live_migration = -1;
+}
+
+void pt_pve_config_release(struct pt_pve_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->count; i++)
+		pt_pve_mapping_release(&cfg->sections[i]);
+	free(cfg->sections);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+void pt_pve_map_entry_release(struct pt_pve_map_entry *e)
+{
+	if (!e)
+		return;
+	free(e->node);
+	free(e->path);
+	free(e->id);
+	free(e->subsystem_id);
+	free(e->iommugroup);
+	free(e->description);
+	memset(e, 0, sizeof *e);
+}
+
+int pt_pve_mapping_add_map(struct pt_pve_mapping *m, const char *entry)
+{
+	char *copy = strdup(entry);
+	if (!copy)
+		return -ENOMEM;
+	char **grown = realloc(m->map, (m->map_count + 1) * sizeof *grown);
+	if (!grown) {
+		free(copy);
+		return -ENOMEM;
+	}
+	m->map = grown;
+	m->map[m->map_count++] = copy;
+	return 0;
+}
+
+int pt_pve_mapping_copy(struct pt_pve_mapping *dst, const struct pt_pve_mapping *src)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->mdev = src->mdev;
+	dst->live_migration = src->live_migration;
+	dst->broken = src->broken;
+	if ((src->id && !(dst->id = strdup(src->id))) ||
+	    (src->description && !(dst->description = strdup(src->description))))
+		goto oom;
+	for (size_t i = 0; i < src->map_count; i++)
+		if (pt_pve_mapping_add_map(dst, src->map[i]) < 0)
+			goto oom;
+	return 0;
+oom:
+	pt_pve_mapping_release(dst);
+	return -ENOMEM;
+}
+
+static void mapping_init(struct pt_pve_mapping *m)
+{
+	memset(m, 0, sizeof *m);
+	m->mdev = -1;
+	m->live_migration = -1;
+}
+
+struct pt_pve_mapping *pt_pve_config_find(const struct pt_pve_config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->count; i++)
+		if (cfg->sections[i].id && strcmp(cfg->sections[i].id, id) == 0)
+			return &cfg->sections[i];
+	return NULL;
+}
+
+int pt_pve_config_put(struct pt_pve_config *cfg, struct pt_pve_mapping *m)
+{
+	struct pt_pve_mapping *old = m->id ? pt_pve_config_find(cfg, m->id) : NULL;
+	if (old) {
+		pt_pve_mapping_release(old);
+		*old = *m;
+		mapping_init(m);
+		return 0;
+	}
+	struct pt_pve_mapping *grown = realloc(cfg->sections, (cfg->count + 1) * sizeof *grown);
+	if (!grown) {
+		pt_pve_mapping_release(m);
+		return -ENOMEM;
+	}
+	cfg->sections = grown;
+	cfg->sections[cfg->count++] = *m;
+	mapping_init(m);
+	return 0;
+}
+
+bool pt_pve_config_remove(struct pt_pve_config *cfg, const char *id)
+{
+	struct pt_pve_mapping *m = pt_pve_config_find(cfg, id);
+	if (!m)
+		return false;
+	size_t i = (size_t)(m - cfg->sections);
+	pt_pve_mapping_release(m);
+	memmove(&cfg->sections[i], &cfg->sections[i + 1],
+	        (cfg->count - i - 1) * sizeof cfg->sections[0]);
+	cfg->count--;
+	return true;
+}
+
+/* --- schema ------------------------------------------------------------------ */
+
+bool pt_pve_valid_configid(const char *s)
+{
+	if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')) || !s[1])
+		return false;
+	for (const char *p = s + 1; *p; p++)
+		if (!is_alnum(*p) && *p != '_' && *p != '-')
+			return false;
+	return true;
+}
+
+bool pt_pve_valid_node(const char *s)
+{
+	if (!s || !is_alnum(s[0]))
+		return false;
+	size_t n = strlen(s);
+	for (size_t i = 1; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '-')
+			return false;
+	return is_alnum(s[n - 1]);
+}
+
+static bool pci_id_n(const char *s, size_t n)
+{
+	if (n != 9 || s[4] != ':')
+		return false;
+	for (size_t i = 0; i < 9; i++)
+		if (i != 4 && !is_hex(s[i]))
+			return false;
+	return true;
+}
+
+bool pt_pve_valid_pci_id(const char *s)
+{
+	return s && pci_id_n(s, strlen(s));
+}
+
+/* One PCI path [a-f0-9]{4,}:[a-f0-9]{2}:[a-f0-9]{2}(SEP[a-f0-9])? at s[0..n).
+ * Proxmox writes the separator as "\." inside a double-quoted Perl string, where it
+ * becomes "." — any character. strict_dot asks for the dot the schema means. */
+static bool one_path(const char *s, size_t n, bool strict_dot)
+{
+	size_t i = 0;
+	while (i < n && is_lower_hex(s[i]))
+		i++;
+	if (i < 4)
+		return false;
+	/* The domain run may have swallowed nothing more than hex; now ":bb:ss". */
+	if (n - i < 6 || s[i] != ':' || !is_lower_hex(s[i + 1]) || !is_lower_hex(s[i + 2]) ||
+	    s[i + 3] != ':' || !is_lower_hex(s[i + 4]) || !is_lower_hex(s[i + 5]))
+		return false;
+	i += 6;
+	if (i == n)
+		return true;
+	return n - i == 2 && (strict_dot ? s[i] == '.' : s[i] != '\n') && is_lower_hex(s[i + 1]);
+}
+
+static bool paths_n(const char *s, size_t n, bool strict_dot)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == ';') {
+			if (!one_path(s + start, i - start, strict_dot))
+				return false;
+			start = i + 1;
+		}
+	}
+	return true;
+}
+
+bool pt_pve_valid_path(const char *s)
+{
+	return s && paths_n(s, strlen(s), true);
+}
+
+static bool integer_n(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		i++;
+	if (i == n)
+		return false;
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+bool pt_pve_valid_integer(const char *s)
+{
+	return s && integer_n(s, strlen(s));
+}
+
+/* Perl's m/^...$/ lets one final "\n" through: match patterns on what precedes it. */
+static size_t perl_len(const char *s)
+{
+	size_t n = strlen(s);
+	return n && s[n - 1] == '\n' ? n - 1 : n;
+}
+
+/* --- map entries ----------------------------------------------------------------- */
+
+/* The keys of Proxmox's map format, sorted (the order errors are listed in). */
+enum map_key { K_DESCRIPTION, K_ID, K_IOMMUGROUP, K_NODE, K_PATH, K_SUBSYSTEM_ID, K_COUNT };
+static const char *const map_keys[K_COUNT] = {"description", "id",   "iommugroup",
+                                              "node",        "path", "subsystem-id"};
+static const bool map_key_required[K_COUNT] = {false, true, false, true, true, false};
+
+static char **entry_field(struct pt_pve_map_entry *e, enum map_key k)
+{
+	switch (k) {
+	case K_DESCRIPTION:
+		return &e->description;
+	case K_ID:
+		return &e->id;
+	case K_IOMMUGROUP:
+		return &e->iommugroup;
+	case K_NODE:
+		return &e->node;
+	case K_PATH:
+		return &e->path;
+	default:
+		return &e->subsystem_id;
+	}
+}
+
+static const char *entry_value(const struct pt_pve_map_entry *e, enum map_key k)
+{
+	return *entry_field((struct pt_pve_map_entry *)e, k);
+}
+
+static int key_index(const char *k, size_t n)
+{
+	for (int i = 0; i < K_COUNT; i++)
+		if (strlen(map_keys[i]) == n && memcmp(map_keys[i], k, n) == 0)
+			return i;
+	return -1;
+}
+
+/* check_prop for one field of the map format: NULL when fine, else the message. */
+static const char *check_field(enum map_key k, const char *v)
+{
+	if (!v)
+		return map_key_required[k] ? "property is missing and it is not optional" : NULL;
+	switch (k) {
+	case K_NODE:
+		return pt_pve_valid_node(v)
+		               ? NULL
+		               : "invalid format - value does not look like a valid node name\n";
+	case K_ID:
+	case K_SUBSYSTEM_ID:
+		return pci_id_n(v, perl_len(v)) ? NULL : "value does not match the regex pattern";
+	case K_PATH:
+		return paths_n(v, perl_len(v), false) ? NULL
+		                                      : "value does not match the regex pattern";
+	case K_IOMMUGROUP:
+		return integer_n(v, perl_len(v)) ? NULL : "";
+	case K_DESCRIPTION:
+		return strlen(v) > PT_PVE_DESCRIPTION_MAX ? "value may only be 4096 characters long"
+		                                          : NULL;
+	default:
+		return NULL;
+	}
+}
+
+int pt_pve_map_entry_parse(const char *text, const char *path, struct pt_pve_map_entry *e,
+                           char **errmsg)
+{
+	memset(e, 0, sizeof *e);
+	*errmsg = NULL;
+	const char *p = text;
+	size_t total = strlen(text);
+	/* Perl's split(/,/) drops trailing empty fields; whitespace-only parts are skipped. */
+	while (p <= text + total) {
+		const char *comma = memchr(p, ',', (size_t)(text + total - p));
+		size_t n = comma ? (size_t)(comma - p) : (size_t)(text + total - p);
+		bool blank = true;
+		for (size_t i = 0; i < n; i++)
+			if (!is_space(p[i]))
+				blank = false;
+		if (!blank) {
+			const char *eq = memchr(p, '=', n);
+			/* ^([^=]+)=(.+)$ : a key, then a value that is not empty; "." stops at a
+			 * line feed except a final one. */
+			size_t vlen = eq ? n - (size_t)(eq - p) - 1 : 0;
+			const char *v = eq ? eq + 1 : NULL;
+			bool value_ok = eq && vlen > 0;
+			if (value_ok) {
+				const char *lf = memchr(v, '\n', vlen);
+				if (lf && lf != v + vlen - 1)
+					value_ok = false;
+				else if (lf)
+					vlen--;
+				if (vlen == 0)
+					value_ok = false;
+			}
+			if (eq && eq > p && value_ok) {
+				int k = key_index(p, (size_t)(eq - p));
+				if (k >= 0 && *entry_field(e, (enum map_key)k)) {
+					pt_pve_map_entry_release(e);
+					return set_msg(errmsg,
+					               "invalid format - duplicate key in "
+					               "comma-separated list property: %.*s\n",
+					               (int)(eq - p), p);
+				}
+				if (k < 0) {
+					pt_pve_map_entry_release(e);
+					return set_msg(errmsg,
+					               "invalid format - invalid key in "
+					               "comma-separated list property: %.*s\n",
+					               (int)(eq - p), p);
+				}
+				/* (.+)$ captures up to a final line feed, without it. */
+				char *val = dup_n(v, vlen);
+				if (!val) {
+					pt_pve_map_entry_release(e);
+					return -ENOMEM;
+				}
+				*entry_field(e, (enum map_key)k) = val;
+			} else if (!eq) {
+				pt_pve_map_entry_release(e);
+				return set_msg(errmsg, "invalid format - value without key, but schema "
+				                       "does not define a default key\n");
+			} else {
+				pt_pve_map_entry_release(e);
+				return set_msg(errmsg, "invalid format - missing key in "
+				                       "comma-separated list property\n");
+			}
+		}
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+
+	struct pt_strbuf errors = PT_STRBUF_INIT;
+	for (int k = 0; k < K_COUNT; k++) {
+		const char *v = entry_value(e, (enum map_key)k);
+		const char *problem = check_field((enum map_key)k, v);
+		if (!problem)
+			continue;
+		if (!errors.len)
+			pt_strbuf_puts(&errors, "invalid format - format error\n");
+		if (path && *path)
+			pt_strbuf_printf(&errors, "%s.", path);
+		if (k == K_IOMMUGROUP)
+			pt_strbuf_printf(&errors, "%s: type check ('integer') failed - got '%s'\n",
+			                 map_keys[k], v);
+		else
+			pt_strbuf_printf(&errors, "%s: %s\n", map_keys[k], problem);
+	}
+	if (errors.oom) {
+		pt_strbuf_release(&errors);
+		pt_pve_map_entry_release(e);
+		return -ENOMEM;
+	}
+	if (errors.len) {
+		*errmsg = pt_strbuf_steal(&errors);
+		pt_pve_map_entry_release(e);
+		return *errmsg ? -EINVAL : -ENOMEM;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *pt_pve_map_entry_format(const struct pt_pve_map_entry *e)
+{
+	char *parts[K_COUNT];
+	size_t n = 0;
+	char *out = NULL;
+	for (int k = 0; k < K_COUNT; k++) {
+		const char *v = entry_value(e, (enum map_key)k);
+		if (!v || !*v)
+			continue;
+		if (asprintf(&parts[n], "%s=%s", map_keys[k], v) < 0)
+			goto done;
+		n++;
+	}
+	/* The web interface sorts the "key=value" texts, not the keys. */
+	qsort(parts, n, sizeof parts[0], cmp_str);
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			pt_strbuf_putc(&sb, ',');
+		pt_strbuf_puts(&sb, parts[i]);
+	}
+	out = pt_strbuf_steal(&sb);
+done:
+	for (size_t i = 0; i < n; i++)
+		free(parts[i]);
+	return out;
+}
+
+static bool eq_nocase(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (lower(*a) != lower(*b))
+			return false;
+	return *a == *b;
+}
+
+static bool eq_opt(const char *a, const char *b, bool nocase)
+{
+	if (!a || !b)
+		return a == b;
+	return nocase ? eq_nocase(a, b) : strcmp(a, b) == 0;
+}
+
+static bool eq_integer(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (!pt_pve_valid_integer(a) || !pt_pve_valid_integer(b))
+		return strcmp(a, b) == 0;
+	errno = 0;
+	long long x = strtoll(a, NULL, 10), y = strtoll(b, NULL, 10);
+	return errno == 0 ? x == y : strcmp(a, b) == 0;
+}
+
+bool pt_pve_map_entry_equal(const struct pt_pve_map_entry *a, const struct pt_pve_map_entry *b)
+{
+	return eq_opt(a->node, b->node, false) && eq_opt(a->path, b->path, true) &&
+	       eq_opt(a->id, b->id, true) && eq_opt(a->subsystem_id, b->subsystem_id, true) &&
+	       eq_integer(a->iommugroup, b->iommugroup) &&
+	       eq_opt(a->description, b->description, false);
+}
+
+bool pt_pve_map_text_equal(const char *a, const char *b)
+{
+	struct pt_pve_map_entry ea, eb;
+	_cleanup_free_ char *ma = NULL;
+	_cleanup_free_ char *mb = NULL;
+	int ra = pt_pve_map_entry_parse(a, "", &ea, &ma);
+	int rb = pt_pve_map_entry_parse(b, "", &eb, &mb);
+	bool equal = ra == 0 && rb == 0 ? pt_pve_map_entry_equal(&ea, &eb) : strcmp(a, b) == 0;
+	pt_pve_map_entry_release(&ea);
+	pt_pve_map_entry_release(&eb);
+	return equal;
+}
+
+bool pt_pve_map_list_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	if (na == 0)
+		return true;
+	bool *used = calloc(nb, sizeof *used);
+	if (!used)
+		return false;
+	bool all = true;
+	for (size_t i = 0; i < na && all; i++) {
+		bool found = false;
+		for (size_t j = 0; j < nb && !found; j++) {
+			if (!used[j] && pt_pve_map_text_equal(a[i], b[j])) {
+				used[j] = true;
+				found = true;
+			}
+		}
+		all = found;
+	}
+	free(used);
+	return all;
+}
+
+char *pt_pve_map_text_node(const char *entry)
+{
+	for (const char *p = entry; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		while (n && is_space(*p)) {
+			p++;
+			n--;
+		}
+		if (n > 5 && memcmp(p, "node=", 5) == 0)
+			return dup_n(p + 5, n - 5);
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* --- the hardware check ---------------------------------------------------------- */
+
+/* Remove every "0x" as Proxmox does before comparing. Caller frees. */
+static char *strip_0x(const char *s)
+{
+	char *out = strdup(s);
+	if (!out)
+		return NULL;
+	char *w = out;
+	for (const char *r = s; *r;) {
+		if (r[0] == '0' && r[1] == 'x') {
+			r += 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	return out;
+}
+
+static bool has_function(const char *path)
+{
+	/* Proxmox: $path !~ m/\.[a-f0-9]/i */
+	for (const char *p = path; *p; p++)
+		if (p[0] == '.' && p[1] && is_hex(p[1]))
+			return true;
+	return false;
+}
+
+int pt_pve_map_entry_check_hw(const char *mapping_id, const struct pt_pve_map_entry *e,
+                              pt_pve_hw_lookup_fn lookup, void *ctx, char **errmsg)
+{
+	*errmsg = NULL;
+	_cleanup_free_ char *paths = strdup(e->path ? e->path : "");
+	if (!paths)
+		return -ENOMEM;
+	static const char *const props[] = {"id", "iommugroup", "subsystem-id"};
+	int idx = 0;
+	char *save = NULL;
+	for (char *one = strtok_r(paths, ";", &save); one; one = strtok_r(NULL, ";", &save)) {
+		_cleanup_free_ char *address = NULL;
+		if (asprintf(&address, "%s%s", one, has_function(one) ? "" : ".0") < 0)
+			return -ENOMEM;
+		struct pt_pve_hw_function hw;
+		memset(&hw, 0, sizeof hw);
+		if (lookup(ctx, address, &hw) < 0)
+			return set_msg(errmsg, "pci device '%s' not found", address);
+		char group[24];
+		snprintf(group, sizeof group, "%d", hw.iommugroup);
+		const char *expected[3] = {hw.id, hw.iommugroup >= 0 ? group : NULL,
+		                           hw.subsystem_id[0] ? hw.subsystem_id : NULL};
+		const char *configured[3] = {e->id, e->iommugroup, e->subsystem_id};
+		for (int i = 0; i < 3; i++) {
+			if (i == 1 && idx > 0) /* the group is checked on the first device only */
+				continue;
+			if (!expected[i] && !configured[i])
+				continue;
+			if (expected[i] && !configured[i])
+				return set_msg(errmsg,
+				               "missing expected property '%s' for device '%s'",
+				               props[i], address);
+			if (!expected[i] && configured[i])
+				return set_msg(errmsg,
+				               "unexpected property '%s' configured for device '%s'",
+				               props[i], address);
+			_cleanup_free_ char *want = strip_0x(expected[i]);
+			_cleanup_free_ char *have = strip_0x(configured[i]);
+			if (!want || !have)
+				return -ENOMEM;
+			if (strcmp(want, have) != 0)
+				return set_msg(errmsg, "'%s' does not match for '%s' (%s != %s)",
+				               props[i], mapping_id, want, have);
+		}
+		idx++;
+	}
+	return 0;
+}
+
+/* --- merging ----------------------------------------------------------------------- */
+
+int pt_pve_map_merge_node(char *const *existing, size_t nexisting, const char *node,
+                          char *const *wanted, size_t nwanted, char ***out, size_t *nout)
+{
+	*out = NULL;
+	*nout = 0;
+	char **list = calloc(nexisting + nwanted + 1, sizeof *list);
+	if (!list)
+		return -ENOMEM;
+	size_t n = 0;
+	bool placed = false;
+	for (size_t i = 0; i <= nexisting; i++) {
+		bool at_end = i == nexisting;
+		_cleanup_free_ char *entry_node = at_end ? NULL : pt_pve_map_text_node(existing[i]);
+		bool mine = !at_end && entry_node && strcmp(entry_node, node) == 0;
+		if ((mine || at_end) && !placed) {
+			for (size_t j = 0; j < nwanted; j++)
+				if (!(list[n++] = strdup(wanted[j])))
+					goto oom;
+			placed = true;
+		}
+		if (at_end || mine)
+			continue;
+		if (!(list[n++] = strdup(existing[i])))
+			goto oom;
+	}
+	*out = list;
+	*nout = n;
+	return 0;
+oom:
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return -ENOMEM;
+}
+
+/* --- pci.cfg ------------------------------------------------------------------------- */
+
+struct line_reader {
+	const char *text;
+	size_t len;
+	size_t pos;    /* start of the next line */
+	size_t end;    /* where Perl's split stops: trailing empty lines are dropped */
+	size_t lineno; /* number of the line last returned */
+};
+
+/* The next line that is not a comment, as Proxmox's $nextline. Returns false at the
+ * end. *line is not NUL-terminated. */
+static bool next_line(struct line_reader *r, const char **line, size_t *n)
+{
+	while (r->pos < r->end) {
+		const char *s = r->text + r->pos;
+		const char *lf = memchr(s, '\n', r->end - r->pos);
+		size_t len = lf ? (size_t)(lf - s) : r->end - r->pos;
+		r->pos += len + (lf ? 1 : 0);
+		r->lineno++;
+		size_t i = 0;
+		while (i < len && is_space(s[i]))
+			i++;
+		if (i < len && s[i] == '#')
+			continue;
+		*line = s;
+		*n = len;
+		return true;
+	}
+	return false;
+}
+
+/* Perl truth of a line: "" and "0" are false. */
+static bool perl_true(const char *line, size_t n)
+{
+	return !(n == 0 || (n == 1 && line[0] == '0'));
+}
+
+/* ^(\S+)\s*$ : the section header. */
+static bool match_header(const char *line, size_t n, size_t *idlen)
+{
+	size_t i = 0;
+	while (i < n && !is_space(line[i]))
+		i++;
+	if (i == 0)
+		return false;
+	*idlen = i;
+	for (; i < n; i++)
+		if (!is_space(line[i]))
+			return false;
+	return true;
+}
+
+/* ^\s+(\S+)(\s+(.*\S))?\s*$ : a property line. value is NULL when there is none. */
+static bool match_property(const char *line, size_t n, const char **key, size_t *klen,
+                           const char **value, size_t *vlen)
+{
+	size_t i = 0;
+	while (i < n && is_space(line[i]))
+		i++;
+	if (i == 0 || i == n)
+		return false;
+	*key = line + i;
+	while (i < n && !is_space(line[i]))
+		i++;
+	*klen = (size_t)(line + i - *key);
+	while (i < n && is_space(line[i]))
+		i++;
+	size_t end = n;
+	while (end > i && is_space(line[end - 1]))
+		end--;
+	*value = end > i ? line + i : NULL;
+	*vlen = end > i ? end - i : 0;
+	return true;
+}
+
+struct section_state {
+	struct pt_pve_mapping m;
+	bool has_map;  /* at least one valid map line */
+	bool has_type; /* a "type pci" line was seen */
+};
+
+/* Proxmox's check_value for one property line; NULL when accepted, else the error
+ * text (with its final newline, as Proxmox's warning prints it). Sets *oom on
+ * allocation failure. */
+static char *take_property(struct section_state *st, const char *key, size_t klen,
+                           const char *value, size_t vlen, bool *oom)
+{
+	char *msg = NULL;
+	_cleanup_free_ char *k = dup_n(key, klen);
+	_cleanup_free_ char *v = value ? dup_n(value, vlen) : NULL;
+	if (!k || (value && !v))
+		goto oom;
+	/* Bytes after a NUL are lost in C strings: refuse such a value rather than
+	 * keep a shortened one (Proxmox would keep it; no real file has one). */
+	if (v && strlen(v) != vlen)
+		return strdup("value contains a NUL byte\n");
+	if (strlen(k) != klen)
+		return strdup("unknown property type\n");
+
+	bool is_bool = strcmp(k, "mdev") == 0 || strcmp(k, "live-migration-capable") == 0;
+	bool known = is_bool || strcmp(k, "map") == 0 || strcmp(k, "description") == 0 ||
+	             strcmp(k, "id") == 0 || strcmp(k, "type") == 0;
+	if (!known)
+		return strdup("unknown property type\n");
+
+	if (strcmp(k, "map") == 0) {
+		if (!v)
+			return strdup("got undefined value\n");
+		struct pt_pve_map_entry e;
+		_cleanup_free_ char *err = NULL;
+		int r = pt_pve_map_entry_parse(v, "", &e, &err);
+		if (r == -ENOMEM)
+			goto oom;
+		if (r < 0) {
+			if (asprintf(&msg, "%s\n", err) < 0)
+				goto oom;
+			return msg;
+		}
+		pt_pve_map_entry_release(&e);
+		if (pt_pve_mapping_add_map(&st->m, v) < 0)
+			goto oom;
+		st->has_map = true;
+		return NULL;
+	}
+
+	/* Every other key holds one value. */
+	bool seen = (strcmp(k, "description") == 0 && st->m.description) ||
+	            (strcmp(k, "mdev") == 0 && st->m.mdev >= 0) ||
+	            (strcmp(k, "live-migration-capable") == 0 && st->m.live_migration >= 0) ||
+	            (strcmp(k, "type") == 0 && st->has_type);
+	if (seen)
+		return strdup("duplicate attribute\n");
+	if (strcmp(k, "type") == 0) {
+		if (v && strcmp(v, "pci") == 0) {
+			st->has_type = true;
+			return NULL;
+		}
+		return strdup("unexpected property 'type'\n");
+	}
+	if (strcmp(k, "id") == 0)
+		return strdup("unexpected property 'id'\n");
+	if (is_bool) {
+		int b = !v ? 1 : strcmp(v, "1") == 0 ? 1 : strcmp(v, "0") == 0 ? 0 : -1;
+		if (b < 0) {
+			if (asprintf(&msg, "type check ('boolean') failed - got '%s'\n", v) < 0)
+				goto oom;
+			return msg;
+		}
+		if (strcmp(k, "mdev") == 0)
+			st->m.mdev = b;
+		else
+			st->m.live_migration = b;
+		return NULL;
+	}
+	/* description */
+	if (!v)
+		return strdup("got undefined value\n");
+	if (vlen > PT_PVE_DESCRIPTION_MAX)
+		return strdup("value may only be 4096 characters long\n");
+	st->m.description = PT_STEAL(v);
+	return NULL;
+oom:
+	*oom = true;
+	return NULL;
+}
+
+int pt_pve_config_parse(const char *text, size_t len, const char *filename,
+                        struct pt_pve_config *cfg, struct pt_strbuf *warnings)
+{
+	memset(cfg, 0, sizeof *cfg);
+	pt_sha1_hex(text, len, cfg->digest);
+	struct pt_strbuf scratch = PT_STRBUF_INIT;
+	struct pt_strbuf *warn = warnings ? warnings : &scratch;
+	struct line_reader r = {text, len, 0, len, 0};
+	while (r.end > 0 && text[r.end - 1] == '\n')
+		r.end--;
+	bool oom = false;
+
+	const char *line;
+	size_t n;
+	while (!oom && r.pos < r.end) {
+		if (!next_line(&r, &line, &n) || !perl_true(line, n))
+			continue;
+		size_t prefix_line = r.lineno;
+		size_t idlen;
+		if (!match_header(line, n, &idlen)) {
+			pt_strbuf_printf(warn, "file %s line %zu - ignore config line: %.*s\n", filename,
+			                 prefix_line, (int)n, line);
+			continue;
+		}
+		struct section_state st;
+		memset(&st, 0, sizeof st);
+		mapping_init(&st.m);
+		st.m.id = dup_n(line, idlen);
+		if (!st.m.id) {
+			oom = true;
+			break;
+		}
+		bool skip = strlen(st.m.id) != idlen || !pt_pve_valid_configid(st.m.id);
+		if (skip)
+			pt_strbuf_printf(warn,
+			                 "file %s line %zu (skip section '%s'): invalid configuration "
+			                 "ID '%s'\n",
+			                 filename, prefix_line, st.m.id, st.m.id);
+		while (!oom && next_line(&r, &line, &n) && perl_true(line, n)) {
+			if (skip)
+				continue;
+			prefix_line = r.lineno;
+			const char *key, *value;
+			size_t klen, vlen;
+			if (!match_property(line, n, &key, &klen, &value, &vlen)) {
+				pt_strbuf_printf(warn,
+				                 "file %s line %zu (section '%s') - ignore config line: "
+				                 "%.*s\n",
+				                 filename, prefix_line, st.m.id, (int)n, line);
+				continue;
+			}
+			_cleanup_free_ char *err = take_property(&st, key, klen, value, vlen, &oom);
+			if (err)
+				pt_strbuf_printf(warn,
+				                 "file %s line %zu (section '%s') - unable to parse value "
+				                 "of '%.*s': %s",
+				                 filename, prefix_line, st.m.id, (int)klen, key, err);
+		}
+		if (skip || oom) {
+			pt_pve_mapping_release(&st.m);
+			continue;
+		}
+		if (!st.has_map) {
+			/* Proxmox keeps the id with no data: see `broken`. */
+			pt_strbuf_printf(warn,
+			                 "file %s line %zu (skip section '%s'): missing value for "
+			                 "required option 'map'\n",
+			                 filename, prefix_line, st.m.id);
+			_cleanup_free_ char *id = PT_STEAL(st.m.id);
+			pt_pve_mapping_release(&st.m);
+			st.m.id = PT_STEAL(id);
+			st.m.broken = true;
+		}
+		/* A repeated id replaces the earlier section and takes the later place. */
+		pt_pve_config_remove(cfg, st.m.id);
+		if (pt_pve_config_put(cfg, &st.m) < 0)
+			oom = true;
+	}
+	pt_strbuf_release(&scratch);
+	if (oom || warn->oom) {
+		pt_pve_config_release(cfg);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int pt_pve_mapping_render(const struct pt_pve_mapping *m, struct pt_strbuf *out)
+{
+	pt_strbuf_printf(out, "%s\n", m->id ? m->id : "");
+	if (!m->broken) {
+		for (size_t i = 0; i < m->map_count; i++)
+			pt_strbuf_printf(out, "\tmap %s\n", m->map[i]);
+		if (m->description && *m->description)
+			pt_strbuf_printf(out, "\tdescription %s\n", m->description);
+		if (m->live_migration >= 0)
+			pt_strbuf_printf(out, "\tlive-migration-capable %d\n", m->live_migration ? 1 : 0);
+		if (m->mdev >= 0)
+			pt_strbuf_printf(out, "\tmdev %d\n", m->mdev ? 1 : 0);
+	}
+	pt_strbuf_putc(out, '\n');
+	return out->oom ? -ENOMEM : 0;
+}
+
+int pt_pve_config_render(const struct pt_pve_config *cfg, struct pt_strbuf *out, char **errmsg)
+{
+	*errmsg = NULL;
+	for (size_t i = 0; i < cfg->count; i++)
+		if (cfg->sections[i].broken)
+			return set_msg(errmsg, "unknown section type ''");
+	for (size_t i = 0; i < cfg->count; i++)
+		if (pt_pve_mapping_render(&cfg->sections[i], out) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* --- pvesh JSON ---------------------------------------------------------------------- */
+
+/* A JSON string for text read from pci.cfg. Bytes that are not UTF-8 are taken as
+ * Latin-1, as Perl's JSON encoder treats a byte string. New reference or NULL. */
+static json_t *text_json(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x80) {
+			pt_strbuf_putc(&sb, (char)*p);
+		} else {
+			pt_strbuf_putc(&sb, (char)(0xc0 | (*p >> 6)));
+			pt_strbuf_putc(&sb, (char)(0x80 | (*p & 0x3f)));
+		}
+	}
+	j = sb.oom ? NULL : json_string(pt_strbuf_str(&sb));
+	pt_strbuf_release(&sb);
+	return j;
+}
+
+json_t *pt_pve_mapping_to_json(const struct pt_pve_mapping *m, const char *digest, bool with_id)
+{
+	json_t *obj = json_object();
+	json_t *map = json_array();
+	if (!obj || !map) {
+		json_decref(obj);
+		json_decref(map);
+		return NULL;
+	}
+	for (size_t i = 0; i < m->map_count; i++)
+		json_array_append_new(map, text_json(m->map[i]));
+	json_object_set_new(obj, "map", map);
+	json_object_set_new(obj, "type", json_string("pci"));
+	if (m->description)
+		json_object_set_new(obj, "description", text_json(m->description));
+	if (m->mdev >= 0)
+		json_object_set_new(obj, "mdev", json_integer(m->mdev));
+	if (m->live_migration >= 0)
+		json_object_set_new(obj, "live-migration-capable", json_integer(m->live_migration));
+	if (digest)
+		json_object_set_new(obj, "digest", json_string(digest));
+	if (with_id && m->id)
+		json_object_set_new(obj, "id", text_json(m->id));
+	return obj;
+}
+
+/* A Proxmox boolean in JSON: 1/0, true/false, "1"/"0"; -1 when absent or null. */
+static int json_flag(const json_t *v, bool *bad)
+{
+	if (!v || json_is_null(v))
+		return -1;
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	if (json_is_integer(v))
+		return json_integer_value(v) != 0;
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		if (strcmp(s, "1") == 0)
+			return 1;
+		if (strcmp(s, "0") == 0)
+			return 0;
+	}
+	*bad = true;
+	return -1;
+}
+
+int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_mapping *m,
+                             char digest[PT_PVE_DIGEST_SIZE], char **errmsg)
+{
+	mapping_init(m);
+	*errmsg = NULL;
+	if (digest)
+		digest[0] = '\0';
+	if (!json_is_object(obj))
+		return set_msg(errmsg, "pvesh returned %s where a mapping object was expected",
+		               json_is_array(obj) ? "a list" : "something else");
+	const json_t *jid = json_object_get(obj, "id");
+	if (jid && !json_is_string(jid))
+		return set_msg(errmsg, "pvesh returned a mapping whose id is not a string");
+	const char *the_id = jid ? json_string_value(jid) : id;
+	if (the_id && !(m->id = strdup(the_id)))
+		goto oom;
+	const json_t *map = json_object_get(obj, "map");
+	if (map && !json_is_array(map) && !json_is_null(map)) {
+		pt_pve_mapping_release(m);
+		return set_msg(errmsg, "pvesh returned mapping '%s' with a map that is not a list",
+		               the_id ? the_id : "?");
+	}
+	size_t i;
+	json_t *item;
+	json_array_foreach(map, i, item)
+	{
+		if (!json_is_string(item)) {
+			pt_pve_mapping_release(m);
+			return set_msg(errmsg,
+			               "pvesh returned mapping '%s' with map entry %zu not a string",
+			               the_id ? the_id : "?", i);
+		}
+		if (pt_pve_mapping_add_map(m, json_string_value(item)) < 0)
+			goto oom;
+	}
+	const json_t *desc = json_object_get(obj, "description");
+	if (json_is_string(desc)) {
+		if (!(m->description = strdup(json_string_value(desc))))
+			goto oom;
+	} else if (desc && !json_is_null(desc)) {
+		pt_pve_mapping_release(m);
+		return set_msg(errmsg, "pvesh returned mapping '%s' with a description that is "
+		                       "not a string",
+		               the_id ? the_id : "?");
+	}
+	bool bad = false;
+	m->mdev = json_flag(json_object_get(obj, "mdev"), &bad);
+	m->live_migration = json_flag(json_object_get(obj, "live-migration-capable"), &bad);
+	if (bad) {
+		pt_pve_mapping_release(m);
+		return set_msg(errmsg,
+		               "pvesh returned mapping '%s' with mdev or live-migration-capable "
+		               "not a boolean",
+		               the_id ? the_id : "?");
+	}
+	const json_t *dg = json_object_get(obj, "digest");
+	if (digest && json_is_string(dg)) {
+		if (strlen(json_string_value(dg)) >= PT_PVE_DIGEST_SIZE) {
+			pt_pve_mapping_release(m);
+			return set_msg(errmsg, "pvesh returned a digest longer than %d characters",
+			               PT_PVE_DIGEST_SIZE - 1);
+		}
+		strcpy(digest, json_string_value(dg));
+	}
+	return 0;
+oom:
+	pt_pve_mapping_release(m);
+	return -ENOMEM;
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# End-to-end: the gpu_passthrough role against a real Debian 12 kernel under QEMU
+# (TCG), real GRUB, real initramfs-tools and real vfio-pci; only pvesh is the
+# test double (build/tools/fake-pvesh as /usr/bin/pvesh in the guest).
+#
+#   tests/e2e/run.sh [intel] [amd]       (make e2e; needs make install tools)
+#
+# Per profile: boot, facts, --check --diff (guest files unchanged), the real run
+# (update-grub, update-initramfs, reboot through ansible.builtin.reboot), checks
+# after the reboot, a second run with changed=0, rollback.yml + reboot with the
+# original drivers and files back; then the refusals on a live kernel (the
+# "shared" profile: GPU and NIC in one group; blacklisting the NIC's driver).
+# Prints a table (step, expected, got, seconds); logs in build/e2e/.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=$repo/build/e2e
+rm -rf "$out"; mkdir -p "$out"
+profiles=("$@"); [ ${#profiles[@]} -gt 0 ] || profiles=(intel)
+port=${PT_E2E_PORT:-2222}
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=False
+export ANSIBLE_ROLES_PATH=$repo/roles ANSIBLE_DEPRECATION_WARNINGS=False
+export ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=60s"
+
+ssh-keygen -q -t ed25519 -N '' -f "$out/id_ed25519"
+image=$("$here/build-image.sh") || { echo "e2e: building the image failed" >&2; exit 1; }
+disk=/dev/shm/homelab-passthrough-e2e.img
+
+rows=() failures=0
+record() { # step expected got seconds
+	local status=ok
+	[ "$2" = "$3" ] || { status=FAIL; failures=$((failures + 1)); }
+	rows+=("$(printf '%-8s %-44s %-22s %-22s %5ss %s' "$profile" "$1" "$2" "$3" "$4" "$status")")
+	printf '%-8s %-44s %-22s %-22s %5ss %s\n' "$profile" "$1" "$2" "$3" "$4" "$status"
+}
+vm() { "$here/vm.sh" "$@"; }
+gssh() { vm ssh "$out" "$port" "$@"; }
+t0=0
+tick() { t0=$(date +%s); }
+secs() { echo $(( $(date +%s) - t0 )); }
+
+inventory() { # devices blacklist
+	cat >"$out/inventory.yml" <<INV
+all:
+  children:
+    pve:
+      hosts:
+        pve1:
+          ansible_host: 127.0.0.1
+          ansible_port: $port
+          ansible_user: root
+          ansible_ssh_private_key_file: $out/id_ed25519
+          ansible_ssh_common_args: "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+          ansible_python_interpreter: /usr/bin/python3
+          gpu_passthrough_devices: $1
+          gpu_passthrough_mapping_name: gpu-e2e
+          gpu_passthrough_mapping_description: QEMU VGA incl. audio function
+          gpu_passthrough_blacklist_drivers: $2
+          gpu_passthrough_reboot_timeout: 600
+INV
+}
+play() { # log playbook [args]
+	local log=$1; shift
+	ansible-playbook -i "$out/inventory.yml" "$@" >"$out/$log" 2>&1
+}
+recap() { # log → "changed=N failed=N"
+	sed -n 's/^pve1 *: .*changed=\([0-9]*\).*failed=\([0-9]*\).*/changed=\1 failed=\2/p' "$out/$1" | tail -n1
+}
+config_hashes() {
+	gssh 'sha256sum /etc/default/grub /etc/modules /boot/grub/grub.cfg $(ls /etc/modprobe.d/* 2>/dev/null) 2>/dev/null; ls /etc/modprobe.d /etc/initramfs-tools/scripts/init-top 2>/dev/null' | sort
+}
+drivers() { gssh 'for f in 0000:01:00.0 0000:01:00.1; do basename "$(readlink /sys/bus/pci/devices/$f/driver)"; done' | tr '\n' ' ' | sed 's/ $//'; }
+
+boot() { # profile
+	vm stop "$out"
+	cp --sparse=always "$image" "$disk"
+	vm start "$1" "$disk" "$out" "$port" && vm wait-ssh "$out" "$port" 300
+}
+
+run_profile() {
+	profile=$1
+	tick; boot "$profile"; record "boot, SSH answers" yes "$([ $? -eq 0 ] && echo yes || echo no)" "$(secs)"
+	scp -q -P "$port" -i "$out/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		"$repo/build/tools/fake-pvesh" root@127.0.0.1:/usr/bin/pvesh
+	inventory '["0000:01:00"]' '[]'
+
+	tick
+	ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json ansible -i "$out/inventory.yml" pve1 \
+		-m homelab.passthrough.iommu_facts >"$out/$profile-facts.json" 2>&1
+	got=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["plays"][0]["tasks"][0]["hosts"]["pve1"]["ansible_facts"]["iommu"]; g=d["gpus"].get("0000:01:00.0",{}); print("%s,%s,%s" % (d["enabled"], len(g.get("functions",[])), g.get("isolated")))' "$out/$profile-facts.json" 2>/dev/null)
+	record "iommu_facts: enabled, GPU functions, isolated" "True,2,True" "${got:-error}" "$(secs)"
+
+	before=$(config_hashes)
+	tick; play "$profile-check.log" "$repo/playbooks/site.yml" --check --diff
+	record "site.yml --check --diff succeeds" 0 "$?" "$(secs)"
+	record "check mode left the guest's files as they were" same "$([ "$before" = "$(config_hashes)" ] && echo same || echo changed)" 0
+
+	tick; play "$profile-site.log" "$repo/playbooks/site.yml"
+	record "site.yml (edit, update-grub, initramfs, reboot)" 0 "$?" "$(secs)"
+	cmdline=$(gssh cat /proc/cmdline)
+	want="iommu=pt"; [ "$profile" = intel ] && want="intel_iommu=on iommu=pt"
+	got=yes; for p in $want; do case " $cmdline " in *" $p "*) ;; *) got=no ;; esac; done
+	record "/proc/cmdline carries: $want" yes "$got" 0
+	record "IOMMU groups exist" yes "$(gssh 'ls /sys/kernel/iommu_groups | grep -q . && echo yes || echo no')" 0
+	record "both GPU functions on vfio-pci" "vfio-pci vfio-pci" "$(drivers)" 0
+	record "SSH over the NIC after the reboot" yes "$(gssh true && echo yes || echo no)" 0
+	group=$(gssh 'basename $(readlink /sys/bus/pci/devices/0000:01:00.0/iommu_group)')
+	record "mapping gpu-e2e in pci.cfg with the group" yes \
+		"$(gssh cat /etc/pve/mapping/pci.cfg | grep -q "iommugroup=$group,node=pve1,path=0000:01:00" && echo yes || echo no)" 0
+
+	tick; play "$profile-site2.log" "$repo/playbooks/site.yml"
+	record "second run" "changed=0 failed=0" "$(recap "$profile-site2.log")" "$(secs)"
+
+	tick; play "$profile-rollback.log" "$repo/playbooks/rollback.yml"
+	record "rollback.yml (and reboot)" 0 "$?" "$(secs)"
+	record "functions back on their drivers" "bochs-drm snd_hda_intel" "$(drivers)" 0
+	record "original files restored" same "$([ "$before" = "$(config_hashes)" ] && echo same || echo changed)" 0
+	vm stop "$out"
+}
+
+run_refusals() {
+	profile=shared
+	tick; boot shared; record "boot (GPU and NIC behind one bridge)" 0 "$?" "$(secs)"
+	scp -q -P "$port" -i "$out/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		"$repo/build/tools/fake-pvesh" root@127.0.0.1:/usr/bin/pvesh
+	gpu=$(gssh "lspci -Dn -d 1234:1111 | cut -d' ' -f1")
+	before=$(config_hashes)
+	inventory "[\"$gpu\"]" '[]'
+	tick; play shared-site.log "$repo/playbooks/site.yml"
+	rc=$?
+	record "shared group refused" "refused" "$([ $rc -ne 0 ] && grep -q -i 'group' "$out/shared-site.log" && echo refused || echo "rc=$rc")" "$(secs)"
+	record "guest reachable, files unchanged" "yes" "$(gssh true && [ "$before" = "$(config_hashes)" ] && echo yes || echo no)" 0
+	vm stop "$out"
+
+	profile=intel
+	tick; boot intel
+	scp -q -P "$port" -i "$out/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		"$repo/build/tools/fake-pvesh" root@127.0.0.1:/usr/bin/pvesh
+	before=$(config_hashes)
+	inventory '["0000:01:00"]' '["e1000e"]'
+	play blacklist-nic.log "$repo/playbooks/site.yml"
+	rc=$?
+	record "blacklisting e1000e (the NIC's driver) refused" "refused" "$([ $rc -ne 0 ] && grep -q e1000e "$out/blacklist-nic.log" && echo refused || echo "rc=$rc")" "$(secs)"
+	record "guest reachable, files unchanged" "yes" "$(gssh true && [ "$before" = "$(config_hashes)" ] && echo yes || echo no)" 0
+	vm stop "$out"
+}
+
+trap 'vm stop "$out"; rm -f "$disk"' EXIT
+start=$(date +%s)
+echo "profile  step                                         expected               got                    time"
+for p in "${profiles[@]}"; do run_profile "$p"; done
+run_refusals
+echo
+echo "e2e: ${#rows[@]} checks in $(( $(date +%s) - start ))s; logs in build/e2e/"
+passed=$(( ${#rows[@]} - failures ))
+if [ "$failures" -gt 0 ]; then
+	for f in "$out"/*.log; do echo "---- $f"; tail -n 40 "$f"; done
+	for f in "$out"/serial-*.log; do echo "---- $f (last 30 lines)"; tail -n 30 "$f"; done
+fi
+echo "e2e: $passed passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# vm.sh start PROFILE DISK DIR PORT | stop DIR | wait-ssh DIR [SECONDS]
+#
+# Start the e2e guest under QEMU (TCG) with one of the hardware profiles, stop it,
+# or wait until its SSH answers. DIR holds the run's files: the SSH key
+# (id_ed25519, made once per run by run.sh), qemu.pid, serial.log.
+#
+# Profiles (all q35, the "GPU" a multifunction device on a PCIe root port: VGA at
+# function 0 and ich9-intel-hda at function 1, one IOMMU group like a GeForce and
+# its HDMI audio; the NIC an e1000e carrying SSH through a user-mode forward on
+# 127.0.0.1):
+#   intel   Intel VT-d (intel-iommu, interrupt remapping)
+#   amd     AMD-Vi (EPYC CPU, amd-iommu)
+#   shared  Intel VT-d, but the "GPU" and the NIC (e1000) sit behind one
+#           conventional PCI bridge: one IOMMU group, which the role must refuse
+set -euo pipefail
+
+ssh_opts() {
+	local dir=$1 port=$2
+	echo "-i $dir/id_ed25519 -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5 -o BatchMode=yes"
+}
+
+cmd=$1; shift
+case $cmd in
+start)
+	profile=$1 disk=$2 dir=$3 port=$4
+	common=(-accel tcg -m 1536 -smp 2 -display none -monitor none
+		-drive "file=$disk,if=virtio,format=raw,cache=unsafe"
+		-fw_cfg "name=opt/homelab/authorized_keys,file=$dir/id_ed25519.pub"
+		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22"
+		-serial "file:$dir/serial-$profile.log" -pidfile "$dir/qemu.pid" -daemonize)
+	gpu=(-device pcie-root-port,id=rp1,chassis=1,slot=1
+		-device VGA,bus=rp1,addr=0.0,multifunction=on
+		-device ich9-intel-hda,bus=rp1,addr=0.1)
+	case $profile in
+	intel)
+		qemu-system-x86_64 "${common[@]}" -cpu max -machine q35,kernel-irqchip=split \
+			-device intel-iommu,intremap=on -device e1000e,netdev=n0 "${gpu[@]}" ;;
+	amd)
+		qemu-system-x86_64 "${common[@]}" -cpu EPYC -machine q35 \
+			-device amd-iommu -device e1000e,netdev=n0 "${gpu[@]}" ;;
+	shared)
+		qemu-system-x86_64 "${common[@]}" -cpu max -machine q35,kernel-irqchip=split \
+			-device intel-iommu,intremap=on \
+			-device pcie-pci-bridge,id=br1 \
+			-device VGA,bus=br1,addr=1.0 -device e1000,netdev=n0,bus=br1,addr=2.0 ;;
+	*) echo "unknown profile $profile" >&2; exit 2 ;;
+	esac
+	;;
+stop)
+	dir=$1
+	if [ -f "$dir/qemu.pid" ]; then
+		pid=$(cat "$dir/qemu.pid")
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+		kill -9 "$pid" 2>/dev/null || true
+		rm -f "$dir/qemu.pid"
+	fi
+	;;
+wait-ssh)
+	dir=$1 port=$2 limit=${3:-240}
+	start=$(date +%s)
+	# shellcheck disable=SC2046
+	until ssh $(ssh_opts "$dir" "$port") root@127.0.0.1 true 2>/dev/null; do
+		if [ $(( $(date +%s) - start )) -ge "$limit" ]; then
+			echo "no SSH after ${limit}s" >&2; exit 1
+		fi
+		sleep 3
+	done
+	;;
+ssh)
+	dir=$1 port=$2; shift 2
+	# shellcheck disable=SC2046
+	exec ssh $(ssh_opts "$dir" "$port") root@127.0.0.1 "$@"
+	;;
+*) echo "usage: vm.sh start|stop|wait-ssh|ssh ..." >&2; exit 2 ;;
+esac

@@ -1,0 +1,114 @@
+/* libFuzzer harness: the /etc/default/grub editor (module_utils/grub_default.h).
+ *
+ * The first byte picks the variable (GRUB_CMDLINE_LINUX_DEFAULT, or X so that
+ * short inputs reach the editing paths); the rest is the file. Any bytes must
+ * parse or be refused without crashing or leaking. When the file is editable:
+ * setting the value it already has gives the file back byte for byte
+ * (render(parse(x)) == x); ensuring intel_iommu=on iommu=pt (and removing them)
+ * changes nothing before the value and nothing after it, gives a file that
+ * parses to exactly the new value, and editing that file again changes nothing
+ * (editing twice equals editing once). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdline.h"
+#include "grub_default.h"
+
+static void check(int cond)
+{
+	if (!cond)
+		abort();
+}
+
+static void check_edit(const struct pt_grub_default *g, const char *name, enum pt_cmdline_op op)
+{
+	const char *present[] = {"intel_iommu=on", "iommu=pt"};
+	const char *absent[] = {"intel_iommu", "iommu"};
+	const char *old = g->value ? g->value : "";
+	char *value = NULL;
+	int r = pt_cmdline_edit(old, op, op == PT_CMDLINE_ENSURE ? present : absent, 2, &value,
+	                        NULL);
+	if (r < 0) {
+		/* An unclosed quote in the value; the module refuses it. */
+		struct pt_cmdline cl;
+		check(pt_cmdline_parse(old, &cl) == 0 && cl.unclosed);
+		pt_cmdline_release(&cl);
+		return;
+	}
+	char *out = NULL, *err = NULL;
+	size_t out_len = 0;
+	check(pt_grub_default_set(g, value, &out, &out_len, &err) == 0);
+	check(strlen(out) == out_len);
+
+	/* Only the value's bytes changed (or one assignment was appended). */
+	if (g->line) {
+		size_t tail = g->len - g->value_end;
+		check(out_len >= g->value_start + tail);
+		check(memcmp(out, g->text, g->value_start) == 0);
+		check(memcmp(out + out_len - tail, g->text + g->value_end, tail) == 0);
+	} else {
+		check(out_len >= g->len && memcmp(out, g->text, g->len) == 0);
+	}
+
+	/* The result holds the new value, and editing it again is a no-op. */
+	struct pt_grub_default g2;
+	check(pt_grub_default_parse(out, out_len, name, "fuzz", &g2, &err) == 0);
+	check(g2.problem == NULL);
+	if (g->line || value[0]) {
+		check(g2.value != NULL && strcmp(g2.value, value) == 0);
+		check(g2.n_set == (g->n_set ? g->n_set : 1));
+	}
+	char *value2 = NULL;
+	check(pt_cmdline_edit(g2.value ? g2.value : "", op,
+	                      op == PT_CMDLINE_ENSURE ? present : absent, 2, &value2, NULL) == 0);
+	check(strcmp(value2, g2.value ? g2.value : "") == 0);
+	char *out2 = NULL;
+	size_t out2_len = 0;
+	check(pt_grub_default_set(&g2, value2, &out2, &out2_len, &err) == 0);
+	check(out2_len == out_len && memcmp(out2, out, out_len) == 0);
+	free(out2);
+	free(value2);
+	pt_grub_default_release(&g2);
+	free(out);
+	free(value);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	const char *name = data[0] & 1 ? "X" : "GRUB_CMDLINE_LINUX_DEFAULT";
+	size_t len = size - 1;
+	char *text = malloc(len + 1);
+	if (!text)
+		return 0;
+	memcpy(text, data + 1, len);
+	text[len] = '\0';
+
+	struct pt_grub_default g;
+	char *err = NULL;
+	int r = pt_grub_default_parse(text, len, name, "fuzz", &g, &err);
+	check(r == 0 || (r < 0 && err != NULL));
+	if (r == 0 && !g.problem) {
+		check(g.n_set == 0 || g.line >= g.first_line);
+		check(g.line == 0 || (g.value && g.value_start <= g.value_end && g.value_end <= len));
+		/* render(parse(x)) == x */
+		char *out = NULL;
+		size_t out_len = 0;
+		check(pt_grub_default_set(&g, g.value ? g.value : "", &out, &out_len, &err) == 0);
+		check(out_len == len && memcmp(out, text, len) == 0);
+		free(out);
+		if (g.quote != PT_GRUB_QUOTE_MIXED) {
+			check_edit(&g, name, PT_CMDLINE_ENSURE);
+			check_edit(&g, name, PT_CMDLINE_REMOVE);
+		}
+	} else if (r == 0) {
+		char *out = NULL;
+		check(pt_grub_default_set(&g, "x", &out, NULL, &err) < 0 && out == NULL);
+	}
+	free(err);
+	pt_grub_default_release(&g);
+	free(text);
+	return 0;
+}

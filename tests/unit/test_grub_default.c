@@ -1,0 +1,568 @@
+/* The /etc/default/grub editor (module_utils/grub_default.h) over every file of
+ * ../shared/corpus/grub and Debian's stock file (grub2-common's template, fetched
+ * into build/debian by `make build/debian/etc-default-grub`), checked against
+ * /bin/sh itself: `sh -n` accepts the result and sourcing it gives the value the
+ * model says. Then the cases it must refuse, each with its message. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cmdline.h"
+#include "exec.h"
+#include "files.h"
+#include "grub_default.h"
+
+#ifndef SHARED_DIR
+#define SHARED_DIR "../shared"
+#endif
+#ifndef SOURCE_DIR
+#define SOURCE_DIR "."
+#endif
+
+#define VAR          "GRUB_CMDLINE_LINUX_DEFAULT"
+#define DEBIAN_GRUB  SOURCE_DIR "/build/debian/etc-default-grub"
+
+/* Corpus files the editor must refuse, with a piece of the message. None of the
+ * 33 real files needs refusing today; the synthetic cases below cover refusals. */
+static const struct {
+	const char *file;
+	const char *message;
+} corpus_refusals[] = {
+        {NULL, NULL},
+};
+
+static char workdir[] = "/tmp/pt-test-grub-XXXXXX";
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(workdir))
+		return -1;
+	/* Sourced files run with cwd here, whatever they do. */
+	return chdir(workdir);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	const char *const argv[] = {"/bin/rm", "-rf", workdir, NULL};
+	struct pt_exec_result res;
+	pt_exec("/", argv, 30, &res);
+	pt_exec_result_release(&res);
+	return 0;
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* /bin/sh -n FILE: 0 when the syntax is fine. */
+static int sh_syntax(const char *path)
+{
+	const char *const argv[] = {"/bin/sh", "-n", path, NULL};
+	struct pt_exec_result res;
+	int r = pt_exec("/", argv, 30, &res);
+	int rc = r < 0 ? -1 : res.rc;
+	if (rc != 0)
+		fprintf(stderr, "sh -n %s: %s\n", path, res.err ? res.err : "");
+	pt_exec_result_release(&res);
+	return rc;
+}
+
+/* What /bin/sh says the variable is after sourcing path. External commands are
+ * out of reach (PATH=/nonexistent): `lsb_release`, `sed` and the like fail
+ * harmlessly, as they would in an empty environment. Caller frees. */
+static char *sh_value(const char *path, const char *name)
+{
+	char script[256];
+	snprintf(script, sizeof script,
+	         "PATH=/nonexistent; . \"$1\" >/dev/null 2>&1; printf %%s \"$%s\"", name);
+	const char *const argv[] = {"/bin/sh", "-c", script, "sh", path, NULL};
+	struct pt_exec_result res;
+	int r = pt_exec("/", argv, 30, &res);
+	assert_int_equal(r, 0);
+	char *out = res.out;
+	res.out = NULL;
+	pt_exec_result_release(&res);
+	return out;
+}
+
+/* The lines of text as offsets: fills starts[] (up to max), returns the count. */
+static size_t split_lines(const char *text, size_t len, size_t *starts, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n < max;) {
+		starts[n++] = i;
+		const char *nl = memchr(text + i, '\n', len - i);
+		i = nl ? (size_t)(nl - text) + 1 : len;
+	}
+	return n;
+}
+
+static bool line_equal(const char *a, size_t alen, const size_t *as, size_t an, size_t ai,
+                       const char *b, size_t blen, const size_t *bs, size_t bn, size_t bi)
+{
+	size_t ae = ai + 1 < an ? as[ai + 1] : alen;
+	size_t be = bi + 1 < bn ? bs[bi + 1] : blen;
+	return ae - as[ai] == be - bs[bi] && memcmp(a + as[ai], b + bs[bi], ae - as[ai]) == 0;
+}
+
+#define MAX_LINES 4096
+
+/* Only line `line` (1-based) differs between before and after, or (line 0) after
+ * is before plus one appended assignment. */
+static void assert_only_target_changed(const char *name, const char *before, size_t blen,
+                                       const char *after, size_t alen, unsigned line)
+{
+	static size_t bs[MAX_LINES], as[MAX_LINES];
+	size_t bn = split_lines(before, blen, bs, MAX_LINES);
+	size_t an = split_lines(after, alen, as, MAX_LINES);
+	if (line == 0) {
+		bool newline = blen == 0 || before[blen - 1] == '\n';
+		assert_true(alen > blen);
+		if (memcmp(after, before, blen) != 0)
+			fail_msg("%s: the text before the appended line changed", name);
+		const char *rest = after + blen;
+		if (!newline) {
+			assert_int_equal(*rest, '\n');
+			rest++;
+		}
+		if (strncmp(rest, VAR "=\"", strlen(VAR) + 2) != 0 || after[alen - 1] != '\n' ||
+		    memchr(rest, '\n', alen - (size_t)(rest - after)) != after + alen - 1)
+			fail_msg("%s: not one appended assignment line: [%s]", name, rest);
+		return;
+	}
+	if (an != bn)
+		fail_msg("%s: %zu lines became %zu", name, bn, an);
+	for (size_t i = 0; i < bn; i++) {
+		bool same = line_equal(before, blen, bs, bn, i, after, alen, as, an, i);
+		if (i + 1 == line && same)
+			fail_msg("%s: line %u did not change", name, line);
+		if (i + 1 != line && !same)
+			fail_msg("%s: line %zu changed, only line %u should", name, i + 1, line);
+	}
+}
+
+/* Ensure (or remove) the IOMMU parameters in one file and check everything the
+ * issue asks. */
+static void check_file(const char *name, const char *text, size_t len, enum pt_cmdline_op op)
+{
+	for (size_t i = 0; corpus_refusals[i].file; i++)
+		if (strcmp(corpus_refusals[i].file, name) == 0) {
+			struct pt_grub_default g;
+			char *err = NULL;
+			int r = pt_grub_default_parse(text, len, VAR, name, &g, &err);
+			const char *msg = r < 0 ? err : g.problem;
+			if (!msg || !strstr(msg, corpus_refusals[i].message))
+				fail_msg("%s: expected a refusal with [%s]", name,
+				         corpus_refusals[i].message);
+			free(err);
+			pt_grub_default_release(&g);
+			return;
+		}
+
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", workdir, "grub");
+
+	struct pt_grub_default g;
+	char *err = NULL;
+	int r = pt_grub_default_parse(text, len, VAR, name, &g, &err);
+	if (r != 0 || g.problem)
+		fail_msg("%s: refused: %s", name, err ? err : g.problem);
+
+	/* The model reads the value the shell sees. */
+	write_file(path, text, len);
+	char *sh_before = sh_value(path, VAR);
+	const char *model_before = g.value ? g.value : "";
+	if (strcmp(sh_before, model_before) != 0)
+		fail_msg("%s: sh reads [%s], the model [%s]", name, sh_before, model_before);
+	free(sh_before);
+
+	const char *items_present[] = {"intel_iommu=on", "iommu=pt"};
+	const char *items_absent[] = {"intel_iommu", "iommu"};
+	const char **items = op == PT_CMDLINE_ENSURE ? items_present : items_absent;
+	char *value = NULL;
+	assert_int_equal(pt_cmdline_edit(model_before, op, items, 2, &value, NULL), 0);
+
+	char *out = NULL;
+	size_t out_len = 0;
+	assert_int_equal(pt_grub_default_set(&g, value, &out, &out_len, &err), 0);
+	if (strcmp(value, model_before) == 0) {
+		/* Nothing to do: not a byte moves (no assignment appended either). */
+		if (out_len != len || memcmp(out, text, len) != 0)
+			fail_msg("%s: unchanged value but the file changed", name);
+	} else {
+		assert_only_target_changed(name, text, len, out, out_len, g.line);
+	}
+
+	/* sh accepts it and reads the new value. */
+	write_file(path, out, out_len);
+	if (sh_syntax(path) != 0)
+		fail_msg("%s: sh -n rejects the result", name);
+	char *sh_after = sh_value(path, VAR);
+	if (strcmp(sh_after, value) != 0)
+		fail_msg("%s: sh reads [%s] after the edit, want [%s]", name, sh_after, value);
+	struct pt_cmdline cl;
+	assert_int_equal(pt_cmdline_parse(sh_after, &cl), 0);
+	if (op == PT_CMDLINE_ENSURE) {
+		const struct pt_cmdline_token *t = pt_cmdline_find(&cl, "intel_iommu");
+		assert_non_null(t);
+		assert_string_equal(t->value, "on");
+		t = pt_cmdline_find(&cl, "iommu");
+		assert_non_null(t);
+		assert_string_equal(t->value, "pt");
+	} else {
+		assert_null(pt_cmdline_find(&cl, "intel_iommu"));
+		assert_null(pt_cmdline_find(&cl, "iommu"));
+	}
+	pt_cmdline_release(&cl);
+	free(sh_after);
+
+	/* A second edit is a no-op. */
+	struct pt_grub_default g2;
+	assert_int_equal(pt_grub_default_parse(out, out_len, VAR, name, &g2, &err), 0);
+	assert_null(g2.problem);
+	char *value2 = NULL;
+	assert_int_equal(pt_cmdline_edit(g2.value ? g2.value : "", op, items, 2, &value2, NULL), 0);
+	if (g2.value)
+		assert_string_equal(value2, g2.value);
+	char *out2 = NULL;
+	size_t out2_len = 0;
+	assert_int_equal(pt_grub_default_set(&g2, value2, &out2, &out2_len, &err), 0);
+	if (out2_len != out_len || memcmp(out2, out, out_len) != 0)
+		fail_msg("%s: the second edit changed the file again", name);
+	free(out2);
+	free(value2);
+	pt_grub_default_release(&g2);
+
+	free(out);
+	free(value);
+	pt_grub_default_release(&g);
+}
+
+static size_t corpus_files(void)
+{
+	DIR *d = opendir(SHARED_DIR "/corpus/grub");
+	assert_non_null(d);
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void for_each_corpus_file(enum pt_cmdline_op op)
+{
+	size_t n = corpus_files();
+	assert_true(n >= 33);
+	DIR *d = opendir(SHARED_DIR "/corpus/grub");
+	struct dirent *e;
+	size_t done = 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, SHARED_DIR "/corpus/grub/%s", e->d_name);
+		char *text = NULL;
+		size_t len = 0;
+		assert_int_equal(pt_file_read(path, &text, &len), 0);
+		check_file(e->d_name, text, len, op);
+		free(text);
+		done++;
+	}
+	closedir(d);
+	assert_int_equal(done, n);
+}
+
+static void test_corpus_ensure(void **state)
+{
+	(void)state;
+	for_each_corpus_file(PT_CMDLINE_ENSURE);
+}
+
+static void test_corpus_remove(void **state)
+{
+	(void)state;
+	for_each_corpus_file(PT_CMDLINE_REMOVE);
+}
+
+static void test_debian_default(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t len = 0;
+	if (pt_file_read(DEBIAN_GRUB, &text, &len) < 0)
+		fail_msg("%s is missing: run `make build/debian/etc-default-grub` (apt-get download "
+		         "grub2-common)",
+		         DEBIAN_GRUB);
+	check_file("debian-default-grub", text, len, PT_CMDLINE_ENSURE);
+	check_file("debian-default-grub", text, len, PT_CMDLINE_REMOVE);
+	/* The stock value is "quiet": exactly what the edit gives. */
+	struct pt_grub_default g;
+	char *err = NULL, *out = NULL;
+	size_t out_len;
+	assert_int_equal(pt_grub_default_parse(text, len, VAR, "/etc/default/grub", &g, &err), 0);
+	assert_string_equal(g.value, "quiet");
+	assert_int_equal(g.quote, PT_GRUB_QUOTE_DOUBLE);
+	assert_int_equal(pt_grub_default_set(&g, "quiet intel_iommu=on iommu=pt", &out, &out_len,
+	                                     &err),
+	                 0);
+	assert_non_null(strstr(out, "\n" VAR "=\"quiet intel_iommu=on iommu=pt\"\n"));
+	free(out);
+	pt_grub_default_release(&g);
+	free(text);
+}
+
+/* ---- synthetic cases ---------------------------------------------------- */
+
+struct edit_case {
+	const char *text;
+	const char *value; /* new value */
+	const char *want;  /* the file after */
+	unsigned n_set;
+};
+
+static const struct edit_case edits[] = {
+        {"X=\"quiet\"\n", "quiet iommu=pt", "X=\"quiet iommu=pt\"\n", 1},
+        {"X='quiet'\n", "quiet iommu=pt", "X='quiet iommu=pt'\n", 1},
+        /* An unquoted value that now needs quotes gets double quotes. */
+        {"X=quiet\n", "quiet iommu=pt", "X=\"quiet iommu=pt\"\n", 1},
+        {"X=quiet\n", "quiet,iommu=pt", "X=quiet,iommu=pt\n", 1},
+        {"X=\n", "iommu=pt", "X=iommu=pt\n", 1},
+        {"X=''\n", "iommu=pt", "X='iommu=pt'\n", 1},
+        {"X=\"\"\n", "iommu=pt", "X=\"iommu=pt\"\n", 1},
+        /* A quote inside a single-quoted value: double quotes instead. */
+        {"X='quiet'\n", "quiet a='b'", "X=\"quiet a='b'\"\n", 1},
+        {"X='quiet'\n", "quiet a=\"b c\"", "X='quiet a=\"b c\"'\n", 1},
+        /* grub/031: escaped quotes stay as written. */
+        {"X=\"quiet acpi_osi=\\\"!Windows 2012\\\"\"", "quiet acpi_osi=\"!Windows 2012\" iommu=pt",
+         "X=\"quiet acpi_osi=\\\"!Windows 2012\\\" iommu=pt\"", 1},
+        {"X=\"a\\$b\"\n", "a$b iommu=pt", "X=\"a\\$b iommu=pt\"\n", 1},
+        {"X=\"a\\qb c\"\n", "a\\qb iommu=pt c", "X=\"a\\qb iommu=pt c\"\n", 1},
+        {"X=\"a\\\\\"\n", "a\\ b", "X=\"a\\\\ b\"\n", 1},
+        {"X=\"quiet\" # keep this\n", "quiet iommu=pt", "X=\"quiet iommu=pt\" # keep this\n", 1},
+        {"X=\"quiet\"; Y=1 X2=3\n", "", "X=\"\"; Y=1 X2=3\n", 1},
+        {"X=\"a\" Y=\"b\"\n", "a c", "X=\"a c\" Y=\"b\"\n", 1},
+        /* Set twice: the last one is edited. */
+        {"X=\"a\"\nX=\"b\"\n", "b c", "X=\"a\"\nX=\"b c\"\n", 2},
+        {"#X=\"old\"\nX=\"a\"\n#X=\"older\"\n", "a c", "#X=\"old\"\nX=\"a c\"\n#X=\"older\"\n", 1},
+        /* Names that only look alike. */
+        {"X_XEN=\"a\"\nXX=1\n", "iommu=pt", "X_XEN=\"a\"\nXX=1\nX=\"iommu=pt\"\n", 0},
+        {"Y=1", "iommu=pt", "Y=1\nX=\"iommu=pt\"\n", 0},
+        {"", "iommu=pt", "X=\"iommu=pt\"\n", 0},
+        /* Shell features elsewhere are fine. */
+        {"if true; then Y=1; fi\nX=\"a\"\n", "b", "if true; then Y=1; fi\nX=\"b\"\n", 1},
+        {"f() { Y=1; }\nf\nX=\"a\"\n", "b", "f() { Y=1; }\nf\nX=\"b\"\n", 1},
+        {"cat <<EOF >/dev/null\nX=\"evil\"\nEOF\nX=\"a\"\n", "b",
+         "cat <<EOF >/dev/null\nX=\"evil\"\nEOF\nX=\"b\"\n", 1},
+        {"cat <<-'EOF'\n\tX=$(x)\n\tEOF\nX=a\n", "b", "cat <<-'EOF'\n\tX=$(x)\n\tEOF\nX=b\n", 1},
+        {"Y=\"line\nX=\\\"bad\\\"\n\"\nX=\"a\"\n", "b", "Y=\"line\nX=\\\"bad\\\"\n\"\nX=\"b\"\n", 1},
+        {"case $Y in\n a|b) Y=1 ;;\n (c) Y=2\nesac\nX=\"a\"\n", "b",
+         "case $Y in\n a|b) Y=1 ;;\n (c) Y=2\nesac\nX=\"b\"\n", 1},
+        {"Z=$(echo \"$(echo ')')\")\nX='a'\n", "b", "Z=$(echo \"$(echo ')')\")\nX='b'\n", 1},
+        {"for i in 1 2; do Y=$i; done\nwhile false; do :; done\nX=a\n", "b",
+         "for i in 1 2; do Y=$i; done\nwhile false; do :; done\nX=b\n", 1},
+        {"X=\"a\"\nexport X\nY=\"$X\"\n", "b", "X=\"b\"\nexport X\nY=\"$X\"\n", 1},
+        {"Y=1 \\\n  Z=2\nX=\"a\"\n", "b", "Y=1 \\\n  Z=2\nX=\"b\"\n", 1},
+        {"GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\nX=\"a\"\n", "b",
+         "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\nX=\"b\"\n", 1},
+        {"true && Y=1 || Z=2\nX=\"a\"\n", "b", "true && Y=1 || Z=2\nX=\"b\"\n", 1},
+        {"X=\"a\" &&\ntrue\n", "b", "X=\"b\" &&\ntrue\n", 1},
+};
+
+static void test_synthetic_edits(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < sizeof edits / sizeof *edits; c++) {
+		const struct edit_case *k = &edits[c];
+		struct pt_grub_default g;
+		char *err = NULL, *out = NULL;
+		size_t out_len;
+		int r = pt_grub_default_parse(k->text, strlen(k->text), "X", "test", &g, &err);
+		if (r != 0 || g.problem)
+			fail_msg("case %zu: refused: %s", c, err ? err : g.problem);
+		assert_int_equal(g.n_set, k->n_set);
+		assert_int_equal(pt_grub_default_set(&g, k->value, &out, &out_len, &err), 0);
+		if (strcmp(out, k->want) != 0)
+			fail_msg("case %zu:\n want [%s]\n got  [%s]", c, k->want, out);
+		assert_int_equal(out_len, strlen(out));
+
+		/* The shell agrees. */
+		char path[512];
+		snprintf(path, sizeof path, "%s/case", workdir);
+		write_file(path, out, out_len);
+		if (sh_syntax(path) != 0)
+			fail_msg("case %zu: sh -n rejects [%s]", c, out);
+		char *sh = sh_value(path, "X");
+		if (strcmp(sh, k->value) != 0)
+			fail_msg("case %zu: sh reads [%s], want [%s]", c, sh, k->value);
+		free(sh);
+		pt_grub_default_release(&g);
+
+		/* Same value again: the same bytes. */
+		assert_int_equal(pt_grub_default_parse(out, out_len, "X", "test", &g, &err), 0);
+		assert_string_equal(g.value, k->value);
+		char *out2 = NULL;
+		assert_int_equal(pt_grub_default_set(&g, k->value, &out2, &out_len, &err), 0);
+		assert_string_equal(out2, out);
+		free(out2);
+		free(out);
+		pt_grub_default_release(&g);
+	}
+}
+
+struct refusal {
+	const char *text;
+	bool problem_only; /* parse succeeds, the value cannot be edited */
+	const char *msg1, *msg2;
+};
+
+static const struct refusal refusals[] = {
+        {"X=\"$X iommu=pt\"\n", true, "refers to itself", "line 1"},
+        {"Y=1\nX=\"${X} quiet\"\n", true, "refers to itself", "line 2"},
+        {"X=\"$(cat /etc/x)\"\n", true, "runs a command", "line 1"},
+        {"X=\"`cat /etc/x`\"\n", true, "runs a command", "line 1"},
+        {"X=`cat /etc/x`\n", true, "runs a command", "line 1"},
+        {"X=\"$OTHER quiet\"\n", true, "expands another variable", "line 1"},
+        {"X=\"$1 quiet\"\n", true, "expands a shell parameter", "line 1"},
+        {"X=\"quiet \\\nsplash\"\n", true, "spans several lines", "line 1"},
+        {"X=\"quiet\nsplash\"\n", true, "spans several lines", "line 1"},
+        {"X=\"a\"'b'\n", true, "mixes quoting styles", "line 1"},
+        {"X=~/x\n", true, "~", "line 1"},
+        {"X=\"a\"\r\n", true, "carriage return", "dos2unix"},
+        {"if true; then\n  X=\"a\"\nfi\n", false, "line 2", "block"},
+        {"f() {\nX=\"a\"\n}\n", false, "line 2", "block"},
+        {"function f {\nX=\"a\"\n}\n", false, "line 2", "block"},
+        {"(X=\"a\")\n", false, "line 1", "block"},
+        {"case $Y in a) X=1;; esac\n", false, "line 1", "block"},
+        {"X=\"a\"\n[ -f /x ] && X=\"b\"\n", false, "line 2", "conditionally"},
+        {"[ -f /x ] ||\n X=\"b\"\n", false, "line 2", "conditionally"},
+        {"X=b | cat\n", false, "line 1", "conditionally"},
+        {"X=b &\n", false, "line 1", "conditionally"},
+        {"export X=\"a\"\n", false, "line 1", "export"},
+        {"X+=\" a\"\n", false, "line 1", "+="},
+        {"X=\"a\"\nunset X\n", false, "line 2", "unset"},
+        {"read X </dev/null\n", false, "line 1", "command"},
+        {"eval \"X=a\"\n", false, "line 1", "command"},
+        {"X=\"a\" true\n", false, "line 1", "only for the command"},
+        {"for X in a b; do :; done\n", false, "line 1", "for loop"},
+        {"X=\"a\n", false, "does not parse", "line 1"},
+        {"Y='a\nX=b\n", false, "does not parse", "single quote"},
+        {"Y=$(a\n", false, "does not parse", "$("},
+        {"Y=${a\n", false, "does not parse", "${"},
+        {"Y=`a\n", false, "does not parse", "backquote"},
+        {"fi\n", false, "does not parse", "closes nothing"},
+        {"if true; then\nX=a\n", false, "does not parse", "`fi` is missing"},
+        {"{ true; )\n", false, "does not parse", "where `}` was expected"},
+        {"cat <<EOF\nX=1\n", false, "does not parse", "here-document"},
+        {"echo >\n", false, "does not parse", "redirection"},
+        {"X=\"a\"\0\n", false, "NUL", "not a text file"},
+};
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < sizeof refusals / sizeof *refusals; c++) {
+		const struct refusal *k = &refusals[c];
+		size_t len = strlen(k->text);
+		if (strstr(k->msg1, "NUL"))
+			len += 2; /* the NUL and the newline after it */
+		struct pt_grub_default g;
+		char *err = NULL;
+		int r = pt_grub_default_parse(k->text, len, "X", "/etc/default/grub", &g, &err);
+		const char *msg;
+		if (k->problem_only) {
+			if (r != 0 || !g.problem)
+				fail_msg("case %zu [%s]: expected a value problem, got rc %d %s", c,
+				         k->text, r, err ? err : "");
+			msg = g.problem;
+			/* Setting refuses with the same message. */
+			char *out = NULL, *err2 = NULL;
+			size_t out_len;
+			assert_int_equal(pt_grub_default_set(&g, "x", &out, &out_len, &err2), -EINVAL);
+			assert_null(out);
+			assert_string_equal(err2, g.problem);
+			free(err2);
+		} else {
+			if (r != -EINVAL || !err)
+				fail_msg("case %zu [%s]: expected a refusal, got rc %d", c, k->text, r);
+			msg = err;
+		}
+		if (!strstr(msg, k->msg1) || !strstr(msg, k->msg2))
+			fail_msg("case %zu [%s]: message lacks [%s] or [%s]: %s", c, k->text, k->msg1,
+			         k->msg2, msg);
+		/* Every message names the file. */
+		if (!strstr(msg, "/etc/default/grub"))
+			fail_msg("case %zu: message does not name the file: %s", c, msg);
+		free(err);
+		pt_grub_default_release(&g);
+	}
+}
+
+/* What grub_iommu asks of drop-ins: grub/026 sets the variable outright (it
+ * overrides 025); an appending drop-in refers to itself. */
+static void test_dropins(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t len;
+	assert_int_equal(pt_file_read(SHARED_DIR "/corpus/grub/026-matsuu-isucon12q.grub", &text,
+	                              &len),
+	                 0);
+	struct pt_grub_default g;
+	char *err = NULL;
+	assert_int_equal(pt_grub_default_parse(text, len, VAR, "50-cloudimg-settings.cfg", &g, &err),
+	                 0);
+	assert_int_equal(g.n_set, 1);
+	assert_int_equal(g.line, 11);
+	assert_false(g.self_reference);
+	pt_grub_default_release(&g);
+	free(text);
+
+	const char *append = VAR "=\"$" VAR " init=/lib/systemd/systemd\"\n";
+	assert_int_equal(pt_grub_default_parse(append, strlen(append), VAR, "init.cfg", &g, &err), 0);
+	assert_int_equal(g.n_set, 1);
+	assert_true(g.self_reference);
+	assert_non_null(g.problem);
+	pt_grub_default_release(&g);
+
+	/* grub/009: GRUB_CMDLINE_XEN_DEFAULT is another variable; GRUB_CMDLINE_LINUX
+	 * is found on its own. */
+	assert_int_equal(pt_file_read(SHARED_DIR "/corpus/grub/009-Davizuco-virtualizacion.grub",
+	                              &text, &len),
+	                 0);
+	assert_int_equal(pt_grub_default_parse(text, len, VAR, "009", &g, &err), 0);
+	assert_int_equal(g.n_set, 1);
+	assert_string_equal(g.value, "quiet");
+	pt_grub_default_release(&g);
+	assert_int_equal(pt_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "009", &g, &err), 0);
+	assert_int_equal(g.n_set, 1);
+	assert_string_equal(g.value, "");
+	pt_grub_default_release(&g);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_corpus_ensure),  cmocka_unit_test(test_corpus_remove),
+	        cmocka_unit_test(test_debian_default), cmocka_unit_test(test_synthetic_edits),
+	        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_dropins),
+	};
+	return cmocka_run_group_tests_name("grub_default", tests, setup, teardown);
+}
