@@ -118,9 +118,10 @@ int pt_bootloader_detect(const char *root, int timeout_sec, struct pt_boot_detec
 		d->proxmox_boot_tool = true;
 		pt_exec_result_release(&res);
 		if (uefi > 0) {
-			d->warning = strdup("proxmox-boot-tool status shows ESPs with GRUB and ESPs "
-			                    "with systemd-boot; the command line was set for GRUB. "
-			                    "Set bootloader explicitly if that is wrong");
+			d->warning =
+			        strdup("proxmox-boot-tool status shows ESPs with GRUB and ESPs "
+			               "with systemd-boot; the command line was set for GRUB. "
+			               "Set bootloader explicitly if that is wrong");
 			if (!d->warning)
 				return -ENOMEM;
 		}

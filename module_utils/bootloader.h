@@ -22,9 +22,9 @@ enum pt_bootloader {
 
 struct pt_boot_detection {
 	enum pt_bootloader loader;
-	char *reason;          /* how it was decided, one sentence for users (owned) */
-	char *warning;         /* something odd the user should know, or NULL (owned) */
-	bool ran_status;       /* `proxmox-boot-tool status` was run */
+	char *reason;           /* how it was decided, one sentence for users (owned) */
+	char *warning;          /* something odd the user should know, or NULL (owned) */
+	bool ran_status;        /* `proxmox-boot-tool status` was run */
 	bool proxmox_boot_tool; /* the ESPs are managed by proxmox-boot-tool */
 };
 

@@ -169,8 +169,8 @@ bool pt_cmdline_is_one_token(const char *text)
 	struct pt_cmdline cl;
 	if (pt_cmdline_parse(text, &cl) < 0)
 		return false;
-	bool one = cl.n == 1 && cl.init_start == strlen(text) && cl.tokens[0].key[0] &&
-	           !cl.unclosed;
+	bool one =
+	        cl.n == 1 && cl.init_start == strlen(text) && cl.tokens[0].key[0] && !cl.unclosed;
 	pt_cmdline_release(&cl);
 	return one;
 }
@@ -273,7 +273,8 @@ static int plan_ensure(const struct pt_cmdline *cl, size_t kn, const struct pt_c
 			bool found = false;
 			for (size_t k = 0; k < kn && !found; k++) {
 				const struct pt_cmdline_token *o = &cl->tokens[k];
-				if (!matched[k] && o->value && pt_cmdline_key_equal(o->key, x->key) &&
+				if (!matched[k] && o->value &&
+				    pt_cmdline_key_equal(o->key, x->key) &&
 				    strcmp(o->value, x->value) == 0) {
 					matched[k] = true;
 					found = true;

@@ -33,9 +33,9 @@ struct pt_cmdline_token {
 struct pt_cmdline {
 	struct pt_cmdline_token *tokens; /* in text order (owned) */
 	size_t n;                        /* number of tokens */
-	size_t init_start; /* offset of the `--` token, or the text length if none */
-	bool unclosed;     /* a double quote is never closed: the last token runs to
-	                      the end of the text, whatever follows */
+	size_t init_start;               /* offset of the `--` token, or the text length if none */
+	bool unclosed;                   /* a double quote is never closed: the last token runs to
+	                                    the end of the text, whatever follows */
 };
 
 /* Split text (NUL-terminated) into tokens. 0, or -ENOMEM (cl is then empty).
@@ -74,9 +74,9 @@ enum pt_cmdline_op {
 
 /* What an edit did. Strings are tokens as written (owned). */
 struct pt_cmdline_change {
-	char **added;     /* tokens written: appended or replacing another */
+	char **added; /* tokens written: appended or replacing another */
 	size_t n_added;
-	char **removed;   /* tokens taken out or replaced */
+	char **removed; /* tokens taken out or replaced */
 	size_t n_removed;
 };
 

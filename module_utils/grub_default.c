@@ -15,11 +15,11 @@ enum construct { C_IF, C_LOOP, C_CASE, C_BRACE, C_PAREN };
 
 enum mode {
 	M_NORMAL,
-	M_FOR_WORDS,     /* after for/select: the name and the word list */
-	M_CASE_SUBJECT,  /* after case: the word */
-	M_CASE_IN,       /* expecting `in` */
-	M_CASE_PATTERN,  /* in a case body, expecting a pattern or esac */
-	M_FUNC_NAME,     /* after `function` */
+	M_FOR_WORDS,    /* after for/select: the name and the word list */
+	M_CASE_SUBJECT, /* after case: the word */
+	M_CASE_IN,      /* expecting `in` */
+	M_CASE_PATTERN, /* in a case body, expecting a pattern or esac */
+	M_FUNC_NAME,    /* after `function` */
 };
 
 #define MAX_NEST     200 /* compound commands */
@@ -50,13 +50,13 @@ struct lexer {
 	enum construct stack[MAX_NEST];
 	int depth;
 	enum mode mode;
-	bool cmd_pos;        /* the next word is where a command (or assignment) starts */
-	bool funcdef_paren;  /* inside the () of `name()` */
+	bool cmd_pos;         /* the next word is where a command (or assignment) starts */
+	bool funcdef_paren;   /* inside the () of `name()` */
 	bool after_func_name; /* just after `function name` */
-	int for_words;       /* words read after for/select */
-	bool want_redir;     /* the next word is a redirection target */
-	bool want_heredoc;   /* the next word is a here-document delimiter */
-	bool heredoc_tabs;   /* ... of <<- */
+	int for_words;        /* words read after for/select */
+	bool want_redir;      /* the next word is a redirection target */
+	bool want_heredoc;    /* the next word is a here-document delimiter */
+	bool heredoc_tabs;    /* ... of <<- */
 	struct heredoc heredocs[MAX_HEREDOCS];
 	int n_heredocs;
 
@@ -73,7 +73,6 @@ struct lexer {
 	size_t cap_found;
 
 	char *err; /* the first syntax problem (owned) */
-	unsigned err_line;
 	bool oom;
 };
 
@@ -86,12 +85,20 @@ static void lx_error(struct lexer *lx, unsigned line, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&lx->err, fmt, ap) < 0) {
-		lx->err = NULL;
-		lx->oom = true;
-	}
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	lx->err_line = line;
+	/* Every message names a line: add it when the text does not. */
+	if (msg && !strstr(msg, "line ")) {
+		if (asprintf(&lx->err, "%s on line %u", msg, line) < 0)
+			lx->err = NULL;
+		free(msg);
+	} else {
+		lx->err = msg;
+	}
+	if (!lx->err)
+		lx->oom = true;
 }
 
 static bool lx_failed(const struct lexer *lx)
@@ -196,8 +203,8 @@ static void skip_cmdsubst(struct lexer *lx)
 	bool word_start = true;
 	while (lx->i < lx->len && !lx_failed(lx)) {
 		char c = lx->s[lx->i];
-		bool blank = c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '(' || c == '|' ||
-		             c == '&';
+		bool blank = c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '(' ||
+		             c == '|' || c == '&';
 		if (c == '(') {
 			parens++;
 			advance(lx, 1);
@@ -271,7 +278,10 @@ static size_t scan_word(struct lexer *lx)
 		char c = lx->s[lx->i];
 		if (is_meta(c))
 			break;
-		if (c == '\\')
+		if (c == '\\' && lx->i + 1 >= lx->len)
+			lx_error(lx, lx->line,
+			         "the file ends with a backslash that escapes nothing");
+		else if (c == '\\')
 			advance(lx, 2);
 		else if (c == '\'')
 			skip_squote(lx);
@@ -368,9 +378,10 @@ static void end_command(struct lexer *lx, bool conditional_end)
 			if (lx->cmd_has_name)
 				a.unsafe = "sets it only for the command that follows on that line";
 			else if (lx->depth > 0)
-				a.unsafe = "sets it inside an if/case/loop/function/subshell block, "
-				           "so whether and when it applies depends on how the "
-				           "script runs";
+				a.unsafe =
+				        "sets it inside an if/case/loop/function/subshell block, "
+				        "so whether and when it applies depends on how the "
+				        "script runs";
 			else if (conditional)
 				a.unsafe = "sets it conditionally (after && or ||, in a pipeline "
 				           "or in the background)";
@@ -426,9 +437,9 @@ static void pop(struct lexer *lx, enum construct c, const char *what)
  * follow. */
 static bool is_risky_command(const struct lexer *lx)
 {
-	static const char *const risky[] = {"unset",   "read",     "eval",   "export", "readonly",
-	                                    "local",   "declare",  "typeset", "getopts", "printf",
-	                                    "let",     "mapfile",  "readarray", NULL};
+	static const char *const risky[] = {"unset", "read",    "eval",      "export",  "readonly",
+	                                    "local", "declare", "typeset",   "getopts", "printf",
+	                                    "let",   "mapfile", "readarray", NULL};
 	for (const char *const *r = risky; *r; r++)
 		if (word_is(lx, lx->cmd_name_start, lx->cmd_name_end, *r))
 			return true;
@@ -443,13 +454,15 @@ static void on_argument(struct lexer *lx, size_t start, size_t end, unsigned lin
 	if (word_is(lx, lx->cmd_name_start, lx->cmd_name_end, "export") &&
 	    word_is(lx, start, end, lx->name))
 		return;
-	if (word_is(lx, lx->cmd_name_start, lx->cmd_name_end, "export") && sets_name(lx, start, end))
+	if (word_is(lx, lx->cmd_name_start, lx->cmd_name_end, "export") &&
+	    sets_name(lx, start, end))
 		record(lx, line, 0, 0,
 		       "sets it with `export NAME=...`; write a plain assignment NAME=\"...\" "
 		       "(grub-mkconfig exports it itself)");
 	else
 		record(lx, line, 0, 0,
-		       "passes it to a command (unset, read, eval, export, ...) that may change it");
+		       "passes it to a command (unset, read, eval, export, ...) that may change "
+		       "it");
 }
 
 static void on_word(struct lexer *lx, size_t start, size_t end, unsigned line)
@@ -634,7 +647,8 @@ static void read_heredocs(struct lexer *lx)
 			closed = e - b == n && memcmp(lx->s + b, delim, n) == 0;
 		}
 		if (!closed)
-			lx_error(lx, start, "a here-document opened on line %u never ends (no `%s` line)",
+			lx_error(lx, start,
+			         "a here-document opened on line %u never ends (no `%s` line)",
 			         start - 1, delim);
 	}
 	lx->n_heredocs = 0;
@@ -779,6 +793,8 @@ static void lex(struct lexer *lx)
 		return;
 	if (lx->want_heredoc || lx->want_redir)
 		lx_error(lx, lx->line, "a redirection at the end of the file has no target");
+	if (lx->cmd_conditional && !lx->cmd_has_words && !lx->cmd_has_name && !lx->cmd_n_assigns)
+		lx_error(lx, lx->line, "the file ends after &&, || or | with no command");
 	end_command(lx, false);
 	read_heredocs(lx);
 	if (!lx_failed(lx) && lx->depth > 0)
@@ -925,8 +941,9 @@ static int decode(const char *s, size_t start, size_t end, const char *name, str
 				return 0;
 			}
 			if (c == '~') {
-				d->problem = "holds an unquoted ~, which the shell expands to a home "
-				             "directory";
+				d->problem =
+				        "holds an unquoted ~, which the shell expands to a home "
+				        "directory";
 				return 0;
 			}
 			if (put(d, c, k) < 0)
@@ -991,10 +1008,12 @@ int pt_grub_default_parse(const char *text, size_t len, const char *name, const 
 	if (!g->name || !g->label)
 		return -ENOMEM;
 	if (memchr(text, '\0', len))
-		return fail(errmsg, "%s holds a NUL byte: it is not a text file the module can edit",
+		return fail(errmsg,
+		            "%s holds a NUL byte: it is not a text file the module can edit",
 		            label);
 
-	struct lexer lx = {.s = text, .len = len, .line = 1, .name = name, .name_len = strlen(name)};
+	struct lexer lx = {
+	        .s = text, .len = len, .line = 1, .name = name, .name_len = strlen(name)};
 	lex(&lx);
 	int r = 0;
 	if (lx.oom) {
@@ -1037,16 +1056,17 @@ int pt_grub_default_parse(const char *text, size_t len, const char *name, const 
 	g->quote = d.quote;
 	g->self_reference = d.self_reference;
 	if (d.problem) {
-		const char *advice = d.self_reference
-		                             ? "write the whole value in this one assignment, e.g. "
-		                               "%s=\"quiet\", and run again"
-		                             : "write the value as plain text in one pair of double "
-		                               "quotes, e.g. %s=\"quiet\", and run again";
+		const char *advice =
+		        d.self_reference ? "write the whole value in this one assignment, e.g. "
+		                           "%s=\"quiet\", and run again"
+		                         : "write the value as plain text in one pair of double "
+		                           "quotes, e.g. %s=\"quiet\", and run again";
 		_cleanup_free_ char *fix = NULL;
 		if (asprintf(&fix, advice, name) < 0) {
 			fix = NULL;
 		}
-		int n = asprintf(&g->problem, "%s: %s on line %u %s (%.*s); the module cannot tell "
+		int n = asprintf(&g->problem,
+		                 "%s: %s on line %u %s (%.*s); the module cannot tell "
 		                 "what it adds up to, so it will not edit it: %s",
 		                 label, name, last->line, d.problem,
 		                 (int)(last->value_end - last->value_start > 80
@@ -1061,14 +1081,15 @@ int pt_grub_default_parse(const char *text, size_t len, const char *name, const 
 		goto out;
 	}
 	if (d.quote == PT_GRUB_QUOTE_MIXED) {
-		int n = asprintf(&g->problem,
-		                 "%s: %s on line %u mixes quoting styles (%.*s); write the value in "
-		                 "one pair of double quotes and run again",
-		                 label, name, last->line,
-		                 (int)(last->value_end - last->value_start > 80
-		                               ? 80
-		                               : last->value_end - last->value_start),
-		                 text + last->value_start);
+		int n = asprintf(
+		        &g->problem,
+		        "%s: %s on line %u mixes quoting styles (%.*s); write the value in "
+		        "one pair of double quotes and run again",
+		        label, name, last->line,
+		        (int)(last->value_end - last->value_start > 80
+		                      ? 80
+		                      : last->value_end - last->value_start),
+		        text + last->value_start);
 		if (n < 0) {
 			g->problem = NULL;
 			r = -ENOMEM;
@@ -1118,6 +1139,15 @@ int pt_grub_default_set(const struct pt_grub_default *g, const char *value, char
 		/* Unset: one assignment at the end. */
 		pt_strbuf_append(&sb, g->text, g->len);
 		if (g->len && g->text[g->len - 1] != '\n')
+			pt_strbuf_putc(&sb, '\n');
+		/* A line that ends in an odd run of backslashes continues on the next
+		 * one: end it with a second newline, or the assignment joins it. */
+		size_t k = sb.len - (sb.len ? 1 : 0), run = 0;
+		while (k > 0 && sb.data[k - 1] == '\\') {
+			k--;
+			run++;
+		}
+		if (run % 2)
 			pt_strbuf_putc(&sb, '\n');
 		pt_strbuf_printf(&sb, "%s=\"", g->name);
 		put_dquoted(&sb, value, vlen);

@@ -31,21 +31,21 @@ enum pt_grub_quote {
 };
 
 struct pt_grub_default {
-	const char *text;   /* the parsed file (borrowed from the caller) */
-	size_t len;         /* its length */
-	char *name;         /* the variable (owned) */
-	char *label;        /* the file's name for messages (owned) */
-	unsigned n_set;     /* top-level assignments of name */
-	unsigned line;      /* line of the last one, the one that takes effect; 0: unset */
-	unsigned first_line; /* line of the first one */
-	char *value;        /* its value as the shell sees it (owned); NULL when unset or
-	                       when the value is not a literal */
-	char *problem;      /* why the effective value cannot be edited (owned), or NULL */
-	bool self_reference; /* the effective value expands $name itself */
+	const char *text;         /* the parsed file (borrowed from the caller) */
+	size_t len;               /* its length */
+	char *name;               /* the variable (owned) */
+	char *label;              /* the file's name for messages (owned) */
+	unsigned n_set;           /* top-level assignments of name */
+	unsigned line;            /* line of the last one, the one that takes effect; 0: unset */
+	unsigned first_line;      /* line of the first one */
+	char *value;              /* its value as the shell sees it (owned); NULL when unset or
+	                             when the value is not a literal */
+	char *problem;            /* why the effective value cannot be edited (owned), or NULL */
+	bool self_reference;      /* the effective value expands $name itself */
 	enum pt_grub_quote quote; /* quoting of the effective value */
 	size_t value_start; /* the effective value's bytes in text: [value_start, value_end) */
 	size_t value_end;
-	size_t *map;        /* raw offset of each byte of value, plus one for its end (owned) */
+	size_t *map; /* raw offset of each byte of value, plus one for its end (owned) */
 };
 
 /* Parse text[0..len) (a NUL must follow it) looking for variable name. label
@@ -66,8 +66,8 @@ void pt_grub_default_release(struct pt_grub_default *g);
  * needs quotes, or a single-quoted one that would hold a quote, becomes double-
  * quoted). When the variable is unset, one line `NAME="value"` is appended (after
  * a newline if the file lacks a final one). An unchanged value (or "" for an
- * unset variable) gives the text back as it was. Returns 0 with *out (caller frees, NUL-terminated) and *out_len,
- * -EINVAL with *errmsg (caller frees) when g->problem is set, -ENOMEM. */
+ * unset variable) gives the text back as it was. Returns 0 with *out (caller frees, NUL-terminated)
+ * and *out_len, -EINVAL with *errmsg (caller frees) when g->problem is set, -ENOMEM. */
 int pt_grub_default_set(const struct pt_grub_default *g, const char *value, char **out,
                         size_t *out_len, char **errmsg);
 

@@ -69,7 +69,8 @@ int pt_kernel_cmdline_parse(const char *text, size_t len, const char *label,
 	k->text = text;
 	k->len = len;
 	if (memchr(text, '\0', len))
-		return fail(errmsg, "%s holds a NUL byte: it is not a text file the module can edit",
+		return fail(errmsg,
+		            "%s holds a NUL byte: it is not a text file the module can edit",
 		            label);
 	const char *nl = memchr(text, '\n', len);
 	k->line_end = nl ? (size_t)(nl - text) : len;
@@ -95,12 +96,13 @@ int pt_kernel_cmdline_parse(const char *text, size_t len, const char *label,
 		            "parameters alone on the first line (no comments) and run again",
 		            label);
 	if (extra)
-		return fail(errmsg,
-		            "%s has kernel parameters or comments on %u more line%s (from line %u); "
-		            "proxmox-boot-tool uses only the first line, so those never reach the "
-		            "kernel. Join the parameters into one line, drop the comments, and run "
-		            "again",
-		            label, extra, extra > 1 ? "s" : "", first_extra);
+		return fail(
+		        errmsg,
+		        "%s has kernel parameters or comments on %u more line%s (from line %u); "
+		        "proxmox-boot-tool uses only the first line, so those never reach the "
+		        "kernel. Join the parameters into one line, drop the comments, and run "
+		        "again",
+		        label, extra, extra > 1 ? "s" : "", first_extra);
 	if (blank_only(text, k->line_end))
 		return fail(errmsg,
 		            "%s is empty; proxmox-boot-tool needs the whole command line there, "

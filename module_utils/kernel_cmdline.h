@@ -20,8 +20,8 @@
 struct pt_kernel_cmdline {
 	const char *text; /* the file (borrowed) */
 	size_t len;
-	size_t line_end;  /* end of the first line (its newline or the end of text) */
-	char *line;       /* the first line without its newline (owned) */
+	size_t line_end; /* end of the first line (its newline or the end of text) */
+	char *line;      /* the first line without its newline (owned) */
 };
 
 /* Check text[0..len) (a NUL must follow it) as /etc/kernel/cmdline. 0 with k

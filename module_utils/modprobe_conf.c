@@ -30,11 +30,10 @@ static bool is_marker(const char *s, const char *eol, const char *word, const ch
 
 static int damaged(char **errmsg, const char *path, const char *owner, int line, const char *what)
 {
-	if (errmsg &&
-	    asprintf(errmsg,
-	             "%s: the block managed by %s is damaged (line %d: %s); restore the "
-	             "marker line or delete the block by hand, then run the task again",
-	             path ? path : "(text)", owner, line, what) < 0)
+	if (errmsg && asprintf(errmsg,
+	                       "%s: the block managed by %s is damaged (line %d: %s); restore the "
+	                       "marker line or delete the block by hand, then run the task again",
+	                       path ? path : "(text)", owner, line, what) < 0)
 		*errmsg = NULL;
 	return -EINVAL;
 }
@@ -61,7 +60,8 @@ int pt_conf_block_find(const char *text, const char *owner, const char *path,
 			blk->begin_line = line;
 		} else if (is_marker(s, eol, "END", owner)) {
 			if (!open)
-				return damaged(errmsg, path, owner, line, "END marker without BEGIN");
+				return damaged(errmsg, path, owner, line,
+				               "END marker without BEGIN");
 			open = false;
 			blk->found = true;
 			blk->end = (size_t)(eol - text) + (nl ? 1 : 0);
@@ -75,8 +75,8 @@ int pt_conf_block_find(const char *text, const char *owner, const char *path,
 	return 0;
 }
 
-char *pt_conf_block_apply(const char *text, const char *owner, const char *header,
-                          const char *body, const char *path, char **errmsg)
+char *pt_conf_block_apply(const char *text, const char *owner, const char *header, const char *body,
+                          const char *path, char **errmsg)
 {
 	struct pt_conf_block blk;
 	if (!text)
@@ -351,9 +351,10 @@ char *pt_modprobe_render_vfio(const struct pt_vfio_conf *conf)
 		install = pt_modprobe_install_line(conf->overrides);
 		if (!install)
 			goto out;
-		pt_strbuf_puts(&sb, "# These devices share their vendor:device ID with a device the "
-		                    "host keeps,\n# so they are bound by address (driver_override) "
-		                    "before vfio-pci loads.\n");
+		pt_strbuf_puts(&sb,
+		               "# These devices share their vendor:device ID with a device the "
+		               "host keeps,\n# so they are bound by address (driver_override) "
+		               "before vfio-pci loads.\n");
 		pt_strbuf_printf(&sb, "%s\n", install);
 	}
 	pt_strbuf_puts(&sb, "");
@@ -426,7 +427,8 @@ static int scan_text(json_t *found, const char *path, const char *text)
 			kind = "blacklist";
 		else if (strcmp(cmd, "install") == 0)
 			kind = (strcmp(args, "/bin/false") == 0 || strcmp(args, "/bin/true") == 0 ||
-			        strcmp(args, "/usr/bin/false") == 0 || strcmp(args, "/usr/bin/true") == 0)
+			        strcmp(args, "/usr/bin/false") == 0 ||
+			        strcmp(args, "/usr/bin/true") == 0)
 			               ? "blacklist"
 			               : "install";
 		if (kind && add_conflict(found, path, e, kind) < 0)
@@ -449,8 +451,12 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
 int pt_modprobe_find_conflicts(const char *root, const char *own_path, const char *owner,
                                json_t *found)
 {
+	/* kmod's order of precedence: a file masks one of the same name further on */
 	static const char *const dirs[] = {"/etc/modprobe.d", "/run/modprobe.d", "/lib/modprobe.d",
 	                                   "/usr/lib/modprobe.d", NULL};
+	_cleanup_json_ json_t *seen = json_object();
+	if (!seen)
+		return -ENOMEM;
 	for (const char *const *d = dirs; *d; d++) {
 		_cleanup_free_ char *dir = pt_path_join(root, *d);
 		if (!dir)
@@ -462,7 +468,9 @@ int pt_modprobe_find_conflicts(const char *root, const char *own_path, const cha
 		int r = 0;
 		for (int i = 0; i < n; i++) {
 			const char *name = names[i]->d_name;
-			if (r == 0 && name[0] != '.' && ends_with(name, ".conf")) {
+			if (r == 0 && name[0] != '.' && ends_with(name, ".conf") &&
+			    !json_object_get(seen, name)) {
+				json_object_set_new(seen, name, json_true());
 				_cleanup_free_ char *path = NULL, *text = NULL;
 				if (asprintf(&path, "%s/%s", dir, name) < 0) {
 					path = NULL;

@@ -26,9 +26,9 @@
 /* Where a managed block sits in a text. Offsets are bytes into the text. */
 struct pt_conf_block {
 	bool found;
-	size_t start;       /* first byte of the BEGIN line */
-	size_t end;         /* one past the END line (and its newline, if any) */
-	int begin_line;     /* 1-based line numbers, for messages */
+	size_t start;   /* first byte of the BEGIN line */
+	size_t end;     /* one past the END line (and its newline, if any) */
+	int begin_line; /* 1-based line numbers, for messages */
 	int end_line;
 	bool end_has_newline; /* false when END is the last line without '\n' */
 };
@@ -48,8 +48,8 @@ int pt_conf_block_find(const char *text, const char *owner, const char *path,
  * line carries `header` after the owner (e.g. ": managed by Ansible, ...").
  * Returns a new string (caller frees), or NULL with *errmsg set (damaged
  * markers, see pt_conf_block_find; or out of memory). */
-char *pt_conf_block_apply(const char *text, const char *owner, const char *header,
-                          const char *body, const char *path, char **errmsg);
+char *pt_conf_block_apply(const char *text, const char *owner, const char *header, const char *body,
+                          const char *path, char **errmsg);
 
 /* The text without the owner's block (a copy, caller frees), for reading the
  * user's own lines. NULL on damaged markers or out of memory. */
@@ -97,8 +97,9 @@ char *pt_modprobe_render_blacklist(const json_t *modules);
 
 /* Lines elsewhere in modprobe.d that work against the managed block: every
  * *.conf in <root>/etc/modprobe.d, <root>/run/modprobe.d, <root>/lib/modprobe.d
- * and <root>/usr/lib/modprobe.d (own_path's block excluded; own_path is the
- * full path of the module's conf file, its lines outside the block count).
+ * and <root>/usr/lib/modprobe.d (a name found earlier in that list masks the
+ * later ones, as kmod does; own_path's block excluded: own_path is the full
+ * path of the module's conf file, its lines outside the block count).
  * Appends {path, line, kind, text} to found, kind being:
  *   "ids"       another `options vfio-pci ... ids=...`: the kernel keeps the last
  *               ids= it is given, so one of the two lists is lost;

@@ -128,8 +128,8 @@ static void note(json_t *notes, const char *fmt, ...)
 
 /* Look at the user's lines (the text without the block): which wanted modules
  * they load, and what deserves a note. present[i] is set for wanted[i]. */
-static void read_user_lines(const char *text, const json_t *wanted, bool *present,
-                            const char *path, json_t *notes)
+static void read_user_lines(const char *text, const json_t *wanted, bool *present, const char *path,
+                            json_t *notes)
 {
 	bool want_virqfd = false;
 	size_t k;
@@ -161,7 +161,8 @@ static void read_user_lines(const char *text, const json_t *wanted, bool *presen
 				     path, line, (int)(b - a), a);
 			else if (wanted && !want_virqfd && loads(a, b, "vfio_virqfd"))
 				note(notes,
-				     "%s line %d lists vfio_virqfd, which no installed kernel ships "
+				     "%s line %d lists vfio_virqfd, which no installed kernel "
+				     "ships "
 				     "as a module any more (it is part of vfio since Linux 6.2): "
 				     "systemd-modules-load reports 'Failed to find module "
 				     "vfio_virqfd' at boot; remove the line",
@@ -200,8 +201,9 @@ int pt_modules_file_update(const char *text, const json_t *wanted, const char *o
 		if (body.oom)
 			return -ENOMEM;
 	}
-	*out = pt_conf_block_apply(text, owner,
-	                           ": vfio modules, managed by Ansible (edits here are overwritten)",
-	                           pt_strbuf_str(&body), path, errmsg);
-	return *out ? 0 : (errmsg && *errmsg && strstr(*errmsg, "damaged") ? -EINVAL : -ENOMEM);
+	*out = pt_conf_block_apply(
+	        text, owner, ": vfio modules, managed by Ansible (edits here are overwritten)",
+	        pt_strbuf_str(&body), path, errmsg);
+	/* the markers were checked above: only memory can run out here */
+	return *out ? 0 : -ENOMEM;
 }

@@ -400,8 +400,9 @@ int pt_pve_map_entry_parse(const char *text, const char *path, struct pt_pve_map
 				*entry_field(e, (enum map_key)k) = val;
 			} else if (!eq) {
 				pt_pve_map_entry_release(e);
-				return set_msg(errmsg, "invalid format - value without key, but schema "
-				                       "does not define a default key\n");
+				return set_msg(errmsg,
+				               "invalid format - value without key, but schema "
+				               "does not define a default key\n");
 			} else {
 				pt_pve_map_entry_release(e);
 				return set_msg(errmsg, "invalid format - missing key in "
@@ -624,9 +625,10 @@ int pt_pve_map_entry_check_hw(const char *mapping_id, const struct pt_pve_map_en
 				               "missing expected property '%s' for device '%s'",
 				               props[i], address);
 			if (!expected[i] && configured[i])
-				return set_msg(errmsg,
-				               "unexpected property '%s' configured for device '%s'",
-				               props[i], address);
+				return set_msg(
+				        errmsg,
+				        "unexpected property '%s' configured for device '%s'",
+				        props[i], address);
 			_cleanup_free_ char *want = strip_0x(expected[i]);
 			_cleanup_free_ char *have = strip_0x(configured[i]);
 			if (!want || !have)
@@ -864,8 +866,8 @@ int pt_pve_config_parse(const char *text, size_t len, const char *filename,
 		size_t prefix_line = r.lineno;
 		size_t idlen;
 		if (!match_header(line, n, &idlen)) {
-			pt_strbuf_printf(warn, "file %s line %zu - ignore config line: %.*s\n", filename,
-			                 prefix_line, (int)n, line);
+			pt_strbuf_printf(warn, "file %s line %zu - ignore config line: %.*s\n",
+			                 filename, prefix_line, (int)n, line);
 			continue;
 		}
 		struct section_state st;
@@ -878,10 +880,11 @@ int pt_pve_config_parse(const char *text, size_t len, const char *filename,
 		}
 		bool skip = strlen(st.m.id) != idlen || !pt_pve_valid_configid(st.m.id);
 		if (skip)
-			pt_strbuf_printf(warn,
-			                 "file %s line %zu (skip section '%s'): invalid configuration "
-			                 "ID '%s'\n",
-			                 filename, prefix_line, st.m.id, st.m.id);
+			pt_strbuf_printf(
+			        warn,
+			        "file %s line %zu (skip section '%s'): invalid configuration "
+			        "ID '%s'\n",
+			        filename, prefix_line, st.m.id, st.m.id);
 		while (!oom && next_line(&r, &line, &n) && perl_true(line, n)) {
 			if (skip)
 				continue;
@@ -889,18 +892,20 @@ int pt_pve_config_parse(const char *text, size_t len, const char *filename,
 			const char *key, *value;
 			size_t klen, vlen;
 			if (!match_property(line, n, &key, &klen, &value, &vlen)) {
-				pt_strbuf_printf(warn,
-				                 "file %s line %zu (section '%s') - ignore config line: "
-				                 "%.*s\n",
-				                 filename, prefix_line, st.m.id, (int)n, line);
+				pt_strbuf_printf(
+				        warn,
+				        "file %s line %zu (section '%s') - ignore config line: "
+				        "%.*s\n",
+				        filename, prefix_line, st.m.id, (int)n, line);
 				continue;
 			}
 			_cleanup_free_ char *err = take_property(&st, key, klen, value, vlen, &oom);
 			if (err)
-				pt_strbuf_printf(warn,
-				                 "file %s line %zu (section '%s') - unable to parse value "
-				                 "of '%.*s': %s",
-				                 filename, prefix_line, st.m.id, (int)klen, key, err);
+				pt_strbuf_printf(
+				        warn,
+				        "file %s line %zu (section '%s') - unable to parse value "
+				        "of '%.*s': %s",
+				        filename, prefix_line, st.m.id, (int)klen, key, err);
 		}
 		if (skip || oom) {
 			pt_pve_mapping_release(&st.m);
@@ -939,7 +944,8 @@ int pt_pve_mapping_render(const struct pt_pve_mapping *m, struct pt_strbuf *out)
 		if (m->description && *m->description)
 			pt_strbuf_printf(out, "\tdescription %s\n", m->description);
 		if (m->live_migration >= 0)
-			pt_strbuf_printf(out, "\tlive-migration-capable %d\n", m->live_migration ? 1 : 0);
+			pt_strbuf_printf(out, "\tlive-migration-capable %d\n",
+			                 m->live_migration ? 1 : 0);
 		if (m->mdev >= 0)
 			pt_strbuf_printf(out, "\tmdev %d\n", m->mdev ? 1 : 0);
 	}
@@ -1052,13 +1058,13 @@ int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_ma
 	}
 	size_t i;
 	json_t *item;
-	json_array_foreach(map, i, item)
-	{
+	json_array_foreach (map, i, item) {
 		if (!json_is_string(item)) {
 			pt_pve_mapping_release(m);
-			return set_msg(errmsg,
-			               "pvesh returned mapping '%s' with map entry %zu not a string",
-			               the_id ? the_id : "?", i);
+			return set_msg(
+			        errmsg,
+			        "pvesh returned mapping '%s' with map entry %zu not a string",
+			        the_id ? the_id : "?", i);
 		}
 		if (pt_pve_mapping_add_map(m, json_string_value(item)) < 0)
 			goto oom;
@@ -1069,8 +1075,9 @@ int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_ma
 			goto oom;
 	} else if (desc && !json_is_null(desc)) {
 		pt_pve_mapping_release(m);
-		return set_msg(errmsg, "pvesh returned mapping '%s' with a description that is "
-		                       "not a string",
+		return set_msg(errmsg,
+		               "pvesh returned mapping '%s' with a description that is "
+		               "not a string",
 		               the_id ? the_id : "?");
 	}
 	bool bad = false;

@@ -48,8 +48,7 @@ static void compress(uint32_t h[5], const uint8_t block[64])
 
 void pt_sha1_init(struct pt_sha1 *ctx)
 {
-	static const uint32_t iv[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476,
-	                               0xc3d2e1f0};
+	static const uint32_t iv[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
 	memcpy(ctx->h, iv, sizeof iv);
 	ctx->length = 0;
 	ctx->used = 0;

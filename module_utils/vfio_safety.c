@@ -161,6 +161,29 @@ static void add_unique(json_t *arr, const char *s)
 		json_array_append_new(arr, json_string(s));
 }
 
+static int cmp_json_strings(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+	              json_string_value(*(json_t *const *)b));
+}
+
+/* Directory order is the filesystem's: sort names so results and messages do
+ * not depend on it. */
+static void sort_strings(json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = n > 1 ? calloc(n, sizeof *v) : NULL;
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof *v, cmp_json_strings);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}
+
 /* Split a line into up to max blank-separated words (in place). */
 static int split_words(char *line, char **words, int max)
 {
@@ -190,7 +213,8 @@ json_t *pt_net_default_interfaces(const char *root)
 	if (v4 && pt_file_read(v4, &text, NULL) == 0) {
 		char *save = NULL;
 		bool header = true;
-		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		for (char *line = strtok_r(text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			char *w[11];
 			if (header) { /* Iface Destination Gateway Flags ... Mask ... */
 				header = false;
@@ -227,8 +251,7 @@ static bool safe_name(const char *name)
 	return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
 }
 
-static int iface_devices(const char *root, const char *iface, int depth, json_t *seen,
-                         json_t *out)
+static int iface_devices(const char *root, const char *iface, int depth, json_t *seen, json_t *out)
 {
 	if (depth > MAX_DEPTH || !safe_name(iface) || array_has_string(seen, iface))
 		return 0;
@@ -258,13 +281,16 @@ static int iface_devices(const char *root, const char *iface, int depth, json_t 
 			continue;
 		struct dirent *e;
 		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
 			if (**sub)
-				add_unique(lower, e->d_name[0] == '.' ? "" : e->d_name);
+				add_unique(lower, e->d_name);
 			else if (!strncmp(e->d_name, "lower_", 6))
 				add_unique(lower, e->d_name + 6);
 		}
 		closedir(d);
 	}
+	sort_strings(lower);
 	size_t i;
 	json_t *v;
 	json_array_foreach (lower, i, v) {
@@ -328,6 +354,7 @@ static int block_devices(const char *root, const char *name, int depth, json_t *
 		closedir(d);
 		if (!names)
 			return -ENOMEM;
+		sort_strings(names);
 		if (json_array_size(names)) {
 			size_t i;
 			json_t *v;
@@ -479,7 +506,8 @@ static void zfs_members(const char *root, const char *pool, json_t *names)
 
 static int add_need(json_t *needs, const char *address, const char *rule, const char *detail)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "address", address, "rule", rule, "detail", detail);
+	json_t *o =
+	        json_pack("{s:s, s:s, s:s}", "address", address, "rule", rule, "detail", detail);
 	return o && json_array_append_new(needs, o) == 0 ? 0 : -ENOMEM;
 }
 
@@ -500,8 +528,7 @@ static int needs_for_blocks(const char *root, const json_t *names, const char *r
 			if (asprintf(&detail, "%s (%s, disk %s)", what, source,
 			             json_string_value(json_object_get(d, "block"))) < 0)
 				return -ENOMEM;
-			if (add_need(needs,
-			             json_string_value(json_object_get(d, "address")), rule,
+			if (add_need(needs, json_string_value(json_object_get(d, "address")), rule,
 			             detail) < 0)
 				return -ENOMEM;
 		}
@@ -536,6 +563,7 @@ static int mount_needs(const char *root, json_t *needs, json_t *unknown)
 			if (!pool)
 				return -ENOMEM;
 			zfs_members(root, pool, names);
+			sort_strings(names);
 		} else {
 			_cleanup_free_ char *name = block_name_for_source(root, source);
 			if (name)
@@ -783,9 +811,11 @@ static int check_groups(const struct pt_pci_host *host, const json_t *selected, 
 		if (dev->iommu_group < 0) {
 			_cleanup_free_ char *msg = NULL;
 			if (asprintf(&msg,
-			             "%s is in no IOMMU group (the IOMMU is off, or not on until the "
+			             "%s is in no IOMMU group (the IOMMU is off, or not on until "
+			             "the "
 			             "next boot): its group cannot be checked for other devices "
-			             "now, and vfio-pci can only use it once the host boots with the "
+			             "now, and vfio-pci can only use it once the host boots with "
+			             "the "
 			             "IOMMU on (see homelab.passthrough.grub_iommu)",
 			             addr) < 0)
 				return -ENOMEM;
@@ -808,8 +838,9 @@ static int check_groups(const struct pt_pci_host *host, const json_t *selected, 
 		json_array_foreach (intruders, i, v) {
 			const struct pt_pci_device *o = pt_pci_find(host, json_string_value(v));
 			_cleanup_free_ char *what = o ? pt_safety_describe(o) : NULL;
-			pt_strbuf_printf(&list, "%s%s (%s%s%s)", i ? ", " : "", json_string_value(v),
-			                 what ? what : "?", o && o->driver ? ", driver " : "",
+			pt_strbuf_printf(&list, "%s%s (%s%s%s)", i ? ", " : "",
+			                 json_string_value(v), what ? what : "?",
+			                 o && o->driver ? ", driver " : "",
 			                 o && o->driver ? o->driver : "");
 		}
 		int r = problem(problems, addr, "group_not_isolated",
@@ -828,8 +859,8 @@ static int check_groups(const struct pt_pci_host *host, const json_t *selected, 
 	return 0;
 }
 
-static int check_blacklist(const char *root, const struct pt_pci_host *host,
-                           const json_t *selected, const json_t *blacklist, json_t *problems)
+static int check_blacklist(const char *root, const struct pt_pci_host *host, const json_t *selected,
+                           const json_t *blacklist, json_t *problems)
 {
 	size_t i;
 	json_t *b;
@@ -845,7 +876,8 @@ static int check_blacklist(const char *root, const struct pt_pci_host *host,
 		if (!strcmp(module, "vfio_pci") || !strcmp(module, "vfio") ||
 		    !strcmp(module, "vfio_iommu_type1") || !strcmp(module, "vfio_pci_core")) {
 			if (problem(problems, raw, "blacklist_in_use",
-			            "refusing to blacklist %s: vfio-pci needs it to take the selected "
+			            "refusing to blacklist %s: vfio-pci needs it to take the "
+			            "selected "
 			            "devices at boot. Remove it from blacklist_drivers.",
 			            raw) < 0)
 				return -ENOMEM;
@@ -867,14 +899,16 @@ static int check_blacklist(const char *root, const struct pt_pci_host *host,
 		}
 		int r = 0;
 		if (victims)
-			r = problem(problems, raw, "blacklist_in_use",
-			            "refusing to blacklist %s: it drives %s, which %s not being passed "
-			            "through, and a blacklisted driver is not loaded for %s at the next "
-			            "boot. Remove %s from blacklist_drivers (the softdep lines already "
-			            "make vfio-pci load first and take the selected devices), or set "
-			            "force: true.",
-			            raw, list.oom ? "?" : pt_strbuf_str(&list),
-			            victims > 1 ? "are" : "is", victims > 1 ? "them" : "it", raw);
+			r = problem(
+			        problems, raw, "blacklist_in_use",
+			        "refusing to blacklist %s: it drives %s, which %s not being passed "
+			        "through, and a blacklisted driver is not loaded for %s at the "
+			        "next "
+			        "boot. Remove %s from blacklist_drivers (the softdep lines already "
+			        "make vfio-pci load first and take the selected devices), or set "
+			        "force: true.",
+			        raw, list.oom ? "?" : pt_strbuf_str(&list),
+			        victims > 1 ? "are" : "is", victims > 1 ? "them" : "it", raw);
 		pt_strbuf_release(&list);
 		if (r < 0)
 			return r;
@@ -891,14 +925,18 @@ int pt_safety_check(const char *root, const struct pt_pci_host *host, const json
 		const struct pt_pci_device *dev = pt_pci_find(host, addr);
 		if (dev && dev->boot_vga == 1) {
 			_cleanup_free_ char *msg = NULL;
-			if (asprintf(&msg,
-			             "%s is the boot VGA device (boot_vga=1): the host console goes "
-			             "with it once vfio-pci takes it, so keep SSH or a serial console "
-			             "at hand; if the VM then fails to start with 'BAR can't reserve', "
-			             "the firmware framebuffer still holds the card "
-			             "(video=efifb:off or initcall_blacklist=sysfb_init on the kernel "
-			             "command line)",
-			             addr) < 0)
+			if (asprintf(
+			            &msg,
+			            "%s is the boot VGA device (boot_vga=1): the host console goes "
+			            "with it once vfio-pci takes it, so keep SSH or a serial "
+			            "console "
+			            "at hand; if the VM then fails to start with 'BAR can't "
+			            "reserve', "
+			            "the firmware framebuffer still holds the card "
+			            "(video=efifb:off or initcall_blacklist=sysfb_init on the "
+			            "kernel "
+			            "command line)",
+			            addr) < 0)
 				return -ENOMEM;
 			json_array_append_new(notices, json_string(msg));
 		}

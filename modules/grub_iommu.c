@@ -49,14 +49,14 @@ struct run {
 	bool present;
 	const char *vendor; /* intel, amd, none */
 	bool passthrough;
-	json_t *params;     /* borrowed: the params option */
+	json_t *params; /* borrowed: the params option */
 	enum pt_bootloader loader;
-	char *reason;       /* how the boot loader was chosen (owned) */
-	const char *path;   /* inside root (borrowed option or static) */
-	char *full_path;    /* root + path (owned) */
-	char *before;       /* the file as read (owned) */
+	char *reason;     /* how the boot loader was chosen (owned) */
+	const char *path; /* inside root (borrowed option or static) */
+	char *full_path;  /* root + path (owned) */
+	char *before;     /* the file as read (owned) */
 	size_t before_len;
-	char *after;        /* the file as it should be (owned) */
+	char *after; /* the file as it should be (owned) */
 	size_t after_len;
 	char *cmdline_before; /* the command line value (owned) */
 	char *cmdline_after;  /* (owned) */
@@ -83,15 +83,17 @@ static int check_params(struct run *r)
 	json_array_foreach (r->params, i, v) {
 		const char *p = json_string_value(v);
 		if (!p || !*p)
-			return pt_module_fail(r->m, "params[%zu] is empty; give one kernel parameter "
-			                            "per item (key=value or a flag)",
+			return pt_module_fail(r->m,
+			                      "params[%zu] is empty; give one kernel parameter "
+			                      "per item (key=value or a flag)",
 			                      i);
 		for (const char *c = p; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				return pt_module_fail(r->m,
-				                      "params[%zu] (%s) holds a control character "
-				                      "(newline, tab, ...); a kernel parameter cannot",
-				                      i, p);
+				return pt_module_fail(
+				        r->m,
+				        "params[%zu] (%s) holds a control character "
+				        "(newline, tab, ...); a kernel parameter cannot",
+				        i, p);
 		if (!pt_cmdline_is_one_token(p))
 			return pt_module_fail(
 			        r->m,
@@ -135,11 +137,12 @@ static int resolve_vendor(struct run *r)
 	}
 	r->vendor = cpu_vendor(r->root);
 	if (!r->vendor)
-		return pt_module_fail(r->m,
-		                      "iommu is auto but the CPU vendor cannot be told from "
-		                      "%s/proc/cpuinfo (no GenuineIntel or AuthenticAMD vendor_id); "
-		                      "set iommu to intel, amd or none",
-		                      strcmp(r->root, "/") ? r->root : "");
+		return pt_module_fail(
+		        r->m,
+		        "iommu is auto but the CPU vendor cannot be told from "
+		        "%s/proc/cpuinfo (no GenuineIntel or AuthenticAMD vendor_id); "
+		        "set iommu to intel, amd or none",
+		        strcmp(r->root, "/") ? r->root : "");
 	return 0;
 }
 
@@ -151,10 +154,10 @@ static int choose_bootloader(struct run *r)
 		r->reason = strdup("set by the bootloader option");
 		return r->reason ? 0 : pt_module_fail(r->m, "out of memory");
 	}
-	struct pt_boot_detection d;
+	struct pt_boot_detection d = {0};
 	int timeout = (int)pt_param_int(r->m, "timeout", 600);
 	/* status mounts the ESPs for a moment: check mode decides from files. */
-	int e = r->m->check_mode ? (memset(&d, 0, sizeof d), pt_bootloader_detect_files(r->root, &d))
+	int e = r->m->check_mode ? pt_bootloader_detect_files(r->root, &d)
 	                         : pt_bootloader_detect(r->root, timeout, &d);
 	if (e < 0) {
 		pt_boot_detection_release(&d);
@@ -255,15 +258,18 @@ static int read_file(struct run *r)
 		if (r->loader == PT_BOOT_SYSTEMD_BOOT)
 			return pt_module_fail(
 			        r->m,
-			        "%s does not exist; on a systemd-boot host proxmox-boot-tool takes the "
-			        "kernel command line from it. Create it with the current command line "
+			        "%s does not exist; on a systemd-boot host proxmox-boot-tool takes "
+			        "the "
+			        "kernel command line from it. Create it with the current command "
+			        "line "
 			        "(/proc/cmdline without BOOT_IMAGE= and initrd=, e.g. "
 			        "root=ZFS=rpool/ROOT/pve-1 boot=zfs) and run again",
 			        r->path);
-		return pt_module_fail(r->m,
-		                      "%s does not exist; is GRUB installed? If the host boots with "
-		                      "systemd-boot, set bootloader: systemd-boot (boot loader: %s)",
-		                      r->path, r->reason);
+		return pt_module_fail(
+		        r->m,
+		        "%s does not exist; is GRUB installed? If the host boots with "
+		        "systemd-boot, set bootloader: systemd-boot (boot loader: %s)",
+		        r->path, r->reason);
 	}
 	if (e < 0)
 		return pt_module_fail(r->m, "cannot read %s: %s", r->path, strerror(-e));
@@ -280,13 +286,15 @@ static void warn_amd_iommu(struct run *r, const struct pt_cmdline *cl)
 			continue;
 		if (strcmp(t->value, "on") == 0)
 			pt_warn(r->m,
-			        "%s holds amd_iommu=on, which is not a valid value and does nothing "
+			        "%s holds amd_iommu=on, which is not a valid value and does "
+			        "nothing "
 			        "(AMD-Vi is on by default); the module leaves it. Remove it with "
 			        "state: absent, params: [amd_iommu] if you like",
 			        r->path);
 		else if (list_has(t->value, "off"))
 			pt_warn(r->m,
-			        "%s holds %s, which turns the AMD IOMMU off: passthrough will not work "
+			        "%s holds %s, which turns the AMD IOMMU off: passthrough will not "
+			        "work "
 			        "until it is removed (state: absent, params: [amd_iommu])",
 			        r->path, t->raw);
 	}
@@ -384,11 +392,12 @@ static void warn_dropins(struct run *r)
 		struct pt_grub_default g;
 		int e2 = pt_grub_default_parse(data, len, VARIABLE, label, &g, &err);
 		if (e2 == -EINVAL)
-			pt_warn(r->m, "cannot tell whether %s changes " VARIABLE " after %s: %s", label,
-			        r->path, err ? err : "it does not parse");
+			pt_warn(r->m, "cannot tell whether %s changes " VARIABLE " after %s: %s",
+			        label, r->path, err ? err : "it does not parse");
 		else if (e2 == 0 && g.n_set && !g.self_reference)
 			pt_warn(r->m,
-			        "%s sets " VARIABLE " (line %u) after %s is read, so its value is what "
+			        "%s sets " VARIABLE
+			        " (line %u) after %s is read, so its value is what "
 			        "boots and the change in %s has no effect; edit that file instead "
 			        "(path: %s)",
 			        label, g.line, r->path, r->path, label);
@@ -457,7 +466,8 @@ static int plan(struct run *r)
 	if (e == 0 && r->loader == PT_BOOT_GRUB) {
 		if (g.n_set > 1)
 			pt_warn(r->m,
-			        VARIABLE " is set %u times in %s (first on line %u, last on line %u); "
+			        VARIABLE
+			        " is set %u times in %s (first on line %u, last on line %u); "
 			        "the module edits line %u, the one that takes effect. Remove the "
 			        "other assignments so the file says what boots",
 			        g.n_set, r->path, g.first_line, g.line, g.line);
@@ -489,6 +499,23 @@ static int plan(struct run *r)
 
 /* ---- the running kernel -------------------------------------------------- */
 
+/* How many key=value items name key. */
+static size_t valued_items(json_t *items, const char *key)
+{
+	size_t n = 0, i;
+	json_t *v;
+	json_array_foreach (items, i, v) {
+		struct pt_cmdline item;
+		if (pt_cmdline_parse(json_string_value(v), &item) < 0)
+			continue;
+		if (item.n == 1 && item.tokens[0].value &&
+		    pt_cmdline_key_equal(item.tokens[0].key, key))
+			n++;
+		pt_cmdline_release(&item);
+	}
+	return n;
+}
+
 /* Does the running command line (<root>/proc/cmdline) lack what was asked?
  * -1 when it cannot be read. */
 static int running_differs(const struct run *r)
@@ -514,17 +541,7 @@ static int running_differs(const struct run *r)
 		/* How the kernel sees it: a flag is there or not; for key=value the
 		 * last occurrence is what most parameters keep, but a key given
 		 * several values (video=) needs each of them. */
-		size_t same_key_items = 0;
-		size_t j;
-		json_t *w;
-		json_array_foreach (items, j, w) {
-			const char *s = json_string_value(w);
-			const char *eq = strchr(s, '=');
-			size_t klen = eq ? (size_t)(eq - s) : strlen(s);
-			_cleanup_free_ char *key = strndup(s, klen);
-			if (key && eq && pt_cmdline_key_equal(key, want->key))
-				same_key_items++;
-		}
+		size_t same_key_items = valued_items(items, want->key);
 		const struct pt_cmdline_token *last = NULL;
 		bool any_same = false;
 		for (size_t k = 0; k < cl.n; k++) {
@@ -600,9 +617,8 @@ static void set_common_result(struct run *r, bool changed)
 static int write_and_update(struct run *r)
 {
 	struct pt_module *m = r->m;
-	struct pt_write_opts opts = {.mode_if_new = 0644,
-	                             .backup = pt_param_bool(m, "backup", false),
-	                             .mkdirs = false};
+	struct pt_write_opts opts = {
+	        .mode_if_new = 0644, .backup = pt_param_bool(m, "backup", false), .mkdirs = false};
 	_cleanup_free_ char *backup = NULL, *err = NULL;
 	int e = pt_file_write_atomic(r->full_path, r->after, r->after_len, &opts, &backup, &err);
 	if (e < 0) {
@@ -630,18 +646,20 @@ static int write_and_update(struct run *r)
 		const char *why = res.err && *res.err ? res.err : (res.out ? res.out : "");
 		size_t n = strcspn(why, "\n");
 		if (res.timed_out)
-			pt_module_fail(m,
-			               "%s was killed after %d seconds; %s was changed but the boot "
-			               "configuration was not regenerated, so the next boot still uses "
-			               "the old command line. Run `%s` by hand (chrooted into %s if "
-			               "root is not /)",
-			               cmd, timeout, r->path, cmd, r->root);
+			pt_module_fail(
+			        m,
+			        "%s was killed after %d seconds; %s was changed but the boot "
+			        "configuration was not regenerated, so the next boot still uses "
+			        "the old command line. Run `%s` by hand (chrooted into %s if "
+			        "root is not /)",
+			        cmd, timeout, r->path, cmd, r->root);
 		else
-			pt_module_fail(m,
-			               "%s failed (rc %d%s%.*s); %s was changed but the boot "
-			               "configuration was not regenerated, so the next boot still uses "
-			               "the old command line. Fix the problem and run `%s` by hand",
-			               cmd, res.rc, n ? ": " : "", (int)n, why, r->path, cmd);
+			pt_module_fail(
+			        m,
+			        "%s failed (rc %d%s%.*s); %s was changed but the boot "
+			        "configuration was not regenerated, so the next boot still uses "
+			        "the old command line. Fix the problem and run `%s` by hand",
+			        cmd, res.rc, n ? ": " : "", (int)n, why, r->path, cmd);
 	}
 	pt_exec_result_release(&res);
 	return 0;
@@ -666,8 +684,9 @@ int main(int argc, char **argv)
 
 	struct stat st;
 	if (stat(r.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		pt_module_fail(&m, "root %s is not a directory; give the directory that holds the "
-		                   "host's file system, or / for the host itself",
+		pt_module_fail(&m,
+		               "root %s is not a directory; give the directory that holds the "
+		               "host's file system, or / for the host itself",
 		               r.root);
 		goto done;
 	}
@@ -691,7 +710,7 @@ int main(int argc, char **argv)
 	if (changed && pt_param_bool(&m, "update", true))
 		pt_result_set(&m, "update_command",
 		              json_string(r.loader == PT_BOOT_GRUB ? "update-grub"
-		                                                    : "proxmox-boot-tool refresh"));
+		                                                   : "proxmox-boot-tool refresh"));
 	if (changed && !m.check_mode)
 		write_and_update(&r);
 done:

@@ -53,10 +53,10 @@ struct run {
 	bool host_scanned;
 	char *scan_error; /* owned; set when the scan failed */
 
-	bool hw_warned;     /* warnings about existing entries given once */
-	bool pvesh_warned;  /* pvesh's own warnings (parse problems) given once */
-	json_t *commands;   /* pvesh commands that changed something (owned) */
-	json_t *failure;    /* {cmd, rc, stdout, stderr} of a failed pvesh call (owned) */
+	bool hw_warned;    /* warnings about existing entries given once */
+	bool pvesh_warned; /* pvesh's own warnings (parse problems) given once */
+	json_t *commands;  /* pvesh commands that changed something (owned) */
+	json_t *failure;   /* {cmd, rc, stdout, stderr} of a failed pvesh call (owned) */
 };
 
 /* What pvesh get said. */
@@ -128,7 +128,8 @@ static int fill_from_hardware(struct run *r, const char *what, const char *path,
 	if (hw_lookup(r, address, &hw) < 0) {
 		_cleanup_free_ char *dir = sys_dir(r);
 		if (r->scan_error)
-			return pt_module_fail(r->m, "%s: cannot read the PCI devices of this host: %s",
+			return pt_module_fail(r->m,
+			                      "%s: cannot read the PCI devices of this host: %s",
 			                      what, r->scan_error);
 		if (slot)
 			return pt_module_fail(r->m,
@@ -174,8 +175,8 @@ static char *local_node(const struct run *r, char **why)
 		_cleanup_free_ char *line = path ? pt_file_read_line(path) : NULL;
 		if (line)
 			snprintf(buf, sizeof buf, "%s", line);
-		else if (asprintf(why, "%s is missing or unreadable", path ? path : "/etc/hostname") <
-		         0)
+		else if (asprintf(why, "%s is missing or unreadable",
+		                  path ? path : "/etc/hostname") < 0)
 			*why = NULL;
 	}
 	/* Proxmox's node name is the host name up to the first dot. */
@@ -214,10 +215,10 @@ static int wanted_from_devices(struct run *r)
 {
 	json_t *devices = pt_param(r->m, "devices");
 	if (r->present && json_array_size(devices) == 0)
-		return pt_module_fail(r->m,
-		                      "devices is required with state=present and map_mode=node: "
-		                      "list this node's PCI addresses, e.g. devices: "
-		                      "['0000:07:00'] for every function of the card in slot 07:00");
+		return pt_module_fail(
+		        r->m, "devices is required with state=present and map_mode=node: "
+		              "list this node's PCI addresses, e.g. devices: "
+		              "['0000:07:00'] for every function of the card in slot 07:00");
 	size_t i;
 	json_t *item;
 	json_array_foreach (devices, i, item) {
@@ -228,14 +229,15 @@ static int wanted_from_devices(struct run *r)
 		if (asprintf(&what, "devices[%zu] '%s'", i, text ? text : "") < 0)
 			return pt_module_fail(r->m, "out of memory");
 		if (!text || pt_pci_parse_address(text, canon, &function) < 0)
-			return pt_module_fail(r->m,
-			                      "%s is not a PCI address: write 0000:07:00 for a whole "
-			                      "slot (every function) or 0000:07:00.0 for one function",
-			                      what);
+			return pt_module_fail(
+			        r->m,
+			        "%s is not a PCI address: write 0000:07:00 for a whole "
+			        "slot (every function) or 0000:07:00.0 for one function",
+			        what);
 		for (size_t j = 0; j < r->nwanted; j++)
 			if (strcmp(r->wanted_paths[j], canon) == 0)
-				return pt_module_fail(r->m, "%s: %s is listed twice in devices", what,
-				                      canon);
+				return pt_module_fail(r->m, "%s: %s is listed twice in devices",
+				                      what, canon);
 		struct pt_pve_map_entry e = {0};
 		e.node = strdup(r->node);
 		e.path = strdup(canon);
@@ -283,15 +285,17 @@ static int wanted_from_map(struct run *r)
 			                 "digits and '-', not at either end)",
 			                 i, node ? node : "");
 		if (!pt_pve_valid_path(path))
-			pt_strbuf_printf(&errors,
-			                 "; map[%zu].path '%s' is not a path Proxmox accepts: write "
-			                 "the domain and lowercase hex, 0000:07:00 (whole slot) or "
-			                 "0000:07:00.0 (one function), several joined by ';'",
-			                 i, path ? path : "");
+			pt_strbuf_printf(
+			        &errors,
+			        "; map[%zu].path '%s' is not a path Proxmox accepts: write "
+			        "the domain and lowercase hex, 0000:07:00 (whole slot) or "
+			        "0000:07:00.0 (one function), several joined by ';'",
+			        i, path ? path : "");
 		if (id && !pt_pve_valid_pci_id(id))
-			pt_strbuf_printf(&errors,
-			                 "; map[%zu].id '%s' is not a vendor:device ID like 10de:1c82",
-			                 i, id);
+			pt_strbuf_printf(
+			        &errors,
+			        "; map[%zu].id '%s' is not a vendor:device ID like 10de:1c82", i,
+			        id);
 		if (subsys && !pt_pve_valid_pci_id(subsys))
 			pt_strbuf_printf(&errors,
 			                 "; map[%zu].subsystem_id '%s' is not a subsystem "
@@ -309,11 +313,12 @@ static int wanted_from_map(struct run *r)
 			                 i, PT_PVE_DESCRIPTION_MAX);
 		bool local = node && strcmp(node, r->node) == 0;
 		if (!id && !local && errors.len == before)
-			pt_strbuf_printf(&errors,
-			                 "; map[%zu] (node %s) needs id: Proxmox requires the "
-			                 "vendor:device ID, and the module reads it from the hardware "
-			                 "only for the local node (%s)",
-			                 i, node, r->node);
+			pt_strbuf_printf(
+			        &errors,
+			        "; map[%zu] (node %s) needs id: Proxmox requires the "
+			        "vendor:device ID, and the module reads it from the hardware "
+			        "only for the local node (%s)",
+			        i, node, r->node);
 		if (!id && local && path && strchr(path, ';') && errors.len == before)
 			pt_strbuf_printf(&errors,
 			                 "; map[%zu] (node %s) needs id when path lists several "
@@ -322,12 +327,13 @@ static int wanted_from_map(struct run *r)
 		if (errors.len != before)
 			continue;
 		struct pt_pve_map_entry e = {0};
-		bool oom = !(e.node = strdup(node)) || !(e.path = strdup(path)) ||
-		           (id && !(e.id = strdup(id))) ||
-		           (subsys && !(e.subsystem_id = strdup(subsys))) ||
-		           (desc && *desc && !(e.description = strdup(desc))) ||
-		           (json_is_integer(group) &&
-		            asprintf(&e.iommugroup, "%lld", (long long)json_integer_value(group)) < 0);
+		bool oom =
+		        !(e.node = strdup(node)) || !(e.path = strdup(path)) ||
+		        (id && !(e.id = strdup(id))) ||
+		        (subsys && !(e.subsystem_id = strdup(subsys))) ||
+		        (desc && *desc && !(e.description = strdup(desc))) ||
+		        (json_is_integer(group) &&
+		         asprintf(&e.iommugroup, "%lld", (long long)json_integer_value(group)) < 0);
 		int rc = oom ? pt_module_fail(r->m, "out of memory") : 0;
 		if (rc == 0 && !id) {
 			_cleanup_free_ char *what = NULL;
@@ -369,11 +375,12 @@ static int read_options(struct run *r)
 	r->live_migration = flag ? json_is_true(flag) : -1;
 
 	if (!pt_pve_valid_configid(r->name))
-		return pt_module_fail(m,
-		                      "name '%s' is not a valid Proxmox mapping ID: it must start "
-		                      "with a letter, hold only letters, digits, '-' and '_', and be "
-		                      "at least 2 characters long",
-		                      r->name);
+		return pt_module_fail(
+		        m,
+		        "name '%s' is not a valid Proxmox mapping ID: it must start "
+		        "with a letter, hold only letters, digits, '-' and '_', and be "
+		        "at least 2 characters long",
+		        r->name);
 	const char *node = pt_param_str(m, "node");
 	if (node) {
 		r->node = strdup(node);
@@ -509,7 +516,8 @@ static int read_once(struct run *r, struct current *cur)
 		if (rc < 0) {
 			remember_failure(r, get, &res);
 			pt_exec_result_release(&res);
-			return pt_module_fail(r->m, "pvesh get %s returned what is not a mapping: %s",
+			return pt_module_fail(r->m,
+			                      "pvesh get %s returned what is not a mapping: %s",
 			                      api, err ? err : jerr.text);
 		}
 		pass_on_warnings(r, res.err);
@@ -536,6 +544,8 @@ static int read_once(struct run *r, struct current *cur)
 			listed = true;
 	}
 	int rc = 0;
+	if (json_is_array(arr))
+		pass_on_warnings(r, lres.err);
 	if (!json_is_array(arr))
 		rc = fail_pvesh(r, get, &res);
 	else if (listed) /* another node created it just now, or get failed for real */
@@ -591,7 +601,8 @@ static bool check_existing(struct run *r, const struct current *cur)
 			failing = true;
 			if (!r->hw_warned)
 				pt_warn(r->m,
-				        "mapping '%s': the entry for node %s at %s fails Proxmox's check "
+				        "mapping '%s': the entry for node %s at %s fails Proxmox's "
+				        "check "
 				        "at VM start (%s), hardware probably changed; %s",
 				        r->name, r->node, e.path, msg ? msg : "out of memory",
 				        !r->present ? "it is removed with state=absent"
@@ -616,7 +627,8 @@ static void check_wanted_exact(struct run *r)
 		if (strcmp(e.node, r->node) == 0 &&
 		    pt_pve_map_entry_check_hw(r->name, &e, hw_lookup, r, &msg) < 0)
 			pt_warn(r->m,
-			        "map[%zu] for this node (%s) does not match the hardware: %s; Proxmox "
+			        "map[%zu] for this node (%s) does not match the hardware: %s; "
+			        "Proxmox "
 			        "will refuse to start VMs with it",
 			        i, r->node, msg ? msg : "out of memory");
 		pt_pve_map_entry_release(&e);
@@ -680,8 +692,9 @@ static int plan(struct run *r, const struct current *cur, struct pt_pve_mapping 
 		size_t nmine = r->present ? r->nwanted : 0;
 		if (node_entries(r, cur, &mine) < 0)
 			return -ENOMEM;
-		int rc = pt_pve_map_merge_node(cur->mapping.map, cur->exists ? cur->mapping.map_count : 0,
-		                               r->node, mine, nmine, &map, &nmap);
+		int rc = pt_pve_map_merge_node(cur->mapping.map,
+		                               cur->exists ? cur->mapping.map_count : 0, r->node,
+		                               mine, nmine, &map, &nmap);
 		free_list(mine, r->nwanted);
 		if (rc < 0)
 			return rc;
@@ -815,9 +828,9 @@ static void build_command(struct run *r, enum action act, const struct current *
 /* A failure another node caused: worth reading again and retrying. */
 static bool lost_race(const char *err)
 {
-	return err && (strstr(err, "detected modified configuration") ||
-	               strstr(err, "already defined") || strstr(err, "does not exist") ||
-	               strstr(err, "got lock request timeout"));
+	return err &&
+	       (strstr(err, "detected modified configuration") || strstr(err, "already defined") ||
+	        strstr(err, "does not exist") || strstr(err, "got lock request timeout"));
 }
 
 /* Random back-off before retry number `attempt` (1, 2, ...): anywhere up to a cap
@@ -918,10 +931,11 @@ static int run_module(struct run *r)
 		if (retry && attempt >= max_retries) {
 			remember_failure(r, b.argv, &res);
 			_cleanup_free_ char *line = first_error_line(res.err);
-			rc = pt_module_fail(r->m,
-			                    "gave up after %d retries: other nodes kept changing "
-			                    "/etc/pve/mapping/pci.cfg (last error: %s); raise retries",
-			                    attempt, line);
+			rc = pt_module_fail(
+			        r->m,
+			        "gave up after %d retries: other nodes kept changing "
+			        "/etc/pve/mapping/pci.cfg (last error: %s); raise retries",
+			        attempt, line);
 		} else if (!done && !retry) {
 			rc = fail_pvesh(r, b.argv, &res);
 		}

@@ -43,10 +43,10 @@ struct run {
 	bool force;
 	bool backup;
 	struct pt_pci_host host;
-	json_t *selected;  /* address → "address" | "id" | "group" */
-	json_t *devices;   /* result: one object per selected device */
-	json_t *files;     /* result: {path, changed, state[, backup]} */
-	json_t *written;   /* paths written so far, for a message when a later step fails */
+	json_t *selected; /* address → "address" | "id" | "group" */
+	json_t *devices;  /* result: one object per selected device */
+	json_t *files;    /* result: {path, changed, state[, backup]} */
+	json_t *written;  /* paths written so far, for a message when a later step fails */
 	bool files_changed;
 	bool devices_changed;
 };
@@ -79,21 +79,24 @@ static int check_paths(struct run *r)
 	const char *blacklist = pt_param_str(r->m, "blacklist_path");
 	const char *modules = pt_param_str(r->m, "modules_file");
 	if (!conf || !ends_with(conf, ".conf"))
-		return pt_module_fail(r->m,
-		                      "conf_path %s does not end in .conf: modprobe reads only *.conf "
-		                      "files in modprobe.d; use e.g. /etc/modprobe.d/vfio.conf",
-		                      conf ? conf : "(none)");
+		return pt_module_fail(
+		        r->m,
+		        "conf_path %s does not end in .conf: modprobe reads only *.conf "
+		        "files in modprobe.d; use e.g. /etc/modprobe.d/vfio.conf",
+		        conf ? conf : "(none)");
 	if (!blacklist || !ends_with(blacklist, ".conf"))
-		return pt_module_fail(r->m,
-		                      "blacklist_path %s does not end in .conf: modprobe reads only "
-		                      "*.conf files in modprobe.d; use e.g. "
-		                      "/etc/modprobe.d/blacklist-gpu.conf",
-		                      blacklist ? blacklist : "(none)");
+		return pt_module_fail(
+		        r->m,
+		        "blacklist_path %s does not end in .conf: modprobe reads only "
+		        "*.conf files in modprobe.d; use e.g. "
+		        "/etc/modprobe.d/blacklist-gpu.conf",
+		        blacklist ? blacklist : "(none)");
 	if (!strcmp(conf, blacklist))
-		return pt_module_fail(r->m,
-		                      "conf_path and blacklist_path are both %s: give the blacklist a "
-		                      "file of its own",
-		                      conf);
+		return pt_module_fail(
+		        r->m,
+		        "conf_path and blacklist_path are both %s: give the blacklist a "
+		        "file of its own",
+		        conf);
 	if (!modules)
 		return pt_module_fail(r->m, "modules_file must be set");
 	_cleanup_free_ char *copy = strdup(modules);
@@ -102,12 +105,13 @@ static int check_paths(struct run *r)
 		*slash = '\0';
 	bool in_load_d = slash && ends_with(copy, "/modules-load.d") && ends_with(modules, ".conf");
 	if (strcmp(modules, "/etc/modules") != 0 && !in_load_d)
-		return pt_module_fail(r->m,
-		                      "modules_file %s is neither /etc/modules nor a .conf file in a "
-		                      "modules-load.d directory, so nothing would load the vfio "
-		                      "modules from it at boot; use /etc/modules or e.g. "
-		                      "/etc/modules-load.d/vfio.conf",
-		                      modules);
+		return pt_module_fail(
+		        r->m,
+		        "modules_file %s is neither /etc/modules nor a .conf file in a "
+		        "modules-load.d directory, so nothing would load the vfio "
+		        "modules from it at boot; use /etc/modules or e.g. "
+		        "/etc/modules-load.d/vfio.conf",
+		        modules);
 	return 0;
 }
 
@@ -196,23 +200,25 @@ static int select_by_address(struct run *r, struct pt_strbuf *missing)
 		int found = 0;
 		for (size_t k = 0; k < r->host.count; k++) {
 			const struct pt_pci_device *d = &r->host.devices[k];
-			bool match = function < 0 ? pt_pci_in_slot(d, addr) : !strcmp(d->address, addr);
+			bool match =
+			        function < 0 ? pt_pci_in_slot(d, addr) : !strcmp(d->address, addr);
 			if (!match)
 				continue;
 			if (d->is_bridge) {
 				if (function < 0)
 					continue; /* a slot's bridge functions stay with the host */
-				return pt_module_fail(
-				        r->m,
-				        "devices[%zu]: %s is a PCI bridge, and vfio-pci takes endpoints "
-				        "only; select the devices behind it",
-				        i, addr);
+				return pt_module_fail(r->m,
+				                      "devices[%zu]: %s is a PCI bridge, and "
+				                      "vfio-pci takes endpoints "
+				                      "only; select the devices behind it",
+				                      i, addr);
 			}
 			select_device(r, d, "address");
 			found++;
 		}
 		if (!found)
-			pt_strbuf_printf(missing, "%sno PCI %s at %s on this host", missing->len ? "; " : "",
+			pt_strbuf_printf(missing, "%sno PCI %s at %s on this host",
+			                 missing->len ? "; " : "",
 			                 function < 0 ? "endpoint" : "device", addr);
 	}
 	return 0;
@@ -227,11 +233,12 @@ static int select_by_id(struct run *r, struct pt_strbuf *missing, int *missing_v
 		const char *text = json_string_value(v);
 		int vendor, device;
 		if (parse_id(text, &vendor, &device) < 0)
-			return pt_module_fail(r->m,
-			                      "ids[%zu]: '%s' is not a vendor:device ID pair; use four "
-			                      "hex digits, a colon and four hex digits, e.g. 10de:1c82 "
-			                      "(lspci -nn shows them in brackets)",
-			                      i, text ? text : "");
+			return pt_module_fail(
+			        r->m,
+			        "ids[%zu]: '%s' is not a vendor:device ID pair; use four "
+			        "hex digits, a colon and four hex digits, e.g. 10de:1c82 "
+			        "(lspci -nn shows them in brackets)",
+			        i, text ? text : "");
 		int found = 0;
 		for (size_t k = 0; k < r->host.count; k++) {
 			const struct pt_pci_device *d = &r->host.devices[k];
@@ -242,7 +249,8 @@ static int select_by_id(struct run *r, struct pt_strbuf *missing, int *missing_v
 		}
 		if (!found) {
 			pt_strbuf_printf(missing, "%sno PCI device with ID %04x:%04x on this host",
-			                 missing->len ? "; " : "", (unsigned)vendor, (unsigned)device);
+			                 missing->len ? "; " : "", (unsigned)vendor,
+			                 (unsigned)device);
 			*missing_vendor = vendor;
 		}
 	}
@@ -271,13 +279,13 @@ static int select_group_members(struct run *r)
 
 static int select_devices(struct run *r)
 {
-	size_t asked = json_array_size(pt_param(r->m, "devices")) +
-	               json_array_size(pt_param(r->m, "ids"));
+	size_t asked =
+	        json_array_size(pt_param(r->m, "devices")) + json_array_size(pt_param(r->m, "ids"));
 	if (!asked && r->present)
-		return pt_module_fail(r->m,
-		                      "nothing to hand to vfio-pci: give devices (PCI addresses such "
-		                      "as 0000:07:00, the recommended form) or ids (vendor:device "
-		                      "pairs such as 10de:1c82)");
+		return pt_module_fail(
+		        r->m, "nothing to hand to vfio-pci: give devices (PCI addresses such "
+		              "as 0000:07:00, the recommended form) or ids (vendor:device "
+		              "pairs such as 10de:1c82)");
 	_cleanup_strbuf_ struct pt_strbuf missing = PT_STRBUF_INIT;
 	int missing_vendor = -1;
 	if (select_by_address(r, &missing) < 0 || select_by_id(r, &missing, &missing_vendor) < 0)
@@ -290,9 +298,11 @@ static int select_devices(struct run *r)
 			_cleanup_strbuf_ struct pt_strbuf msg = PT_STRBUF_INIT;
 			pt_strbuf_printf(&msg, "%s.", pt_strbuf_str(&missing));
 			inventory(&msg, &r->host, missing_vendor);
-			pt_strbuf_puts(&msg, " Check the addresses with `lspci -D` and the IDs with "
-			                     "`lspci -nn`; addresses are the safer choice.");
-			return pt_module_fail(r->m, "%s", msg.oom ? "out of memory" : pt_strbuf_str(&msg));
+			pt_strbuf_puts(&msg,
+			               " Check the addresses with `lspci -D` and the IDs with "
+			               "`lspci -nn`; addresses are the safer choice.");
+			return pt_module_fail(r->m, "%s",
+			                      msg.oom ? "out of memory" : pt_strbuf_str(&msg));
 		}
 	}
 	return r->present ? select_group_members(r) : 0;
@@ -352,7 +362,8 @@ static void add_module_name(json_t *list, const char *name)
 
 static int cmp_json_str(const void *a, const void *b)
 {
-	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+	return strcmp(json_string_value(*(json_t *const *)a),
+	              json_string_value(*(json_t *const *)b));
 }
 
 /* Sort an array of strings in place. */
@@ -463,6 +474,22 @@ static const char *mechanism_of(const json_t *overrides, const char *addr)
 	return "ids";
 }
 
+/* modprobe.d does not reach a vfio-pci compiled into the kernel. */
+static void warn_builtin_vfio(struct run *r, const json_t *kernels)
+{
+	size_t i;
+	json_t *k;
+	json_array_foreach (kernels, i, k) {
+		const char *rel = json_string_value(json_object_get(k, "release"));
+		if (rel && pt_kmod_state(r->root, rel, "vfio_pci") == PT_KMOD_BUILTIN)
+			pt_warn(r->m,
+			        "kernel %s has vfio-pci built in: the options, softdep and install "
+			        "lines in modprobe.d do not apply to it; when booting it, put "
+			        "vfio-pci.ids= on the kernel command line instead",
+			        rel);
+	}
+}
+
 /* --- files ------------------------------------------------------------------------ */
 
 /* Read a managed file: 0 with *text (NULL when absent), or fail the module. */
@@ -479,12 +506,17 @@ static int read_managed(struct run *r, const char *path, char **text)
 
 /* Bring path from old (NULL: absent) to new ("" or NULL: remove), record it in
  * the result and the diff, write unless in check mode. */
-static int apply_file(struct run *r, const char *path, const char *old, const char *new_text)
+static int apply_file(struct run *r, const char *path, const char *old, const char *new_text,
+                      const char *owner)
 {
-	bool remove = !new_text || !*new_text;
-	bool changed = remove ? old != NULL : !old || strcmp(old, new_text) != 0;
+	/* An empty result means the file held nothing but the block: it goes. An
+	 * empty file the user keeps there stays. */
+	bool remove = !*new_text;
+	bool changed = old ? strcmp(old, new_text) != 0 : !remove;
+	struct pt_conf_block blk;
+	bool ours = pt_conf_block_find(new_text, owner, path, &blk, NULL) == 0 && blk.found;
 	json_t *entry = json_pack("{s:s, s:b, s:s}", "path", path, "changed", changed, "state",
-	                          remove ? "absent" : "present");
+	                          ours ? "present" : "absent");
 	if (!entry)
 		return pt_module_fail(r->m, "out of memory");
 	json_array_append_new(r->files, entry);
@@ -529,90 +561,131 @@ static void warn_conflicts(struct run *r, const char *conf_path, bool overrides)
 		int line = (int)json_integer_value(json_object_get(c, "line"));
 		if (!strcmp(kind, "ids"))
 			pt_warn(r->m,
-			        "%s line %d (%s) also sets vfio-pci ids=: the kernel keeps only the last "
-			        "ids= it is given, so this line and the one %s manages in %s cannot both "
+			        "%s line %d (%s) also sets vfio-pci ids=: the kernel keeps only "
+			        "the last "
+			        "ids= it is given, so this line and the one %s manages in %s "
+			        "cannot both "
 			        "hold; remove this line",
 			        path, line, text, MODULE_NAME, conf_path);
 		else if (!strcmp(kind, "install") && overrides)
 			pt_warn(r->m,
-			        "%s line %d (%s) is another install command for vfio-pci, and modprobe "
+			        "%s line %d (%s) is another install command for vfio-pci, and "
+			        "modprobe "
 			        "runs only one: the devices bound by address at boot may stay with "
 			        "their host driver; remove this line",
 			        path, line, text);
 		else if (!strcmp(kind, "blacklist"))
 			pt_warn(r->m,
-			        "%s line %d (%s) keeps vfio-pci from loading by name, so its options "
+			        "%s line %d (%s) keeps vfio-pci from loading by name, so its "
+			        "options "
 			        "and softdeps may not take effect; remove this line",
 			        path, line, text);
 	}
 }
 
+/* One managed file: where, what it holds now (NULL: absent), what it should. */
+struct managed {
+	char *path;
+	char *old;
+	char *new_text;
+};
+
+static void managed_release(struct managed *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].path);
+		free(f[i].old);
+		free(f[i].new_text);
+	}
+}
+
+/* The block body for a file, or fail; body NULL means "remove the block". */
+static int plan_block(struct run *r, struct managed *f, const char *option, const char *owner,
+                      const char *body)
+{
+	_cleanup_free_ char *err = NULL;
+	f->path = pt_path_join(r->root, pt_param_str(r->m, option));
+	if (!f->path)
+		return pt_module_fail(r->m, "out of memory");
+	if (read_managed(r, f->path, &f->old) < 0)
+		return -1;
+	f->new_text = pt_conf_block_apply(f->old, owner, HEADER, body, f->path, &err);
+	if (!f->new_text)
+		return pt_module_fail(r->m, "%s", err ? err : "out of memory");
+	return 0;
+}
+
+/* Compute all three files first, so that a damaged marker or an unreadable file
+ * in the last one stops the run before the first is written; then write. */
 static int write_files(struct run *r, json_t *ids, json_t *overrides, json_t *softdeps,
                        json_t *modules)
 {
-	const char *root = r->root;
-	_cleanup_free_ char *conf = pt_path_join(root, pt_param_str(r->m, "conf_path"));
-	_cleanup_free_ char *black = pt_path_join(root, pt_param_str(r->m, "blacklist_path"));
-	_cleanup_free_ char *mods = pt_path_join(root, pt_param_str(r->m, "modules_file"));
-	if (!conf || !black || !mods)
-		return pt_module_fail(r->m, "out of memory");
-
-	/* modprobe.d options, softdeps, install */
-	_cleanup_free_ char *old = NULL, *body = NULL, *text = NULL, *err = NULL;
-	if (read_managed(r, conf, &old) < 0)
-		return -1;
+	struct managed f[3] = {{0}};
+	int ret = -1;
+	_cleanup_free_ char *conf_body = NULL, *black_body = NULL, *err = NULL;
+	_cleanup_json_ json_t *notes = json_array();
 	if (r->present) {
 		struct pt_vfio_conf c = {.ids = ids,
 		                         .disable_vga = pt_param_bool(r->m, "disable_vga", false),
 		                         .softdeps = softdeps,
 		                         .overrides = overrides};
-		body = pt_modprobe_render_vfio(&c);
-		if (!body)
-			return pt_module_fail(r->m, "out of memory");
+		conf_body = pt_modprobe_render_vfio(&c);
+		black_body = pt_modprobe_render_blacklist(pt_param(r->m, "blacklist_drivers"));
+		if (!conf_body || !black_body) {
+			pt_module_fail(r->m, "out of memory");
+			goto out;
+		}
 	}
-	text = pt_conf_block_apply(old, OWNER_CONF, HEADER, body, conf, &err);
-	if (!text)
-		return pt_module_fail(r->m, "%s", err ? err : "out of memory");
-	if (apply_file(r, conf, old, text) < 0)
-		return -1;
-	if (r->present)
-		warn_conflicts(r, conf, json_array_size(overrides) > 0);
+	if (!notes || plan_block(r, &f[0], "conf_path", OWNER_CONF, conf_body) < 0 ||
+	    plan_block(r, &f[1], "blacklist_path", OWNER_BLACKLIST, black_body) < 0)
+		goto out;
 
-	/* blacklist */
-	free(old);
-	free(body);
-	free(text);
-	old = body = text = NULL;
-	if (read_managed(r, black, &old) < 0)
-		return -1;
-	if (r->present) {
-		body = pt_modprobe_render_blacklist(pt_param(r->m, "blacklist_drivers"));
-		if (!body)
-			return pt_module_fail(r->m, "out of memory");
+	/* the vfio modules: only those no line of the user's already loads */
+	f[2].path = pt_path_join(r->root, pt_param_str(r->m, "modules_file"));
+	if (!f[2].path) {
+		pt_module_fail(r->m, "out of memory");
+		goto out;
 	}
-	text = pt_conf_block_apply(old, OWNER_BLACKLIST, HEADER, body, black, &err);
-	if (!text)
-		return pt_module_fail(r->m, "%s", err ? err : "out of memory");
-	if (apply_file(r, black, old, text) < 0)
-		return -1;
+	if (read_managed(r, f[2].path, &f[2].old) < 0)
+		goto out;
+	int e = pt_modules_file_update(f[2].old, r->present ? modules : NULL, OWNER_MODULES,
+	                               f[2].path, &f[2].new_text, notes, &err);
+	if (e < 0) {
+		pt_module_fail(r->m, "%s", err ? err : strerror(-e));
+		goto out;
+	}
 
-	/* the vfio modules */
-	free(old);
-	free(text);
-	old = text = NULL;
-	if (read_managed(r, mods, &old) < 0)
-		return -1;
-	_cleanup_json_ json_t *notes = json_array();
-	int e = pt_modules_file_update(old, r->present ? modules : NULL, OWNER_MODULES, mods, &text,
-	                               notes, &err);
-	if (e < 0)
-		return pt_module_fail(r->m, "%s", err ? err : strerror(-e));
+	/* the initramfs is rebuilt after the writes: make sure that can happen (a
+	 * read-only look, so check mode predicts this failure too) */
+	bool any = false;
+	for (size_t i = 0; i < 3; i++)
+		any |= f[i].old ? strcmp(f[i].old, f[i].new_text) != 0 : *f[i].new_text != '\0';
+	if (any && pt_param_bool(r->m, "update_initramfs", true) &&
+	    !pt_exec_available(r->root, "update-initramfs")) {
+		pt_module_fail(
+		        r->m,
+		        "update-initramfs was not found under %s, so the initramfs could not "
+		        "carry the new configuration; install initramfs-tools, or set "
+		        "update_initramfs: false and rebuild it yourself (nothing was written)",
+		        r->root);
+		goto out;
+	}
+
 	size_t i;
 	json_t *n;
 	json_array_foreach (notes, i, n)
 		pt_warn(r->m, "%s", json_string_value(n));
+	if (r->present)
+		warn_conflicts(r, f[0].path, json_array_size(overrides) > 0);
 	/* a file that holds nothing but the block goes away with it */
-	return apply_file(r, mods, old, text);
+	static const char *const owners[] = {OWNER_CONF, OWNER_BLACKLIST, OWNER_MODULES};
+	for (size_t k = 0; k < 3; k++)
+		if (apply_file(r, f[k].path, f[k].old, f[k].new_text, owners[k]) < 0)
+			goto out;
+	ret = 0;
+out:
+	managed_release(f, 3);
+	return ret;
 }
 
 static int update_initramfs(struct run *r, bool *updated)
@@ -624,13 +697,6 @@ static int update_initramfs(struct run *r, bool *updated)
 	if (r->check)
 		return 0;
 	static const char *const argv[] = {"update-initramfs", "-u", "-k", "all", NULL};
-	if (!pt_exec_available(r->root, argv[0]))
-		return pt_module_fail(r->m,
-		                      "update-initramfs was not found under %s, so the initramfs "
-		                      "cannot carry the new modprobe.d files; install initramfs-tools, "
-		                      "or set update_initramfs: false and rebuild it yourself (the "
-		                      "files are written)",
-		                      r->root);
 	struct pt_exec_result res;
 	int timeout = (int)pt_param_int(r->m, "initramfs_timeout", 900);
 	int e = pt_exec(r->root, argv, timeout, &res);
@@ -642,16 +708,18 @@ static int update_initramfs(struct run *r, bool *updated)
 			pt_module_fail(r->m, "cannot run update-initramfs -u -k all: %s",
 			               res.err && *res.err ? res.err : strerror(-e));
 		else if (res.timed_out)
-			pt_module_fail(r->m,
-			               "update-initramfs -u -k all did not finish within %d s and was "
-			               "killed; the files are written: run it by hand, or raise "
-			               "initramfs_timeout",
-			               timeout);
+			pt_module_fail(
+			        r->m,
+			        "update-initramfs -u -k all did not finish within %d s and was "
+			        "killed; the files are written: run it by hand, or raise "
+			        "initramfs_timeout",
+			        timeout);
 		else
-			pt_module_fail(r->m,
-			               "update-initramfs -u -k all failed (rc %d): %s; the files are "
-			               "written, so fix the cause and run it by hand before rebooting",
-			               res.rc, res.err && *res.err ? res.err : "(no error output)");
+			pt_module_fail(
+			        r->m,
+			        "update-initramfs -u -k all failed (rc %d): %s; the files are "
+			        "written, so fix the cause and run it by hand before rebooting",
+			        res.rc, res.err && *res.err ? res.err : "(no error output)");
 		pt_exec_result_release(&res);
 		return -1;
 	}
@@ -704,21 +772,23 @@ static int load_vfio_pci(struct run *r)
 	int e = pt_exec(r->root, argv, 60, &res);
 	int rc = res.rc;
 	if (e < 0 || rc != 0) {
-		pt_module_fail(r->m,
-		               "cannot bind now: modprobe vfio-pci failed (%s): %s; is the vfio-pci "
-		               "module installed for the running kernel?",
-		               e < 0 ? "not run" : "non-zero exit",
-		               res.err && *res.err ? res.err : "(no error output)");
+		pt_module_fail(
+		        r->m,
+		        "cannot bind now: modprobe vfio-pci failed (%s): %s; is the vfio-pci "
+		        "module installed for the running kernel?",
+		        e < 0 ? "not run" : "non-zero exit",
+		        res.err && *res.err ? res.err : "(no error output)");
 		pt_exec_result_release(&res);
 		return -1;
 	}
 	pt_exec_result_release(&res);
 	r->devices_changed = true;
 	if (!pt_path_exists(dir))
-		return pt_module_fail(r->m,
-		                      "cannot bind now: modprobe vfio-pci succeeded but %s did not "
-		                      "appear, so the vfio-pci driver is not registered; check dmesg",
-		                      dir);
+		return pt_module_fail(
+		        r->m,
+		        "cannot bind now: modprobe vfio-pci succeeded but %s did not "
+		        "appear, so the vfio-pci driver is not registered; check dmesg",
+		        dir);
 	return 0;
 }
 
@@ -753,7 +823,8 @@ static int bind_one(struct run *r, const struct pt_pci_device *d, json_t *entry)
 		        r->m,
 		        "%s did not bind to vfio-pci: its driver_override is set to vfio-pci%s and "
 		        "it was reprobed, but its driver is now %s. Look at dmesg for the reason "
-		        "(vfio-pci refuses a device without an IOMMU group, for one); the persistent "
+		        "(vfio-pci refuses a device without an IOMMU group, for one); the "
+		        "persistent "
 		        "configuration is written and applies at the next boot",
 		        a, d->driver ? " and it was unbound from its driver" : "",
 		        now ? now : "none");
@@ -804,16 +875,18 @@ static int bind_devices(struct run *r)
 			if (d && d->iommu_group < 0 && !is_vfio_driver(d->driver))
 				return pt_module_fail(
 				        r->m,
-				        "cannot bind %s now: it is in no IOMMU group (the IOMMU is off), "
+				        "cannot bind %s now: it is in no IOMMU group (the IOMMU is "
+				        "off), "
 				        "and vfio-pci refuses such devices. Enable the IOMMU (see "
-				        "homelab.passthrough.grub_iommu) and reboot, or drop bind_now: "
+				        "homelab.passthrough.grub_iommu) and reboot, or drop "
+				        "bind_now: "
 				        "the configuration for the next boot is written either way",
 				        a);
 		}
 		bool need = false;
 		json_array_foreach (r->devices, i, e) {
-			const struct pt_pci_device *d =
-			        pt_pci_find(&r->host, json_string_value(json_object_get(e, "address")));
+			const struct pt_pci_device *d = pt_pci_find(
+			        &r->host, json_string_value(json_object_get(e, "address")));
 			need |= d && !is_vfio_driver(d->driver);
 		}
 		if (need && load_vfio_pci(r) < 0)
@@ -845,10 +918,12 @@ static int build_devices(struct run *r, const json_t *overrides)
 		char id[16];
 		pt_pci_id_string(d->vendor_id, d->device_id, id, sizeof id);
 		json_t *e = json_pack(
-		        "{s:s, s:s, s:o, s:o, s:o, s:o, s:O, s:b}", "address", d->address, "ids", id,
-		        "group", d->iommu_group >= 0 ? json_integer(d->iommu_group) : json_null(),
+		        "{s:s, s:s, s:o, s:o, s:o, s:o, s:O, s:b}", "address", d->address, "ids",
+		        id, "group",
+		        d->iommu_group >= 0 ? json_integer(d->iommu_group) : json_null(),
 		        "driver_before", d->driver ? json_string(d->driver) : json_null(),
-		        "driver_after", d->driver ? json_string(d->driver) : json_null(), "mechanism",
+		        "driver_after", d->driver ? json_string(d->driver) : json_null(),
+		        "mechanism",
 		        r->present ? json_string(mechanism_of(overrides, addr)) : json_null(),
 		        "selected_by", how, "boot_vga", d->boot_vga == 1);
 		if (!e)
@@ -865,7 +940,8 @@ static bool reboot_required(struct run *r)
 	size_t i;
 	json_t *e;
 	json_array_foreach (r->devices, i, e) {
-		bool on_vfio = is_vfio_driver(json_string_value(json_object_get(e, "driver_after")));
+		bool on_vfio =
+		        is_vfio_driver(json_string_value(json_object_get(e, "driver_after")));
 		if (r->present ? !on_vfio : on_vfio)
 			return true;
 	}
@@ -932,8 +1008,8 @@ static int vfio_bind_run(struct pt_module *m)
 	struct run r = {.m = m};
 	int ret = -1;
 	r.root = pt_module_root(m);
-	r.present = !strcmp(pt_param_str(m, "state") ? pt_param_str(m, "state") : "present",
-	                    "present");
+	r.present =
+	        !strcmp(pt_param_str(m, "state") ? pt_param_str(m, "state") : "present", "present");
 	r.check = m->check_mode;
 	r.bind_now = pt_param_bool(m, "bind_now", false);
 	r.force = pt_param_bool(m, "force", false);
@@ -947,6 +1023,8 @@ static int vfio_bind_run(struct pt_module *m)
 	_cleanup_json_ json_t *softdeps = NULL;
 	_cleanup_json_ json_t *kernels = NULL;
 	_cleanup_json_ json_t *modules = NULL;
+	_cleanup_free_ char *scan_err = NULL;
+	bool initramfs = false;
 	if (!r.selected || !r.devices || !r.files || !r.written || !ids || !overrides) {
 		pt_module_fail(m, "out of memory");
 		goto out;
@@ -962,7 +1040,6 @@ static int vfio_bind_run(struct pt_module *m)
 	}
 	if (check_paths(&r) < 0)
 		goto out;
-	_cleanup_free_ char *scan_err = NULL;
 	if (pt_pci_scan(r.root, &r.host, &scan_err) < 0) {
 		pt_module_fail(m, "%s", scan_err ? scan_err : "cannot read the PCI devices");
 		goto out;
@@ -970,13 +1047,12 @@ static int vfio_bind_run(struct pt_module *m)
 	if (select_devices(&r) < 0)
 		goto out;
 	sort_selection(&r);
-	if (r.present && check_safety(&r) < 0)
-		goto out;
 
 	if (r.present) {
 		compute_mechanisms(&r, ids, overrides);
 		softdeps = compute_softdeps(&r);
 		modules = pt_vfio_modules_wanted(r.root, &kernels);
+		warn_builtin_vfio(&r, kernels);
 	} else {
 		softdeps = json_array();
 		modules = json_array();
@@ -990,10 +1066,12 @@ static int vfio_bind_run(struct pt_module *m)
 		kernels = json_array();
 	if (build_devices(&r, overrides) < 0)
 		goto out;
+	/* refusals come before anything is written, in check mode too */
+	if (r.present && check_safety(&r) < 0)
+		goto out;
 
 	if (write_files(&r, ids, overrides, softdeps, modules) < 0)
 		goto out;
-	bool initramfs = false;
 	if (update_initramfs(&r, &initramfs) < 0)
 		goto out;
 	if (bind_devices(&r) < 0)

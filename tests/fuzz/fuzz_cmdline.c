@@ -7,16 +7,21 @@
  * every item is there, after remove none of their keys is. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmdline.h"
 
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
+/* An invariant: abort (a finding) with the condition and line when it fails. */
+#define check(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,       \
+			        #cond);                                                            \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
 
 static void check_tokens(const char *text, const struct pt_cmdline *cl)
 {
@@ -89,8 +94,7 @@ static void check_absent(const char *text, const char *const items[], size_t n)
 	pt_cmdline_release(&cl);
 }
 
-static void check_edit(const char *text, enum pt_cmdline_op op, const char *const items[],
-                       size_t n)
+static void check_edit(const char *text, enum pt_cmdline_op op, const char *const items[], size_t n)
 {
 	char *out = NULL;
 	struct pt_cmdline_change chg;

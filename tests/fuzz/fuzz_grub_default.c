@@ -9,17 +9,22 @@
  * parses to exactly the new value, and editing that file again changes nothing
  * (editing twice equals editing once). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmdline.h"
 #include "grub_default.h"
 
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
+/* An invariant: abort (a finding) with the condition and line when it fails. */
+#define check(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,       \
+			        #cond);                                                            \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
 
 static void check_edit(const struct pt_grub_default *g, const char *name, enum pt_cmdline_op op)
 {
@@ -92,7 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(r == 0 || (r < 0 && err != NULL));
 	if (r == 0 && !g.problem) {
 		check(g.n_set == 0 || g.line >= g.first_line);
-		check(g.line == 0 || (g.value && g.value_start <= g.value_end && g.value_end <= len));
+		check(g.line == 0 ||
+		      (g.value && g.value_start <= g.value_end && g.value_end <= len));
 		/* render(parse(x)) == x */
 		char *out = NULL;
 		size_t out_len = 0;

@@ -49,13 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pt_pve_config_render(&cfg, &out, &err) == 0) {
 		struct pt_pve_config second;
 		struct pt_strbuf w2 = PT_STRBUF_INIT, out2 = PT_STRBUF_INIT;
-		check(pt_pve_config_parse(out.data ? out.data : "", out.len, PT_PVE_PCI_CFG, &second,
-		                          &w2) == 0);
+		check(pt_pve_config_parse(out.data ? out.data : "", out.len, PT_PVE_PCI_CFG,
+		                          &second, &w2) == 0);
 		check(w2.len == 0);
 		char *err2 = NULL;
 		check(pt_pve_config_render(&second, &out2, &err2) == 0);
-		check(out.len == out2.len && memcmp(pt_strbuf_str(&out), pt_strbuf_str(&out2),
-		                                    out.len) == 0);
+		check(out.len == out2.len &&
+		      memcmp(pt_strbuf_str(&out), pt_strbuf_str(&out2), out.len) == 0);
 		pt_strbuf_release(&w2);
 		pt_strbuf_release(&out2);
 		pt_pve_config_release(&second);

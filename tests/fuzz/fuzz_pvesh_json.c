@@ -36,7 +36,8 @@ static void one(const json_t *obj)
 			check(strcmp(digest, digest2) == 0);
 			check(again.map_count == m.map_count);
 			check(again.mdev == m.mdev && again.live_migration == m.live_migration);
-			check(pt_pve_map_list_equal(m.map, m.map_count, again.map, again.map_count));
+			check(pt_pve_map_list_equal(m.map, m.map_count, again.map,
+			                            again.map_count));
 			pt_pve_mapping_release(&again);
 		} else {
 			/* Text that is not UTF-8 cannot come from jansson's own parser. */

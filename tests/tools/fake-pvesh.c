@@ -166,17 +166,20 @@ struct optdef {
 enum method { M_INDEX, M_READ, M_CREATE, M_UPDATE, M_DELETE };
 
 static const struct optdef std_opts[] = {
-        {"output-format", STR}, {"noborder", BOOL}, {"noheader", BOOL},
+        {"output-format", STR}, {"noborder", BOOL},       {"noheader", BOOL},
         {"quiet", BOOL},        {"human-readable", BOOL}, {"noproxy", BOOL},
 };
 static const struct optdef index_opts[] = {{"check-node", STR}};
 static const struct optdef create_opts[] = {
-        {"id", STR},   {"map", ARRAY},  {"description", STR},
-        {"mdev", BOOL}, {"live-migration-capable", BOOL},
+        {"id", STR},
+        {"map", ARRAY},
+        {"description", STR},
+        {"mdev", BOOL},
+        {"live-migration-capable", BOOL},
 };
 static const struct optdef update_opts[] = {
-        {"map", ARRAY},  {"description", STR},  {"mdev", BOOL},
-        {"live-migration-capable", BOOL}, {"delete", LIST}, {"digest", STR},
+        {"map", ARRAY},   {"description", STR}, {"mdev", BOOL}, {"live-migration-capable", BOOL},
+        {"delete", LIST}, {"digest", STR},
 };
 
 struct opts {
@@ -231,7 +234,8 @@ static void print_usage(enum method m)
 		      stderr);
 	else if (m == M_UPDATE)
 		fputs("  [--delete <string>] [--description <string>] [--digest <string>]\n"
-		      "  [--live-migration-capable <boolean>] [--map <string>] [--mdev <boolean>]\n",
+		      "  [--live-migration-capable <boolean>] [--map <string>] [--mdev "
+		      "<boolean>]\n",
 		      stderr);
 	else if (m == M_INDEX)
 		fputs("  [--check-node <string>]\n", stderr);
@@ -249,8 +253,7 @@ static int param_error(enum method m, const char *msg, json_t *errors)
 	size_t n = json_object_size(errors);
 	const char **keys = calloc(n ? n : 1, sizeof *keys);
 	size_t i = 0;
-	json_object_foreach(errors, key, v)
-	{
+	json_object_foreach (errors, key, v) {
 		if (keys)
 			keys[i++] = key;
 	}
@@ -355,9 +358,9 @@ static int parse_options(enum method m, int argc, char **argv, json_t *values, j
 			struct pt_strbuf sb = PT_STRBUF_INIT;
 			size_t i;
 			json_t *item;
-			json_array_foreach(v, i, item)
-			{
-				pt_strbuf_printf(&sb, "%s%s", i ? "," : "", json_string_value(item));
+			json_array_foreach (v, i, item) {
+				pt_strbuf_printf(&sb, "%s%s", i ? "," : "",
+				                 json_string_value(item));
 			}
 			json_object_set_new(values, key, json_string(pt_strbuf_str(&sb)));
 			pt_strbuf_release(&sb);
@@ -417,7 +420,8 @@ static void validate(enum method m, json_t *values, const char *path_id, json_t 
 			add_error(errors, "id", "property is missing and it is not optional");
 		} else if (!pt_pve_valid_configid(id)) {
 			_cleanup_free_ char *msg = NULL;
-			if (asprintf(&msg, "invalid format - invalid configuration ID '%s'\n", id) >= 0)
+			if (asprintf(&msg, "invalid format - invalid configuration ID '%s'\n",
+			             id) >= 0)
 				add_error(errors, "id", msg);
 		}
 	}
@@ -430,8 +434,7 @@ static void validate(enum method m, json_t *values, const char *path_id, json_t 
 		add_error(errors, "map", "property is missing and it is not optional");
 	size_t i;
 	json_t *item;
-	json_array_foreach(map, i, item)
-	{
+	json_array_foreach (map, i, item) {
 		char path[32];
 		snprintf(path, sizeof path, "map[%zu]", i);
 		struct pt_pve_map_entry e;
@@ -453,13 +456,13 @@ static void validate(enum method m, json_t *values, const char *path_id, json_t 
 			add_error(errors, "delete", "value may only be 4096 characters long");
 		} else {
 			json_t *list = split_list(del);
-			json_array_foreach(list, i, item)
-			{
+			json_array_foreach (list, i, item) {
 				const char *one = json_string_value(item);
 				if (pt_pve_valid_configid(one))
 					continue;
 				_cleanup_free_ char *msg = NULL;
-				if (asprintf(&msg, "invalid format - invalid configuration ID '%s'\n",
+				if (asprintf(&msg,
+				             "invalid format - invalid configuration ID '%s'\n",
 				             one) >= 0)
 					add_error(errors, "delete", msg);
 				break;
@@ -573,9 +576,9 @@ static int print_result(json_t *values, json_t *data)
 			json_t *obj = items ? json_array_get(items, i) : data;
 			const char *k;
 			json_t *v;
-			json_object_foreach(obj, k, v)
-			{
-				_cleanup_free_ char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			json_object_foreach (obj, k, v) {
+				_cleanup_free_ char *s =
+				        json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 				printf("%s: %s\n", k, json_is_string(v) ? json_string_value(v) : s);
 			}
 			if (items)
@@ -619,9 +622,9 @@ static int do_index(json_t *values)
 			if (!found) {
 				_cleanup_free_ char *msg = NULL;
 				if (asprintf(&msg, "No mapping for node %s.", check_node) >= 0)
-					json_array_append_new(
-					        checks, json_pack("{s:s,s:s}", "severity", "warning",
-					                          "message", msg));
+					json_array_append_new(checks,
+					                      json_pack("{s:s,s:s}", "severity",
+					                                "warning", "message", msg));
 			}
 			json_object_set_new(obj, "checks", checks);
 		}
@@ -663,8 +666,7 @@ static const char *check_config(json_t *values)
 	json_t *map = json_object_get(values, "map");
 	size_t i;
 	json_t *item;
-	json_array_foreach(map, i, item)
-	{
+	json_array_foreach (map, i, item) {
 		if (has_line_feed(json_string_value(item)))
 			return "property contains a line feed\n";
 	}
@@ -710,8 +712,7 @@ static int fill_mapping(struct pt_pve_mapping *m, json_t *values)
 	json_t *map = json_object_get(values, "map");
 	size_t i;
 	json_t *item;
-	json_array_foreach(map, i, item)
-	{
+	json_array_foreach (map, i, item) {
 		if (pt_pve_mapping_add_map(m, json_string_value(item)) < 0)
 			return -ENOMEM;
 	}
@@ -763,8 +764,7 @@ static int update_locked(struct pt_pve_config *cfg, json_t *values, const char *
 	size_t i;
 	json_t *item;
 	int r = 0;
-	json_array_foreach(list, i, item)
-	{
+	json_array_foreach (list, i, item) {
 		const char *k = json_string_value(item);
 		bool optional = strcmp(k, "description") == 0 || strcmp(k, "mdev") == 0 ||
 		                strcmp(k, "live-migration-capable") == 0;
@@ -773,7 +773,8 @@ static int update_locked(struct pt_pve_config *cfg, json_t *values, const char *
 		else if (!optional)
 			r = asprintf(err, "unable to delete required option '%s'\n", k);
 		else if (json_object_get(values, k))
-			r = asprintf(err, "cannot set and delete property '%s' at the same time!\n", k);
+			r = asprintf(err, "cannot set and delete property '%s' at the same time!\n",
+			             k);
 		else if (strcmp(k, "description") == 0) {
 			free(m->description);
 			m->description = NULL;
@@ -903,7 +904,9 @@ int main(int argc, char **argv)
 	} else if (is_pci && nparts == 3 && strcmp(cmd, "create") == 0) {
 		m = M_CREATE;
 	} else if (is_pci && nparts == 4 && strcmp(cmd, "create") != 0) {
-		m = strcmp(cmd, "get") == 0 ? M_READ : strcmp(cmd, "set") == 0 ? M_UPDATE : M_DELETE;
+		m = strcmp(cmd, "get") == 0   ? M_READ
+		    : strcmp(cmd, "set") == 0 ? M_UPDATE
+		                              : M_DELETE;
 		id = parts[3];
 	} else {
 		fprintf(stderr, "No '%s' handler defined for '%s'\n", cmd, api_path);

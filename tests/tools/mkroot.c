@@ -1422,6 +1422,20 @@ static void block_node(const char *name, const char *path, unsigned major, unsig
 	b->path = xstrdup(path);
 }
 
+/* The first len bytes of s with every "--" made "-". */
+static char *undouble_dashes(const char *s, size_t len)
+{
+	char *out = xasprintf("%.*s", (int)len, s);
+	char *w = out;
+	for (const char *r = out; *r; r++) {
+		*w++ = *r;
+		if (r[0] == '-' && r[1] == '-')
+			r++;
+	}
+	*w = '\0';
+	return out;
+}
+
 static void write_block(struct host *h)
 {
 	unsigned nvme_minor = 0, sd_index = 0;
@@ -1516,17 +1530,18 @@ static void write_block(struct host *h)
 		char *target = xasprintf("../%s", m->dm);
 		link_raw(l, target);
 		free(l);
-		/* LVM's /dev/VG/LV link: the dm name is VG-LV with '-' inside names doubled. */
+		/* LVM's /dev/VG/LV link: the dm name is VG-LV with each '-' inside the
+		 * names doubled ("pve-vm--100--disk--0" is VG pve, LV vm-100-disk-0). */
 		const char *dash = m->name;
 		while ((dash = strchr(dash, '-')) && dash[1] == '-')
 			dash += 2;
 		if (dash && dash != m->name && dash[1]) {
-			char *vg = xasprintf("%.*s", (int)(dash - m->name), m->name);
-			l = xasprintf("/dev/%s/%s", vg, dash + 1);
-			free(target);
-			target = xasprintf("../%s", m->dm);
+			char *vg = undouble_dashes(m->name, (size_t)(dash - m->name));
+			char *lv = undouble_dashes(dash + 1, strlen(dash + 1));
+			l = xasprintf("/dev/%s/%s", vg, lv);
 			link_raw(l, target);
 			free(l);
+			free(lv);
 			free(vg);
 		}
 		free(target);
@@ -2096,18 +2111,28 @@ static void capture_cpuinfo(const char *cap)
 	free(data);
 }
 
+/* The extracted capture, removed at exit on every path (die() included). */
+static char *g_tmp;
+
+static void remove_tmp(void)
+{
+	if (g_tmp)
+		nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void build_capture(const char *tgz)
 {
 	const char *tmpbase = getenv("TMPDIR");
 	char *tmp = xasprintf("%s/mkroot.XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
 	if (!mkdtemp(tmp))
 		die("cannot create a temporary directory: %s", strerror(errno));
+	g_tmp = tmp;
+	atexit(remove_tmp);
 	const char *argv[] = {"tar", "-xzf", tgz, "-C", tmp, "--no-same-owner", NULL};
 	struct pt_exec_result res;
 	int rc = pt_exec(NULL, argv, 120, &res);
 	if (rc < 0 || res.rc != 0) {
 		fprintf(stderr, "%s", res.err ? res.err : "");
-		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 		die("cannot extract %s (tar rc %d)", tgz, res.rc);
 	}
 	pt_exec_result_release(&res);
@@ -2314,10 +2339,8 @@ static void build_capture(const char *tgz)
 	}
 	free(hostname);
 
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(cap);
 	free(devdir);
-	free(tmp);
 	if (!ndev)
 		die("%s: the capture holds no devices", tgz);
 }

@@ -28,8 +28,8 @@
 #define SOURCE_DIR "."
 #endif
 
-#define VAR          "GRUB_CMDLINE_LINUX_DEFAULT"
-#define DEBIAN_GRUB  SOURCE_DIR "/build/debian/etc-default-grub"
+#define VAR         "GRUB_CMDLINE_LINUX_DEFAULT"
+#define DEBIAN_GRUB SOURCE_DIR "/build/debian/etc-default-grub"
 
 /* Corpus files the editor must refuse, with a piece of the message. None of the
  * 33 real files needs refusing today; the synthetic cases below cover refusals. */
@@ -307,9 +307,10 @@ static void test_debian_default(void **state)
 	char *text = NULL;
 	size_t len = 0;
 	if (pt_file_read(DEBIAN_GRUB, &text, &len) < 0)
-		fail_msg("%s is missing: run `make build/debian/etc-default-grub` (apt-get download "
-		         "grub2-common)",
-		         DEBIAN_GRUB);
+		fail_msg(
+		        "%s is missing: run `make build/debian/etc-default-grub` (apt-get download "
+		        "grub2-common)",
+		        DEBIAN_GRUB);
 	check_file("debian-default-grub", text, len, PT_CMDLINE_ENSURE);
 	check_file("debian-default-grub", text, len, PT_CMDLINE_REMOVE);
 	/* The stock value is "quiet": exactly what the edit gives. */
@@ -319,9 +320,8 @@ static void test_debian_default(void **state)
 	assert_int_equal(pt_grub_default_parse(text, len, VAR, "/etc/default/grub", &g, &err), 0);
 	assert_string_equal(g.value, "quiet");
 	assert_int_equal(g.quote, PT_GRUB_QUOTE_DOUBLE);
-	assert_int_equal(pt_grub_default_set(&g, "quiet intel_iommu=on iommu=pt", &out, &out_len,
-	                                     &err),
-	                 0);
+	assert_int_equal(
+	        pt_grub_default_set(&g, "quiet intel_iommu=on iommu=pt", &out, &out_len, &err), 0);
 	assert_non_null(strstr(out, "\n" VAR "=\"quiet intel_iommu=on iommu=pt\"\n"));
 	free(out);
 	pt_grub_default_release(&g);
@@ -365,13 +365,17 @@ static const struct edit_case edits[] = {
         {"X_XEN=\"a\"\nXX=1\n", "iommu=pt", "X_XEN=\"a\"\nXX=1\nX=\"iommu=pt\"\n", 0},
         {"Y=1", "iommu=pt", "Y=1\nX=\"iommu=pt\"\n", 0},
         {"", "iommu=pt", "X=\"iommu=pt\"\n", 0},
+        {"Y=1 \\\n", "iommu=pt", "Y=1 \\\n\nX=\"iommu=pt\"\n", 0},
+        {"Y=1\\\\\n", "iommu=pt", "Y=1\\\\\nX=\"iommu=pt\"\n", 0},
+        {"Y=\"a\" # c", "iommu=pt", "Y=\"a\" # c\nX=\"iommu=pt\"\n", 0},
         /* Shell features elsewhere are fine. */
         {"if true; then Y=1; fi\nX=\"a\"\n", "b", "if true; then Y=1; fi\nX=\"b\"\n", 1},
         {"f() { Y=1; }\nf\nX=\"a\"\n", "b", "f() { Y=1; }\nf\nX=\"b\"\n", 1},
         {"cat <<EOF >/dev/null\nX=\"evil\"\nEOF\nX=\"a\"\n", "b",
          "cat <<EOF >/dev/null\nX=\"evil\"\nEOF\nX=\"b\"\n", 1},
         {"cat <<-'EOF'\n\tX=$(x)\n\tEOF\nX=a\n", "b", "cat <<-'EOF'\n\tX=$(x)\n\tEOF\nX=b\n", 1},
-        {"Y=\"line\nX=\\\"bad\\\"\n\"\nX=\"a\"\n", "b", "Y=\"line\nX=\\\"bad\\\"\n\"\nX=\"b\"\n", 1},
+        {"Y=\"line\nX=\\\"bad\\\"\n\"\nX=\"a\"\n", "b", "Y=\"line\nX=\\\"bad\\\"\n\"\nX=\"b\"\n",
+         1},
         {"case $Y in\n a|b) Y=1 ;;\n (c) Y=2\nesac\nX=\"a\"\n", "b",
          "case $Y in\n a|b) Y=1 ;;\n (c) Y=2\nesac\nX=\"b\"\n", 1},
         {"Z=$(echo \"$(echo ')')\")\nX='a'\n", "b", "Z=$(echo \"$(echo ')')\")\nX='b'\n", 1},
@@ -471,6 +475,8 @@ static const struct refusal refusals[] = {
         {"{ true; )\n", false, "does not parse", "where `}` was expected"},
         {"cat <<EOF\nX=1\n", false, "does not parse", "here-document"},
         {"echo >\n", false, "does not parse", "redirection"},
+        {"true &&\n", false, "does not parse", "ends after &&"},
+        {"Y=1\\", false, "does not parse", "ends with a backslash"},
         {"X=\"a\"\0\n", false, "NUL", "not a text file"},
 };
 
@@ -494,18 +500,20 @@ static void test_refusals(void **state)
 			/* Setting refuses with the same message. */
 			char *out = NULL, *err2 = NULL;
 			size_t out_len;
-			assert_int_equal(pt_grub_default_set(&g, "x", &out, &out_len, &err2), -EINVAL);
+			assert_int_equal(pt_grub_default_set(&g, "x", &out, &out_len, &err2),
+			                 -EINVAL);
 			assert_null(out);
 			assert_string_equal(err2, g.problem);
 			free(err2);
 		} else {
 			if (r != -EINVAL || !err)
-				fail_msg("case %zu [%s]: expected a refusal, got rc %d", c, k->text, r);
+				fail_msg("case %zu [%s]: expected a refusal, got rc %d", c, k->text,
+				         r);
 			msg = err;
 		}
 		if (!strstr(msg, k->msg1) || !strstr(msg, k->msg2))
-			fail_msg("case %zu [%s]: message lacks [%s] or [%s]: %s", c, k->text, k->msg1,
-			         k->msg2, msg);
+			fail_msg("case %zu [%s]: message lacks [%s] or [%s]: %s", c, k->text,
+			         k->msg1, k->msg2, msg);
 		/* Every message names the file. */
 		if (!strstr(msg, "/etc/default/grub"))
 			fail_msg("case %zu: message does not name the file: %s", c, msg);
@@ -521,13 +529,12 @@ static void test_dropins(void **state)
 	(void)state;
 	char *text = NULL;
 	size_t len;
-	assert_int_equal(pt_file_read(SHARED_DIR "/corpus/grub/026-matsuu-isucon12q.grub", &text,
-	                              &len),
-	                 0);
+	assert_int_equal(
+	        pt_file_read(SHARED_DIR "/corpus/grub/026-matsuu-isucon12q.grub", &text, &len), 0);
 	struct pt_grub_default g;
 	char *err = NULL;
-	assert_int_equal(pt_grub_default_parse(text, len, VAR, "50-cloudimg-settings.cfg", &g, &err),
-	                 0);
+	assert_int_equal(
+	        pt_grub_default_parse(text, len, VAR, "50-cloudimg-settings.cfg", &g, &err), 0);
 	assert_int_equal(g.n_set, 1);
 	assert_int_equal(g.line, 11);
 	assert_false(g.self_reference);
@@ -535,7 +542,8 @@ static void test_dropins(void **state)
 	free(text);
 
 	const char *append = VAR "=\"$" VAR " init=/lib/systemd/systemd\"\n";
-	assert_int_equal(pt_grub_default_parse(append, strlen(append), VAR, "init.cfg", &g, &err), 0);
+	assert_int_equal(pt_grub_default_parse(append, strlen(append), VAR, "init.cfg", &g, &err),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_true(g.self_reference);
 	assert_non_null(g.problem);
@@ -550,7 +558,8 @@ static void test_dropins(void **state)
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "quiet");
 	pt_grub_default_release(&g);
-	assert_int_equal(pt_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "009", &g, &err), 0);
+	assert_int_equal(pt_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "009", &g, &err),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "");
 	pt_grub_default_release(&g);

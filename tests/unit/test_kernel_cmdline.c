@@ -69,10 +69,13 @@ static char *first_line_as_proxmox_reads_it(const char *data, size_t len)
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	fclose(f);
 	const char *const argv[] = {
-	        "/bin/sh", "-c",
+	        "/bin/sh",
+	        "-c",
 	        "while IFS= read -r line || [ -n \"$line\" ]; do break; done < \"$1\"; "
 	        "printf %s \"$line\"",
-	        "sh", path, NULL};
+	        "sh",
+	        path,
+	        NULL};
 	struct pt_exec_result res;
 	assert_int_equal(pt_exec("/", argv, 30, &res), 0);
 	assert_int_equal(res.rc, 0);
@@ -215,9 +218,8 @@ static void test_synthetic(void **state)
 	/* No final newline: none added. */
 	t = "root=/dev/sda1 ro";
 	assert_int_equal(pt_kernel_cmdline_parse(t, strlen(t), "c", &k, &err), 0);
-	assert_int_equal(pt_kernel_cmdline_set(&k, "root=/dev/sda1 ro quiet", "c", &out, &out_len,
-	                                       &err),
-	                 0);
+	assert_int_equal(
+	        pt_kernel_cmdline_set(&k, "root=/dev/sda1 ro quiet", "c", &out, &out_len, &err), 0);
 	assert_string_equal(out, "root=/dev/sda1 ro quiet");
 	free(out);
 	pt_kernel_cmdline_release(&k);

@@ -154,17 +154,17 @@ static void test_block_damaged(void **state)
 	(void)state;
 	char *err = NULL;
 	struct pt_conf_block blk;
-	assert_int_equal(pt_conf_block_find("a\n# BEGIN " OWNER "\nb\n", OWNER, "/etc/x.conf",
-	                                    &blk, &err),
-	                 -EINVAL);
+	assert_int_equal(
+	        pt_conf_block_find("a\n# BEGIN " OWNER "\nb\n", OWNER, "/etc/x.conf", &blk, &err),
+	        -EINVAL);
 	assert_non_null(strstr(err, "/etc/x.conf"));
 	assert_non_null(strstr(err, "line 2: BEGIN marker without END"));
 	free(err);
 	assert_null(pt_conf_block_apply("# END " OWNER "\n", OWNER, "", "x\n", "/etc/y", &err));
 	assert_non_null(strstr(err, "line 1: END marker without BEGIN"));
 	free(err);
-	const char *twice = "# BEGIN " OWNER "\n# END " OWNER "\n# BEGIN " OWNER "\n# END " OWNER
-	                    "\n";
+	const char *twice =
+	        "# BEGIN " OWNER "\n# END " OWNER "\n# BEGIN " OWNER "\n# END " OWNER "\n";
 	assert_null(pt_conf_block_apply(twice, OWNER, "", NULL, "/etc/z", &err));
 	assert_non_null(strstr(err, "line 3: a second BEGIN marker"));
 	free(err);
@@ -180,14 +180,14 @@ static void roundtrip_folder(const char *folder)
 	for (char **f = files; *f; f++, count++) {
 		char *orig = slurp(*f);
 		char *err = NULL;
-		char *a = pt_conf_block_apply(orig, OWNER, HEADER, "options vfio-pci ids=10de:1c82\n",
-		                              *f, &err);
+		char *a = pt_conf_block_apply(orig, OWNER, HEADER,
+		                              "options vfio-pci ids=10de:1c82\n", *f, &err);
 		if (!a)
 			fail_msg("%s: %s", *f, err);
 		/* the original is a prefix of the result, up to its last byte */
 		assert_memory_equal(a, orig, strlen(orig));
-		char *again = pt_conf_block_apply(a, OWNER, HEADER, "options vfio-pci ids=10de:1c82\n",
-		                                  *f, &err);
+		char *again = pt_conf_block_apply(a, OWNER, HEADER,
+		                                  "options vfio-pci ids=10de:1c82\n", *f, &err);
 		assert_string_equal(again, a);
 		char *b = pt_conf_block_apply(a, OWNER, HEADER, "softdep nouveau pre: vfio-pci\n",
 		                              *f, &err);
@@ -303,8 +303,8 @@ static void test_render_vfio(void **state)
 	json_t *ids = json_pack("[s,s,s]", "10de:1c82", "10de:0fb9", "10de:1c82");
 	json_t *deps = json_pack("[s,s,s]", "snd-hda-intel", "nouveau", "snd_hda_intel");
 	json_t *none = json_array();
-	struct pt_vfio_conf c = {.ids = ids, .disable_vga = false, .softdeps = deps,
-	                         .overrides = none};
+	struct pt_vfio_conf c = {
+	        .ids = ids, .disable_vga = false, .softdeps = deps, .overrides = none};
 	char *t = pt_modprobe_render_vfio(&c);
 	assert_string_equal(t, "options vfio-pci ids=10de:0fb9,10de:1c82\n"
 	                       "softdep nouveau pre: vfio-pci\n"
@@ -446,6 +446,8 @@ static void test_conflicts(void **state)
 	put("/etc/modprobe.d/vfio.conf", own_text);
 	free(own_text);
 	put("/etc/modprobe.d/zz.conf", "install vfio_pci /sbin/something\n");
+	/* masked by /etc/modprobe.d/zz.conf of the same name: kmod never reads it */
+	put("/usr/lib/modprobe.d/zz.conf", "options vfio-pci ids=dead:beef\n");
 
 	char own[512];
 	snprintf(own, sizeof own, "%s/etc/modprobe.d/vfio.conf", root);

@@ -262,8 +262,9 @@ static void test_block_follows_wanted(void **state)
 	char *t2 = update(t, w3, NULL);
 	assert_string_equal(t2, "# /etc/modules\nvfio\n" BEGIN "vfio_iommu_type1\nvfio_pci\n" END);
 	/* the user listed the rest: the block goes */
-	char *t3 = update("# /etc/modules\nvfio\nvfio_pci\nvfio_iommu_type1\n" BEGIN "vfio_pci\n" END,
-	                  w3, NULL);
+	char *t3 =
+	        update("# /etc/modules\nvfio\nvfio_pci\nvfio_iommu_type1\n" BEGIN "vfio_pci\n" END,
+	               w3, NULL);
 	assert_string_equal(t3, "# /etc/modules\nvfio\nvfio_pci\nvfio_iommu_type1\n");
 	free(t);
 	free(t2);
@@ -277,8 +278,8 @@ static void test_damaged_block(void **state)
 	(void)state;
 	json_t *w = three();
 	char *out = NULL, *err = NULL;
-	assert_int_equal(pt_modules_file_update("vfio\n" BEGIN "vfio_pci\n", w, OWNER, "/etc/modules",
-	                                        &out, NULL, &err),
+	assert_int_equal(pt_modules_file_update("vfio\n" BEGIN "vfio_pci\n", w, OWNER,
+	                                        "/etc/modules", &out, NULL, &err),
 	                 -EINVAL);
 	assert_null(out);
 	assert_non_null(strstr(err, "/etc/modules"));
@@ -290,9 +291,9 @@ static void test_damaged_block(void **state)
 /* What each corpus file becomes with the three modules and with four. */
 struct corpus_case {
 	const char *file;
-	const char *added3;  /* block body for [vfio, vfio_iommu_type1, vfio_pci] */
-	const char *added4;  /* ... plus vfio_virqfd */
-	int notes3, notes4;  /* how many notes each run gives */
+	const char *added3; /* block body for [vfio, vfio_iommu_type1, vfio_pci] */
+	const char *added4; /* ... plus vfio_virqfd */
+	int notes3, notes4; /* how many notes each run gives */
 };
 
 static const struct corpus_case cases[] = {
@@ -334,8 +335,8 @@ static void check_case(const struct corpus_case *c, json_t *wanted, const char *
 		bool nl = orig[lo - 1] == '\n';
 		assert_memory_equal(t, orig, lo);
 		char *want = NULL;
-		assert_true(asprintf(&want, "%s%s" BEGIN "%s# END " OWNER "%s", orig, nl ? "" : "\n",
-		                     added, nl ? "\n" : "") > 0);
+		assert_true(asprintf(&want, "%s%s" BEGIN "%s# END " OWNER "%s", orig,
+		                     nl ? "" : "\n", added, nl ? "\n" : "") > 0);
 		if (strcmp(t, want) != 0)
 			fail_msg("%s:\nwant:\n%s\ngot:\n%s", c->file, want, t);
 		free(want);

@@ -94,9 +94,9 @@ static void test_sha1_vectors(void **state)
 	}
 	uint8_t md[PT_SHA1_LEN];
 	pt_sha1_final(&ctx, md);
-	static const uint8_t million_a[PT_SHA1_LEN] = {
-	        0x34, 0xaa, 0x97, 0x3c, 0xd4, 0xc4, 0xda, 0xa4, 0xf6, 0x1e,
-	        0xeb, 0x2b, 0xdb, 0xad, 0x27, 0x31, 0x65, 0x34, 0x01, 0x6f};
+	static const uint8_t million_a[PT_SHA1_LEN] = {0x34, 0xaa, 0x97, 0x3c, 0xd4, 0xc4, 0xda,
+	                                               0xa4, 0xf6, 0x1e, 0xeb, 0x2b, 0xdb, 0xad,
+	                                               0x27, 0x31, 0x65, 0x34, 0x01, 0x6f};
 	assert_memory_equal(md, million_a, PT_SHA1_LEN);
 
 	/* Lengths around the padding edge (55, 56, 63, 64 bytes) agree with one-shot. */
@@ -127,9 +127,8 @@ static void test_proxmox_file_round_trips(void **state)
 	assert_reformats_to(proxmox_written, proxmox_written, "");
 
 	struct pt_pve_config cfg;
-	assert_int_equal(pt_pve_config_parse(proxmox_written, strlen(proxmox_written), CFG, &cfg,
-	                                     NULL),
-	                 0);
+	assert_int_equal(
+	        pt_pve_config_parse(proxmox_written, strlen(proxmox_written), CFG, &cfg, NULL), 0);
 	char hex[PT_SHA1_HEX_LEN];
 	pt_sha1_hex(proxmox_written, strlen(proxmox_written), hex);
 	assert_string_equal(cfg.digest, hex);
@@ -351,9 +350,8 @@ static void test_config_put_remove(void **state)
 {
 	(void)state;
 	struct pt_pve_config cfg;
-	assert_int_equal(pt_pve_config_parse(proxmox_written, strlen(proxmox_written), CFG, &cfg,
-	                                     NULL),
-	                 0);
+	assert_int_equal(
+	        pt_pve_config_parse(proxmox_written, strlen(proxmox_written), CFG, &cfg, NULL), 0);
 	struct pt_pve_mapping m = {.mdev = -1, .live_migration = -1};
 	m.id = strdup("nic");
 	assert_int_equal(pt_pve_mapping_add_map(&m, "id=8086:10d3,node=pve1,path=0000:04:00.0"), 0);
@@ -439,8 +437,9 @@ static void test_entry_parse_and_format(void **state)
 	free(e.description);
 	e.description = NULL;
 	text = pt_pve_map_entry_format(&e);
-	assert_string_equal(text,
-	                    "id=10de:1c82,iommugroup=14,node=pve1,path=0000:07:00,subsystem-id=1462:8c96");
+	assert_string_equal(
+	        text,
+	        "id=10de:1c82,iommugroup=14,node=pve1,path=0000:07:00,subsystem-id=1462:8c96");
 	free(text);
 	pt_pve_map_entry_release(&e);
 
@@ -455,9 +454,8 @@ static void test_entry_parse_and_format(void **state)
 	/* Proxmox's path pattern writes "\\." in a double-quoted Perl string, which
 	 * leaves "." — any character: the API takes 0000:07:00:1. The module's own
 	 * check does not. */
-	assert_int_equal(pt_pve_map_entry_parse("id=10de:1c82,node=n,path=0000:07:00:1", "", &e,
-	                                        &err),
-	                 0);
+	assert_int_equal(
+	        pt_pve_map_entry_parse("id=10de:1c82,node=n,path=0000:07:00:1", "", &e, &err), 0);
 	pt_pve_map_entry_release(&e);
 }
 
@@ -493,15 +491,17 @@ static void test_entry_errors(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct pt_pve_map_entry e;
 		char *err = NULL;
-		assert_int_equal(pt_pve_map_entry_parse(cases[i].text, "map[2]", &e, &err), -EINVAL);
+		assert_int_equal(pt_pve_map_entry_parse(cases[i].text, "map[2]", &e, &err),
+		                 -EINVAL);
 		assert_string_equal(err, cases[i].error);
 		assert_null(e.node);
 		free(err);
 	}
 	/* A description of 4097 characters is too long. */
 	char long_desc[4200];
-	int n = snprintf(long_desc, sizeof long_desc, "id=10de:1c82,node=a,path=0000:07:00,"
-	                                              "description=");
+	int n = snprintf(long_desc, sizeof long_desc,
+	                 "id=10de:1c82,node=a,path=0000:07:00,"
+	                 "description=");
 	memset(long_desc + n, 'x', 4097);
 	long_desc[n + 4097] = '\0';
 	struct pt_pve_map_entry e;
@@ -527,17 +527,21 @@ static void test_semantic_equality(void **state)
 	                                         "subsystem-id=1462:8c96"));
 	assert_false(pt_pve_map_text_equal(base, "id=10de:1c82,iommugroup=13,node=pve1,"
 	                                         "path=0000:07:00,subsystem-id=1462:8c96"));
-	assert_false(pt_pve_map_text_equal(base, "description=x,id=10de:1c82,iommugroup=14,"
-	                                         "node=pve1,path=0000:07:00,subsystem-id=1462:8c96"));
+	assert_false(pt_pve_map_text_equal(base,
+	                                   "description=x,id=10de:1c82,iommugroup=14,"
+	                                   "node=pve1,path=0000:07:00,subsystem-id=1462:8c96"));
 	/* Entries Proxmox would not accept compare as text. */
 	assert_true(pt_pve_map_text_equal("junk", "junk"));
 	assert_false(pt_pve_map_text_equal("junk", base));
 
-	char *a[] = {"id=10de:1c82,node=pve1,path=0000:07:00", "id=10de:1c82,node=pve2,path=0000:08:00",
+	char *a[] = {"id=10de:1c82,node=pve1,path=0000:07:00",
+	             "id=10de:1c82,node=pve2,path=0000:08:00",
 	             "id=10de:1c82,node=pve1,path=0000:07:00"};
-	char *b[] = {"node=pve2,path=0000:08:00,id=10de:1c82", "id=10de:1c82,node=pve1,path=0000:07:00",
+	char *b[] = {"node=pve2,path=0000:08:00,id=10de:1c82",
+	             "id=10de:1c82,node=pve1,path=0000:07:00",
 	             "path=0000:07:00,node=pve1,id=10DE:1C82"};
-	char *c[] = {"id=10de:1c82,node=pve1,path=0000:07:00", "id=10de:1c82,node=pve2,path=0000:08:00",
+	char *c[] = {"id=10de:1c82,node=pve1,path=0000:07:00",
+	             "id=10de:1c82,node=pve2,path=0000:08:00",
 	             "id=10de:1c82,node=pve2,path=0000:08:00"};
 	assert_true(pt_pve_map_list_equal(a, 3, b, 3));
 	assert_false(pt_pve_map_list_equal(a, 3, c, 3));
@@ -638,10 +642,9 @@ static void test_hardware_check(void **state)
 static void test_merge_node(void **state)
 {
 	(void)state;
-	char *existing[] = {"id=10de:1c82,node=pve2,path=0000:02:00",
-	                    "id=10de:1c82,node=pve1,path=0000:07:00",
-	                    "id=10de:1c82,node=pve3,path=0000:03:00",
-	                    "id=10de:1c82,node=pve1,path=0000:08:00"};
+	char *existing[] = {
+	        "id=10de:1c82,node=pve2,path=0000:02:00", "id=10de:1c82,node=pve1,path=0000:07:00",
+	        "id=10de:1c82,node=pve3,path=0000:03:00", "id=10de:1c82,node=pve1,path=0000:08:00"};
 	char *wanted[] = {"id=10de:1c82,iommugroup=14,node=pve1,path=0000:07:00"};
 	char **out = NULL;
 	size_t n = 0;
@@ -680,9 +683,8 @@ static void test_json_round_trip(void **state)
 {
 	(void)state;
 	struct pt_pve_config cfg;
-	assert_int_equal(pt_pve_config_parse(proxmox_written, strlen(proxmox_written), CFG, &cfg,
-	                                     NULL),
-	                 0);
+	assert_int_equal(
+	        pt_pve_config_parse(proxmox_written, strlen(proxmox_written), CFG, &cfg, NULL), 0);
 	json_t *obj = pt_pve_mapping_to_json(&cfg.sections[1], cfg.digest, false);
 	char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
 	char expected[512];

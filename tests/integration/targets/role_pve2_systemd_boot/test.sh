@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The gpu_passthrough role on a sandbox root of pve2: Proxmox VE 8 on AMD EPYC,
+# ZFS root on UEFI, booted by systemd-boot through proxmox-boot-tool, so the
+# kernel command line lives in /etc/kernel/cmdline and /etc/default/grub must
+# stay untouched. RX 6600 (+ audio) at 0000:0d:00 in group 20. The cluster
+# already has a mapping gpu-rx6600 with another node's entry (pve3), which the
+# role must keep. Covers: check mode predicts the real run and writes nothing;
+# converge; second run unchanged; rollback gives every file back byte for byte,
+# pci.cfg included (only pve2's entry goes).
+source "$PT_REPO/tests/integration/lib.sh"
+
+root=$PT_WORK/root
+pt_root_from_host "$PT_FIXTURES/hosts/pve2-systemd-boot.yml" "$root"
+pt_stub "$root" update-grub update-initramfs proxmox-boot-tool modprobe
+# What proxmox-boot-tool status says on a systemd-boot host.
+cat >"$root/etc/record-cmd/proxmox-boot-tool.status.out" <<'OUT'
+Re-executing '/usr/sbin/proxmox-boot-tool' in new private mount namespace..
+System currently booted with uefi
+5D1B-6C2A is configured with: uefi (versions: 6.8.12-4-pve)
+OUT
+install -m 0755 "$PT_TOOLS/fake-pvesh" "$root/usr/bin/pvesh"
+mkdir -p "$root/etc/pve/mapping"
+printf 'gpu-rx6600\n\tmap id=1002:73ff,iommugroup=22,node=pve3,path=0000:0e:00,subsystem-id=1da2:e445\n\tdescription RX 6600 for VMs\n\nnic-x710\n\tmap id=8086:1572,iommugroup=30,node=pve3,path=0000:41:00.0\n\n' \
+	>"$root/etc/pve/mapping/pci.cfg"
+pt_snapshot "$root" "$PT_WORK/fresh.sha"
+cp -a "$root/etc" "$PT_WORK/etc.orig"
+
+cat >"$PT_WORK/inventory.yml" <<INV
+pve:
+  hosts:
+    pve2:
+      ansible_connection: local
+      ansible_python_interpreter: /usr/bin/python3
+      gpu_passthrough_root: "$root"
+      gpu_passthrough_devices: ["0000:0d:00"]
+      gpu_passthrough_mapping_name: gpu-rx6600
+      gpu_passthrough_blacklist_drivers: [amdgpu]
+INV
+
+play() {
+	local name=$1 playbook=$2; shift 2
+	note "ansible-playbook $playbook $*"
+	ansible-playbook -i "$PT_WORK/inventory.yml" "$PT_REPO/playbooks/$playbook" "$@" >"$PT_WORK/$name.out" 2>&1
+	local rc=$?
+	cat "$PT_WORK/$name.out"
+	return $rc
+}
+recap_changed() { sed -n 's/^pve2 *:.* changed=\([0-9]*\).*/\1/p' "$PT_WORK/$1.out" | tail -n 1; }
+# changes NAME: each changed task of a run with the diff it printed (warnings,
+# which Ansible prints once per run, left out).
+changes() {
+	$PY - "$PT_WORK/$1.out" <<'PYEOF'
+import re, sys
+task, block, in_warning = None, [], False
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    m = re.match(r"^TASK \[(.*)\] \*+$", line)
+    if m:
+        task, block, in_warning = m.group(1), [], False
+    elif task is None:
+        continue
+    elif line.startswith("[WARNING]"):
+        in_warning = True
+    elif in_warning and not line.startswith(("--- before", "changed: [", "ok: [")):
+        continue
+    elif line.startswith("changed: ["):
+        print("## " + task)
+        print("\n".join(block))
+    else:
+        in_warning = False
+        block.append(line)
+PYEOF
+}
+calls() { pt_stub_calls "$root" | grep -c -x -- "$1" || true; }
+
+# --- check mode ----------------------------------------------------------------
+play check site.yml --check --diff || fail "check run failed"
+assert_tree_unchanged "$root" "$PT_WORK/fresh.sha"
+assert_eq "$(pt_stub_calls "$root")" "" "commands run in check mode"
+assert_eq "$(recap_changed check)" 3 "changed tasks in check mode"
+assert_contains "$PT_WORK/check.out" "+++ after: /etc/kernel/cmdline"
+assert_not_contains "$PT_WORK/check.out" "/etc/default/grub"
+
+# --- converge ----------------------------------------------------------------------
+play apply site.yml --diff || fail "real run failed"
+changes check >"$PT_WORK/check.changes"
+changes apply >"$PT_WORK/apply.changes"
+grep -q '^## ' "$PT_WORK/apply.changes" || fail "no changed task found in the real run's output"
+diff -u "$PT_WORK/check.changes" "$PT_WORK/apply.changes" ||
+	fail "check mode predicted other changes than the real run made"
+
+# AMD: no intel_iommu=on (and never amd_iommu=on), only iommu=pt; root= kept.
+assert_eq "$(cat "$root/etc/kernel/cmdline")" "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt" "/etc/kernel/cmdline"
+cmp "$PT_WORK/etc.orig/default/grub" "$root/etc/default/grub" || fail "/etc/default/grub changed on a systemd-boot host"
+assert_contains "$root/etc/modprobe.d/vfio.conf" "options vfio-pci ids=1002:73ff,1002:ab28"
+assert_contains "$root/etc/modprobe.d/vfio.conf" "softdep amdgpu pre: vfio-pci"
+assert_contains "$root/etc/modprobe.d/blacklist-gpu.conf" "blacklist amdgpu"
+assert_not_contains "$root/etc/modprobe.d/blacklist-gpu.conf" "nouveau"
+assert_eq "$(calls 'proxmox-boot-tool refresh')" 1 "proxmox-boot-tool refresh runs"
+assert_eq "$(calls update-grub)" 0 "update-grub runs"
+assert_eq "$(calls 'update-initramfs -u -k all')" 1 "update-initramfs runs"
+FAKE_PVESH_ROOT=$root "$PT_TOOLS/fake-pvesh" get /cluster/mapping/pci/gpu-rx6600 --output-format json >"$PT_WORK/mapping.json" ||
+	fail "pvesh get gpu-rx6600 failed"
+assert_eq "$(pt_jq "$PT_WORK/mapping.json" 'sorted(r["map"])')" \
+	'["id=1002:73ff,iommugroup=20,node=pve2,path=0000:0d:00,subsystem-id=1da2:e445", "id=1002:73ff,iommugroup=22,node=pve3,path=0000:0e:00,subsystem-id=1da2:e445"]' \
+	"gpu-rx6600 map entries"
+assert_eq "$(pt_jq "$PT_WORK/mapping.json" 'r["description"]')" "RX 6600 for VMs" "description kept"
+assert_contains "$PT_WORK/apply.out" "0000:0d:00.0, 0000:0d:00.1 go to vfio-pci at the next boot"
+assert_contains "$PT_WORK/apply.out" "kernel command line (systemd-boot, /etc/kernel/cmdline)"
+
+# --- idempotence -------------------------------------------------------------------------
+play again site.yml --diff || fail "second run failed"
+assert_eq "$(recap_changed again)" 0 "changed tasks in the second run"
+assert_eq "$(calls 'proxmox-boot-tool refresh')" 1 "proxmox-boot-tool refresh runs after the second run"
+
+# --- rollback ----------------------------------------------------------------------------
+pt_snapshot "$root" "$PT_WORK/applied.sha"
+play rollback-check rollback.yml --check --diff || fail "rollback check run failed"
+assert_tree_unchanged "$root" "$PT_WORK/applied.sha"
+play rollback rollback.yml --diff || fail "rollback failed"
+changes rollback-check >"$PT_WORK/rollback-check.changes"
+changes rollback >"$PT_WORK/rollback.changes"
+diff -u "$PT_WORK/rollback-check.changes" "$PT_WORK/rollback.changes" ||
+	fail "rollback check mode predicted other changes than the rollback made"
+# Everything back byte for byte, the cluster mapping file included: pve3's
+# entry and the other mapping stay, pve2's entry is gone.
+diff -r --no-dereference -x priv "$PT_WORK/etc.orig" "$root/etc" || fail "rollback left /etc different"
+assert_tree_unchanged "$root" "$PT_WORK/fresh.sha"
+assert_eq "$(calls 'proxmox-boot-tool refresh')" 2 "proxmox-boot-tool refresh runs after the rollback"
+
+play rollback-again rollback.yml || fail "second rollback failed"
+assert_eq "$(recap_changed rollback-again)" 0 "changed tasks in the second rollback"
+echo "PASS role_pve2_systemd_boot"
