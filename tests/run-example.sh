@@ -98,7 +98,8 @@ echo
 echo "/etc/pve/mapping/pci.cfg:"
 sed 's/^/    /' "$root/etc/pve/mapping/pci.cfg"
 echo
-echo "Commands the role ran in the sandbox (recorded by the stubs):"
+echo "Commands run in the sandbox over the three runs (recorded by the stubs; the check run runs none,"
+echo "the second real run only asks proxmox-boot-tool which boot loader is in use):"
 sed 's/^/    /' "$root/var/log/record-cmd.log"
 grep -v ' get ' "$root/var/log/fake-pvesh.log" | sed 's/^/    /' || true
 cat <<EOF
