@@ -85,9 +85,11 @@ run_profile() {
 	inventory '["0000:01:00"]' '[]'
 
 	tick
-	ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json ansible -i "$out/inventory.yml" pve1 \
-		-m homelab.passthrough.iommu_facts >"$out/$profile-facts.json" 2>&1
-	got=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["plays"][0]["tasks"][0]["hosts"]["pve1"]["ansible_facts"]["iommu"]; g=d["gpus"].get("0000:01:00.0",{}); print("%s,%s,%s" % (d["enabled"], len(g.get("functions",[])), g.get("isolated")))' "$out/$profile-facts.json" 2>/dev/null)
+	rm -f "$out/facts.json"
+	PT_RESULT_FILE=$out/facts.json ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_CALLBACKS_ENABLED=result_file \
+		ANSIBLE_CALLBACK_PLUGINS=$repo/tests/integration/callback_plugins \
+		ansible -i "$out/inventory.yml" pve1 -m homelab.passthrough.iommu_facts >"$out/$profile-facts.log" 2>&1
+	got=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["ansible_facts"]["iommu"]; g=d["gpus"].get("0000:01:00.0",{}); print("%s,%s,%s" % (d["enabled"], len(g.get("functions",[])), g.get("isolated")))' "$out/facts.json" 2>/dev/null)
 	record "iommu_facts: enabled, GPU functions, isolated" "True,2,True" "${got:-error}" "$(secs)"
 
 	before=$(config_hashes)

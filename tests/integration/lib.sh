@@ -31,15 +31,18 @@ pt_stub() {
 pt_stub_calls() { cat "$1/var/log/record-cmd.log" 2>/dev/null || true; }
 
 # pt_adhoc MODULE 'k=v ...' [ansible options]: run a module ad hoc on localhost;
-# prints the module's result as JSON on stdout, whatever its status.
+# prints the module's raw result as JSON on stdout, whatever its status (saved
+# by the test callback tests/integration/callback_plugins/result_file.py).
 pt_adhoc() {
 	local module=$1 args=$2; shift 2
+	rm -f "$PT_WORK/adhoc.json"
 	# ansible exits non-zero when the module fails: the result is still wanted.
-	ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=json \
+	PT_RESULT_FILE=$PT_WORK/adhoc.json ANSIBLE_LOAD_CALLBACK_PLUGINS=1 \
+		ANSIBLE_CALLBACK_PLUGINS=$PT_REPO/tests/integration/callback_plugins \
+		ANSIBLE_CALLBACKS_ENABLED=result_file \
 		ansible localhost -c local -m "homelab.passthrough.$module" -a "$args" "$@" \
 		>"$PT_WORK/adhoc.out" 2>"$PT_WORK/adhoc.err" || true
-	$PY -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(d["plays"][0]["tasks"][0]["hosts"]["localhost"]))' \
-		<"$PT_WORK/adhoc.out" \
+	$PY -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$PT_WORK/adhoc.json" \
 		|| { cat "$PT_WORK/adhoc.out" "$PT_WORK/adhoc.err" >&2; fail "ansible ad hoc $module"; }
 }
 
