@@ -2,7 +2,10 @@
 #
 #   make            build every module into plugins/modules/ (stripped binaries + docs)
 #   make deps       install the Debian packages the build and tests need (apt-get)
-#   make test       deps, build, unit tests, valgrind, integration tests
+#   make test       deps, build, unit tests, valgrind, integration tests, asan (ASAN=0 skips),
+#                   fuzz smoke
+#   make asan       unit and integration tests with ASan+UBSan-built modules and tests
+#   make fuzz       every libFuzzer harness for FUZZ_SECONDS (fuzz-smoke: 10 s each, in make test)
 #   make run        the main job on this machine (facts) and on the bundled example
 #   make install    ansible-galaxy collection build + install into ~/.ansible
 #   make bench      benchmarks (ratios against the tools people use today)
@@ -57,7 +60,7 @@ GENERATOR := $(BUILD)/tools/argspec_gen
 VERSION  := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL  := homelab-passthrough-$(VERSION).tar.gz
 
-.PHONY: deps-e2e e2e all deps test unit valgrind integration run install bench lint clean tools fuzz stress
+.PHONY: deps-e2e e2e all deps test unit valgrind integration run install bench lint clean tools fuzz fuzz-smoke stress
 .SECONDARY:
 
 all: $(BINS) $(DOCS)
@@ -116,8 +119,6 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIBPT)
 $(BUILD)/tests/%: tests/unit/%.c $(LIBPT) $(MODULES:%=$(GEN)/%_argspec.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< $(LIBPT) $(TEST_LIBS)
-# test_vfio_bind compiles the module's source into itself to call its run function.
-$(BUILD)/tests/test_vfio_bind: modules/vfio_bind.c
 
 # Debian's stock /etc/default/grub (grub2-common ships it as the template its
 # postinst installs) for the GRUB editor's tests; fetched, never committed.
@@ -152,6 +153,8 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) valgrind
 	$(MAKE) integration
+	if [ "$(ASAN)" != 0 ]; then $(MAKE) asan; fi
+	$(MAKE) fuzz-smoke
 
 # --- use --------------------------------------------------------------------
 install: all
@@ -178,26 +181,116 @@ bench: deps
 	$(MAKE) all tools
 	bench/run.sh
 
+# --- sanitizers (make asan) -------------------------------------------------
+# The unit tests and every module built with AddressSanitizer (LeakSanitizer
+# included) and UndefinedBehaviorSanitizer in their own tree, build/asan (objects,
+# library, tests, unstripped modules; build/ and plugins/modules/ stay as they
+# are), then run by tests/asan/run.sh: every unit test, a canary module proving
+# that a report made inside a module run by Ansible is seen, and the integration
+# suite against a second copy of the collection holding the sanitized modules,
+# installed into build/asan/collections (ANSIBLE_COLLECTIONS_PATH, for that run
+# only; ~/.ansible stays as `make install` left it). Any sanitizer report fails
+# the run. ASAN_TARGETS=NAME... limits the integration part to those targets.
+# record-cmd and fake-pvesh stay static and unsanitized: they run chrooted in
+# sandbox roots, and ASan cannot link -static. mkroot runs on the host, so it has
+# a sanitized build too, which the run feeds every host description and capture.
+ASAN       ?= 1
+ASAN_TARGETS ?=
+ASAN_DIR   := $(BUILD)/asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# clang, not gcc: a gcc binary carries ASan and UBSan as two runtimes, and UBSan's
+# then ignores UBSAN_OPTIONS=log_path and reports on stderr only, where a module's
+# report would be lost inside Ansible's result. clang's ASan runtime hosts UBSan and
+# both write their reports to files (runtime: libclang-rt-dev). Symbols come from
+# llvm-symbolizer (llvm). Sources a test includes are tracked by -MMD.
+ASAN_CC    ?= clang
+DEPS_PKGS  += clang libclang-rt-dev llvm
+# Warnings are the normal build's gate (gcc, -Werror); here they stay warnings.
+ASAN_CFLAGS = $(CSTD) $(filter-out -Werror,$(WARN)) -O1 -g $(ASAN_FLAGS) -Imodule_utils -I$(GEN) \
+              $(EXTRA_CFLAGS)
+ASAN_OBJS  := $(UTIL_SRC:%.c=$(ASAN_DIR)/obj/%.o)
+ASAN_LIBPT := $(ASAN_DIR)/libpt.a
+ASAN_BINS  := $(MODULES:%=$(ASAN_DIR)/bin/%) $(ASAN_DIR)/bin/asan_canary $(ASAN_DIR)/bin/mkroot
+ASAN_UNIT  := $(UNIT_SRC:tests/unit/%.c=$(ASAN_DIR)/tests/%)
+
+.PHONY: asan asan-build
+asan: all tools asan-build
+	tests/asan/run.sh $(ASAN_TARGETS)
+
+asan-build: $(ASAN_BINS) $(ASAN_UNIT)
+
+$(ASAN_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(MODULES:%=$(ASAN_DIR)/obj/modules/%.o): $(ASAN_DIR)/obj/modules/%.o: modules/%.c $(GEN)/%_argspec.h
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(ASAN_LIBPT): $(ASAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Not stripped: the reports name files and lines.
+$(ASAN_DIR)/bin/%: $(ASAN_DIR)/obj/modules/%.o $(ASAN_LIBPT)
+	$(ASAN_CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBPT) $(JANSSON_A) $(PCI_LIBS)
+
+$(ASAN_DIR)/bin/asan_canary: tests/asan/asan_canary.c
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $< $(JANSSON_A)
+
+$(ASAN_DIR)/bin/mkroot: tests/tools/mkroot.c $(ASAN_LIBPT)
+	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -o $@ $< $(ASAN_LIBPT) $(YAML_A) $(JANSSON_A)
+
+$(ASAN_DIR)/tests/%: tests/unit/%.c $(ASAN_LIBPT) $(MODULES:%=$(GEN)/%_argspec.h)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" \
+	  -o $@ $< $(ASAN_LIBPT) $(TEST_LIBS)
+$(ASAN_DIR)/tests/test_grub_default: $(BUILD)/debian/etc-default-grub
+
+-include $(shell find $(ASAN_DIR) -name '*.d' 2>/dev/null)
+
 # --- fuzzing (libFuzzer) ----------------------------------------------------
-# Every tests/fuzz/fuzz_*.c is built with clang against the library sources and
-# run for FUZZ_SECONDS, seeded from tests/fuzz/corpus/NAME (when present) and
-# ../shared/corpus.
+# Every tests/fuzz/fuzz_*.c is a harness for one parser or editor, built with
+# clang against the library sources (and the generated argument specs, which
+# fuzz_args embeds). tests/fuzz/run.sh runs each for a bounded time and fails
+# when one crashes (the input is kept as build/fuzz/NAME-crash-*), printing the
+# executions and libFuzzer's final coverage (cov:, ft:). Seeds: the corpus it
+# grew before (build/fuzz/corpus/NAME, where new inputs go), the hand-written
+# tests/fuzz/corpus/NAME, and the folders tests/fuzz/NAME.seeds lists, read-only
+# and in place — relative to SHARED (e.g. corpus/grub), or to the repository
+# when they start with ./ (e.g. ./tests/fixtures/files). tests/fuzz/NAME.dict is
+# the harness's libFuzzer dictionary (the words of its format), when present.
+#   make fuzz         every harness for FUZZ_SECONDS (FUZZ=NAME... picks some)
+#   make fuzz-smoke   every harness for FUZZ_SMOKE_SECONDS from its seeds only
+#                     (a fresh corpus each time), as make test runs it
 FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+# libFuzzer (and the sanitizer runtimes) ship in libclang-rt-dev, which clang
+# only recommends: make deps installs no recommends.
+DEPS_PKGS += clang libclang-rt-dev
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ ?= $(notdir $(FUZZ_BIN))
+FUZZ_SAN := address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Imodule_utils -I$(GEN)
+# The library once, instrumented for coverage (fuzzer-no-link); each harness links it.
+FUZZ_OBJ := $(UTIL_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(UTIL_SRC)
+$(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -Imodule_utils -I$(GEN) -DSHARED_DIR=\"$(SHARED)\" -o $@ $< $(UTIL_SRC) -ljansson -lpci
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c -o $@ $<
 
-fuzz: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
-	  mkdir -p $(BUILD)/fuzz/corpus/$$n; seeds=""; \
-	  [ -d tests/fuzz/corpus/$$n ] && seeds="$$seeds tests/fuzz/corpus/$$n"; \
-	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus/$$n $$seeds 2>&1 | tail -n 12; \
-	done
+$(FUZZ_BIN): $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJ) \
+             $(MODULES:%=$(GEN)/%_argspec.h)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -o $@ $< \
+	  $(FUZZ_OBJ) -ljansson -lpci
+
+fuzz: $(FUZZ:%=$(BUILD)/fuzz/%)
+	SHARED=$(SHARED) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ)
+
+fuzz-smoke: $(FUZZ_BIN)
+	SHARED=$(SHARED) tests/fuzz/run.sh --smoke $(FUZZ_SMOKE_SECONDS) $(notdir $(FUZZ_BIN))
 
 lint:
 	clang-format --dry-run --Werror module_utils/*.[ch] modules/*.c tools/*.c tests/unit/*.c tests/tools/*.c
@@ -205,4 +298,4 @@ lint:
 clean:
 	rm -rf $(BUILD) $(BINS) $(DOCS) homelab-passthrough-*.tar.gz
 
--include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ) $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null) $(wildcard $(BUILD)/fuzz/*.d)

@@ -262,7 +262,10 @@ static json_t *to_list(const json_t *v, char **why)
 	}
 	if (json_is_integer(v) || json_is_real(v) || json_is_boolean(v)) {
 		_cleanup_free_ char *s = py_str(v);
-		return s ? json_pack("[s]", s) : NULL;
+		json_t *list = s ? json_array() : NULL;
+		if (list)
+			json_array_append_new(list, json_string(s));
+		return list;
 	}
 	if (asprintf(why, "%s cannot be converted to a list", py_type(v)) < 0)
 		*why = NULL;

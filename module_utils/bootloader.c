@@ -159,3 +159,17 @@ int pt_bootloader_detect(const char *root, int timeout_sec, struct pt_boot_detec
 	d->warning = warning;
 	return r;
 }
+
+int pt_bootloader_choose(const char *root, const char *option, bool check_mode, int timeout_sec,
+                         struct pt_boot_detection *d)
+{
+	memset(d, 0, sizeof *d);
+	if (option && strcmp(option, "auto") != 0)
+		return set_reason(d,
+		                  strcmp(option, "systemd-boot") == 0 ? PT_BOOT_SYSTEMD_BOOT
+		                                                      : PT_BOOT_GRUB,
+		                  "set by the bootloader option");
+	/* status mounts the ESPs for a moment: check mode decides from files. */
+	return check_mode ? pt_bootloader_detect_files(root, d)
+	                  : pt_bootloader_detect(root, timeout_sec, d);
+}

@@ -50,6 +50,13 @@ int pt_bootloader_detect_files(const char *root, struct pt_boot_detection *d);
  * pt_bootloader_detect_files instead. 0 or -ENOMEM. */
 int pt_bootloader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d);
 
+/* The boot loader for one run. option "grub" or "systemd-boot" decides by
+ * itself (reason: "set by the bootloader option"); "auto" (or NULL) detects:
+ * from files alone in check mode (pt_bootloader_detect_files), as a real run
+ * otherwise (pt_bootloader_detect). 0 or -ENOMEM; release d in every case. */
+int pt_bootloader_choose(const char *root, const char *option, bool check_mode, int timeout_sec,
+                         struct pt_boot_detection *d);
+
 void pt_boot_detection_release(struct pt_boot_detection *d);
 
 #endif

@@ -272,8 +272,9 @@ int pt_file_write_atomic(const char *path, const char *data, size_t len,
 		err = errno;
 		step = "cannot sync";
 	}
-	if (!err && close(fd) < 0) {
-		fd = -1;
+	if (err) {
+		close(fd); /* a step failed: the descriptor goes all the same */
+	} else if (close(fd) < 0) {
 		err = errno;
 		step = "cannot close";
 	}

@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "files.h"
+#include "runtime.h"
 #include "strbuf.h"
 
 /* --- the managed block ---------------------------------------------------- */
@@ -208,8 +209,11 @@ static int add_logical_line(json_t *out, int first_line, const char *logical)
 	size_t tl = strlen(text);
 	while (tl && (text[tl - 1] == ' ' || text[tl - 1] == '\t' || text[tl - 1] == '\r'))
 		text[--tl] = '\0';
-	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s}", "line", first_line, "command", command,
-	                      "module", module ? module : "", "args", args, "text", text);
+	/* A file need not be UTF-8 (a Latin-1 comment or value): json_pack's "s"
+	 * would refuse such text and the whole file would read as nothing. */
+	json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:o}", "line", first_line, "command",
+	                      pt_json_text(command), "module", pt_json_text(module ? module : ""),
+	                      "args", pt_json_text(args), "text", pt_json_text(text));
 	if (!o || json_array_append_new(out, o) < 0)
 		return -ENOMEM;
 	return 0;

@@ -61,7 +61,8 @@ char *pt_conf_block_strip(const char *text, const char *owner);
  * "blacklist", "install", "remove", "alias", or another word as written),
  * module (normalised: '-' becomes '_'; "" when the command has none), args (the
  * rest of the line after the module, blanks collapsed to one space), text (the
- * logical line as written, continuation joined)}. NULL only when out of memory. */
+ * logical line as written, continuation joined)}; bytes that are not UTF-8
+ * become U+FFFD in those strings. NULL only when out of memory. */
 json_t *pt_modprobe_parse(const char *text);
 
 /* The modprobe.d lines for handing devices to vfio-pci at boot. */

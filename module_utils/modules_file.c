@@ -71,8 +71,10 @@ json_t *pt_vfio_modules_wanted(const char *root, json_t **kernels)
 		                   : st == PT_KMOD_BUILTIN ? "builtin"
 		                                           : "absent";
 		json_array_append_new(states, json_string(word));
-		json_array_append_new(report,
-		                      json_pack("{s:s, s:s}", "release", rel, "vfio_virqfd", word));
+		json_t *kernel = json_object();
+		json_object_set_new(kernel, "release", json_string(rel));
+		json_object_set_new(kernel, "vfio_virqfd", json_string(word));
+		json_array_append_new(report, kernel);
 	}
 	json_t *list = pt_vfio_modules_for_states(states);
 	if (list && kernels)

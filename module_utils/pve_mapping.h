@@ -64,6 +64,20 @@ struct pt_pve_map_entry {
 	char *description;  /* per-node description */
 };
 
+/* --- messages ---------------------------------------------------------------- */
+
+/* Set *msg (caller frees) to the formatted message for the user and return err (a
+ * negative errno). When the message cannot be allocated, *msg is NULL and -ENOMEM
+ * is returned: callers report "out of memory" for a NULL message. */
+int pt_pve_message(char **msg, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Append the formatted message as a string to warnings (a JSON array, borrowed),
+ * for the module to show as Ansible warnings. A message that cannot be allocated
+ * is dropped. */
+void pt_pve_warn(json_t *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- lifetime ---------------------------------------------------------------- */
+
 void pt_pve_mapping_release(struct pt_pve_mapping *m);
 void pt_pve_config_release(struct pt_pve_config *cfg);
 void pt_pve_map_entry_release(struct pt_pve_map_entry *e);
@@ -75,6 +89,9 @@ int pt_pve_mapping_copy(struct pt_pve_mapping *dst, const struct pt_pve_mapping 
 int pt_pve_mapping_add_map(struct pt_pve_mapping *m, const char *entry);
 
 /* --- pci.cfg -------------------------------------------------------------- */
+
+/* The file itself (pve_mapping_cfg.c): the test double reads and writes it; the
+ * module goes through pvesh. */
 
 /* Parse the text of pci.cfg (text[0..len), need not be NUL-terminated) as Proxmox
  * does: any indentation, any key order, comments (`#`) anywhere, a missing final

@@ -11,6 +11,60 @@
 #include "files.h"
 #include "strbuf.h"
 
+/* Length of the UTF-8 sequence at s as jansson accepts it (shortest form, no
+ * surrogates, nothing above U+10FFFF), or 0 when s does not start one. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+	unsigned cp;
+	size_t n;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+json_t *pt_json_text(const char *s)
+{
+	if (!s)
+		return NULL;
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = utf8_sequence(p);
+		if (n) {
+			pt_strbuf_append(&sb, (const char *)p, n);
+			p += n;
+		} else {
+			pt_strbuf_puts(&sb, "\xef\xbf\xbd"); /* U+FFFD REPLACEMENT CHARACTER */
+			p++;
+		}
+	}
+	j = sb.oom ? NULL : json_string(pt_strbuf_str(&sb));
+	pt_strbuf_release(&sb);
+	return j;
+}
+
 static void module_reset(struct pt_module *m, const char *name)
 {
 	memset(m, 0, sizeof *m);
@@ -28,9 +82,10 @@ int pt_module_fail(struct pt_module *m, const char *fmt, ...)
 	pt_strbuf_vprintf(&sb, fmt, ap);
 	va_end(ap);
 	/* the first failure is the one the user needs to see */
-	if (!m->failed)
-		json_object_set_new(m->result, "msg",
-		                    json_string(sb.oom ? "out of memory" : pt_strbuf_str(&sb)));
+	if (!m->failed) {
+		json_t *msg = sb.oom ? NULL : pt_json_text(pt_strbuf_str(&sb));
+		json_object_set_new(m->result, "msg", msg ? msg : json_string("out of memory"));
+	}
 	pt_strbuf_release(&sb);
 	m->failed = true;
 	return -1;
@@ -79,6 +134,12 @@ int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_
 	if (r < 0)
 		return pt_module_fail(m, "%s",
 		                      msg ? msg : "out of memory while validating arguments");
+	/* pt_module_root would read "" as "/": a templated root that came out empty
+	 * must not turn a run meant for a sandbox into one on the host itself. */
+	json_t *root = json_object_get(m->params, "root");
+	if (json_is_string(root) && !*json_string_value(root))
+		return pt_module_fail(m, "root is an empty string; give the directory that holds "
+		                         "the host's file system, or / for the host itself");
 	return 0;
 }
 
@@ -100,7 +161,10 @@ int pt_module_init(struct pt_module *m, const char *name, const char *spec_json,
 		                      strerror(-r));
 	}
 	json_error_t jerr;
-	_cleanup_json_ json_t *args = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* Any JSON value is read, so that valid JSON that is not an object (a string,
+	 * a number, null) gets the message that says what is wrong with it. */
+	_cleanup_json_ json_t *args =
+	        json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!args) {
 		module_reset(m, name);
 		return pt_module_fail(
@@ -161,7 +225,7 @@ void pt_warn(struct pt_module *m, const char *fmt, ...)
 	pt_strbuf_vprintf(&sb, fmt, ap);
 	va_end(ap);
 	if (!sb.oom)
-		json_array_append_new(m->warnings, json_string(pt_strbuf_str(&sb)));
+		json_array_append_new(m->warnings, pt_json_text(pt_strbuf_str(&sb)));
 	pt_strbuf_release(&sb);
 }
 
@@ -169,9 +233,15 @@ void pt_diff_add(struct pt_module *m, const char *header, const char *before, co
 {
 	if (!m->diff_mode)
 		return;
-	json_array_append_new(m->diffs, json_pack("{s:s, s:s, s:s, s:s}", "before",
-	                                          before ? before : "", "after", after ? after : "",
-	                                          "before_header", header, "after_header", header));
+	/* Files need not be UTF-8 (a Latin-1 comment): the diff must not vanish. */
+	/* Built key by key, not with json_pack: that would link jansson's whole
+	 * pack/unpack machinery (about 10 KB) into every module. */
+	json_t *d = json_object();
+	json_object_set_new(d, "before", pt_json_text(before ? before : ""));
+	json_object_set_new(d, "after", pt_json_text(after ? after : ""));
+	json_object_set_new(d, "before_header", pt_json_text(header));
+	json_object_set_new(d, "after_header", pt_json_text(header));
+	json_array_append_new(m->diffs, d);
 }
 
 json_t *pt_module_result(struct pt_module *m)
@@ -183,6 +253,11 @@ json_t *pt_module_result(struct pt_module *m)
 		json_object_set_new(r, "changed", json_false());
 	if (m->failed)
 		json_object_set_new(r, "failed", json_true());
+	/* A failed result always tells the user something. */
+	if (m->failed && !json_is_string(json_object_get(r, "msg")))
+		json_object_set_new(r, "msg",
+		                    json_string("the module failed without saying why "
+		                                "(internal error); please report it"));
 	if (json_array_size(m->warnings))
 		json_object_set(r, "warnings", m->warnings);
 	/* One file: the diff dict Ansible expects; several: a list of them. */
@@ -192,7 +267,9 @@ json_t *pt_module_result(struct pt_module *m)
 		json_object_set(r, "diff", m->diffs);
 	if (m->params && m->spec) {
 		json_t *args = pt_argspec_mask_no_log(m->spec, m->params);
-		json_object_set_new(r, "invocation", json_pack("{s:o}", "module_args", args));
+		json_t *invocation = json_object();
+		json_object_set_new(invocation, "module_args", args);
+		json_object_set_new(r, "invocation", invocation);
 	}
 	return r;
 }

@@ -64,6 +64,12 @@ void pt_warn(struct pt_module *m, const char *fmt, ...) __attribute__((format(pr
  * diff mode is on. Strings are copied. */
 void pt_diff_add(struct pt_module *m, const char *header, const char *before, const char *after);
 
+/* A JSON string for text that need not be UTF-8 (file contents, command output,
+ * paths): bytes that are not valid UTF-8 become U+FFFD instead of making
+ * json_string() return NULL and the value vanish. New reference; NULL only when
+ * s is NULL or memory runs out. pt_module_fail, pt_warn and pt_diff_add use it. */
+json_t *pt_json_text(const char *s);
+
 /* Mark the run failed with a message for the user. Returns -1 so callers can
  * `return pt_module_fail(...)` from helpers, or use pt_module_finish's exit code. */
 int pt_module_fail(struct pt_module *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "files.h"
+#include "runtime.h"
 #include "strbuf.h"
 
 #define MAX_LINKS 40
@@ -158,7 +159,26 @@ static bool array_has_string(const json_t *arr, const char *s)
 static void add_unique(json_t *arr, const char *s)
 {
 	if (!array_has_string(arr, s))
-		json_array_append_new(arr, json_string(s));
+		json_array_append_new(arr, pt_json_text(s));
+}
+
+/* An object of string members, as json_pack("{s:s, ...}") gives it without
+ * linking jansson's pack/unpack code: key and value pairs, NULL after the last.
+ * Values need not be UTF-8 (mount points, interface names): pt_json_text.
+ * New reference; NULL when out of memory or a value is NULL. */
+static json_t *strings_object(const char *key, ...)
+{
+	json_t *o = json_object();
+	va_list ap;
+	va_start(ap, key);
+	for (; o && key; key = va_arg(ap, const char *)) {
+		if (json_object_set_new(o, key, pt_json_text(va_arg(ap, const char *))) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	va_end(ap);
+	return o;
 }
 
 static int cmp_json_strings(const void *a, const void *b)
@@ -255,14 +275,14 @@ static int iface_devices(const char *root, const char *iface, int depth, json_t 
 {
 	if (depth > MAX_DEPTH || !safe_name(iface) || array_has_string(seen, iface))
 		return 0;
-	json_array_append_new(seen, json_string(iface));
+	json_array_append_new(seen, pt_json_text(iface));
 
 	_cleanup_free_ char *dev = NULL;
 	if (asprintf(&dev, "/sys/class/net/%s/device", iface) < 0)
 		return -ENOMEM;
 	char addr[PT_PCI_ADDR_LEN];
 	if (pt_sysfs_pci_address(root, dev, addr) == 0) {
-		json_t *o = json_pack("{s:s, s:s}", "address", addr, "interface", iface);
+		json_t *o = strings_object("address", addr, "interface", iface, NULL);
 		return o && json_array_append_new(out, o) == 0 ? 0 : -ENOMEM;
 	}
 
@@ -369,7 +389,7 @@ static int block_devices(const char *root, const char *name, int depth, json_t *
 
 	char addr[PT_PCI_ADDR_LEN];
 	if (pt_sysfs_pci_address(root, rel, addr) == 0) {
-		json_t *o = json_pack("{s:s, s:s}", "address", addr, "block", name);
+		json_t *o = strings_object("address", addr, "block", name, NULL);
 		if (!o || json_array_append_new(out, o) < 0)
 			return -ENOMEM;
 	}
@@ -506,8 +526,7 @@ static void zfs_members(const char *root, const char *pool, json_t *names)
 
 static int add_need(json_t *needs, const char *address, const char *rule, const char *detail)
 {
-	json_t *o =
-	        json_pack("{s:s, s:s, s:s}", "address", address, "rule", rule, "detail", detail);
+	json_t *o = strings_object("address", address, "rule", rule, "detail", detail, NULL);
 	return o && json_array_append_new(needs, o) == 0 ? 0 : -ENOMEM;
 }
 
@@ -567,11 +586,11 @@ static int mount_needs(const char *root, json_t *needs, json_t *unknown)
 		} else {
 			_cleanup_free_ char *name = block_name_for_source(root, source);
 			if (name)
-				json_array_append_new(names, json_string(name));
+				json_array_append_new(names, pt_json_text(name));
 		}
 		if (!json_array_size(names)) {
-			json_t *o = json_pack("{s:s, s:s, s:s}", "mountpoint", mountpoint, "source",
-			                      source, "fstype", fstype);
+			json_t *o = strings_object("mountpoint", mountpoint, "source", source,
+			                           "fstype", fstype, NULL);
 			if (!o || json_array_append_new(unknown, o) < 0)
 				return -ENOMEM;
 			continue;
@@ -607,8 +626,9 @@ static int swap_needs(const char *root, json_t *needs)
 		_cleanup_free_ char *name = block_name_for_source(root, w[0]);
 		if (!name)
 			continue;
-		_cleanup_json_ json_t *names = json_pack("[s]", name);
-		if (!names || needs_for_blocks(root, names, "swap", "active swap", w[0], needs) < 0)
+		_cleanup_json_ json_t *names = json_array();
+		if (!names || json_array_append_new(names, pt_json_text(name)) < 0 ||
+		    needs_for_blocks(root, names, "swap", "active swap", w[0], needs) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -660,7 +680,7 @@ json_t *pt_safety_group_intruders(const struct pt_pci_host *host, const struct p
 		if (o->iommu_group != dev->iommu_group || !strcmp(o->address, dev->address) ||
 		    !pt_pci_is_endpoint(o) || json_object_get(selected, o->address))
 			continue;
-		json_array_append_new(out, json_string(o->address));
+		json_array_append_new(out, pt_json_text(o->address));
 	}
 	return out;
 }
@@ -713,8 +733,8 @@ static int problem(json_t *problems, const char *device, const char *rule, const
 	pt_strbuf_vprintf(&sb, fmt, ap);
 	va_end(ap);
 	json_t *o = sb.oom ? NULL
-	                   : json_pack("{s:s, s:s, s:s}", "device", device, "rule", rule, "message",
-	                               pt_strbuf_str(&sb));
+	                   : strings_object("device", device, "rule", rule, "message",
+	                                    pt_strbuf_str(&sb), NULL);
 	pt_strbuf_release(&sb);
 	return o && json_array_append_new(problems, o) == 0 ? 0 : -ENOMEM;
 }
@@ -819,7 +839,7 @@ static int check_groups(const struct pt_pci_host *host, const json_t *selected, 
 			             "IOMMU on (see homelab.passthrough.grub_iommu)",
 			             addr) < 0)
 				return -ENOMEM;
-			json_array_append_new(notices, json_string(msg));
+			json_array_append_new(notices, pt_json_text(msg));
 			continue;
 		}
 		char gkey[16];
@@ -938,7 +958,7 @@ int pt_safety_check(const char *root, const struct pt_pci_host *host, const json
 			            "command line)",
 			            addr) < 0)
 				return -ENOMEM;
-			json_array_append_new(notices, json_string(msg));
+			json_array_append_new(notices, pt_json_text(msg));
 		}
 	}
 	if (check_needs(root, host, selected, problems) < 0 ||

@@ -25,7 +25,7 @@ rootfs=$work/rootfs
 start=$(date +%s)
 log "debootstrap into $rootfs (a few minutes)"
 debootstrap --variant=minbase \
-	--include=linux-image-amd64,grub-pc,initramfs-tools,kmod,pciutils,openssh-server,python3,systemd-sysv,udev,zstd,iproute2,procps \
+	--include=linux-image-amd64,grub-pc,initramfs-tools,kmod,pciutils,openssh-server,python3,systemd-sysv,dbus,udev,zstd,iproute2,procps \
 	bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
 log "debootstrap done in $(( $(date +%s) - start ))s"
 

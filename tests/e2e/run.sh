@@ -22,6 +22,10 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING
 export ANSIBLE_ROLES_PATH=$repo/roles ANSIBLE_DEPRECATION_WARNINGS=False
 export ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=60s"
 
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+	echo "e2e: 127.0.0.1:$port is already in use (another e2e run?); set PT_E2E_PORT" >&2
+	exit 1
+fi
 ssh-keygen -q -t ed25519 -N '' -f "$out/id_ed25519"
 image=$("$here/build-image.sh") || { echo "e2e: building the image failed" >&2; exit 1; }
 disk=/dev/shm/homelab-passthrough-e2e.img
@@ -71,6 +75,14 @@ config_hashes() {
 }
 drivers() { gssh 'for f in 0000:01:00.0 0000:01:00.1; do basename "$(readlink /sys/bus/pci/devices/$f/driver)"; done' | tr '\n' ' ' | sed 's/ $//'; }
 
+# The Proxmox double: pvesh keeps /etc/pve/mapping/pci.cfg (on a real node
+# /etc/pve is the cluster filesystem; without it pvesh fails like pmxcfs down).
+install_pvesh() {
+	scp -q -P "$port" -i "$out/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		"$repo/build/tools/fake-pvesh" root@127.0.0.1:/usr/bin/pvesh
+	gssh mkdir -p /etc/pve/mapping
+}
+
 boot() { # profile
 	vm stop "$out"
 	cp --sparse=always "$image" "$disk"
@@ -80,8 +92,7 @@ boot() { # profile
 run_profile() {
 	profile=$1
 	tick; boot "$profile"; record "boot, SSH answers" yes "$([ $? -eq 0 ] && echo yes || echo no)" "$(secs)"
-	scp -q -P "$port" -i "$out/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		"$repo/build/tools/fake-pvesh" root@127.0.0.1:/usr/bin/pvesh
+	install_pvesh
 	inventory '["0000:01:00"]' '[]'
 
 	tick
@@ -123,8 +134,7 @@ run_profile() {
 run_refusals() {
 	profile=shared
 	tick; boot shared; record "boot (GPU and NIC behind one bridge)" 0 "$?" "$(secs)"
-	scp -q -P "$port" -i "$out/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		"$repo/build/tools/fake-pvesh" root@127.0.0.1:/usr/bin/pvesh
+	install_pvesh
 	gpu=$(gssh "lspci -Dn -d 1234:1111 | cut -d' ' -f1")
 	before=$(config_hashes)
 	inventory "[\"$gpu\"]" '[]'
@@ -136,8 +146,7 @@ run_refusals() {
 
 	profile=intel
 	tick; boot intel
-	scp -q -P "$port" -i "$out/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		"$repo/build/tools/fake-pvesh" root@127.0.0.1:/usr/bin/pvesh
+	install_pvesh
 	before=$(config_hashes)
 	inventory '["0000:01:00"]' '["e1000e"]'
 	play blacklist-nic.log "$repo/playbooks/site.yml"

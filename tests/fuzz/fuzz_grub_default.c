@@ -1,7 +1,9 @@
 /* libFuzzer harness: the /etc/default/grub editor (module_utils/grub_default.h).
  *
- * The first byte picks the variable (GRUB_CMDLINE_LINUX_DEFAULT, or X so that
- * short inputs reach the editing paths); the rest is the file. Any bytes must
+ * A first byte 0 or 1 picks the variable (0: GRUB_CMDLINE_LINUX_DEFAULT, 1: X,
+ * so that short inputs reach the editing paths) and the rest is the file; any
+ * other first byte starts the file itself, for GRUB_CMDLINE_LINUX_DEFAULT (so
+ * the corpus files in ../shared/corpus/grub are seeds as they are). Any bytes must
  * parse or be refused without crashing or leaking. When the file is editable:
  * setting the value it already has gives the file back byte for byte
  * (render(parse(x)) == x); ensuring intel_iommu=on iommu=pt (and removing them)
@@ -83,12 +85,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	const char *name = data[0] & 1 ? "X" : "GRUB_CMDLINE_LINUX_DEFAULT";
-	size_t len = size - 1;
+	const char *name = data[0] == 1 ? "X" : "GRUB_CMDLINE_LINUX_DEFAULT";
+	size_t skip = data[0] <= 1 ? 1 : 0, len = size - skip;
 	char *text = malloc(len + 1);
 	if (!text)
 		return 0;
-	memcpy(text, data + 1, len);
+	memcpy(text, data + skip, len);
 	text[len] = '\0';
 
 	struct pt_grub_default g;

@@ -2,11 +2,12 @@
 # Integration tests: every tests/integration/targets/NAME/test.sh, each in a fresh
 # work directory, against the installed collection (make install) and sandbox
 # roots. Usage: run.sh [NAME...]. Prints one line per target and a closing
-# "integration: N passed, N failed"; exits non-zero when any failed.
+# "integration: N passed, N failed"; exits non-zero when any failed. Logs go to
+# build/integration/NAME.log, or to $PT_LOGS/NAME.log when PT_LOGS is set.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-logs=$repo/build/integration
+logs=${PT_LOGS:-$repo/build/integration}
 export PT_REPO=$repo
 mkdir -p "$logs"
 
@@ -30,7 +31,7 @@ for t in "${targets[@]}"; do
 	printf '%-4s %-32s %4ss\n' "$status" "$t" "$(( $(date +%s) - start ))"
 done
 for t in "${failed_names[@]}"; do
-	echo "---- $t (log: build/integration/$t.log, last 60 lines)"
+	echo "---- $t (log: ${logs#"$repo"/}/$t.log, last 60 lines)"
 	tail -n 60 "$logs/$t.log"
 done
 echo "integration: $passed passed, $failed failed"

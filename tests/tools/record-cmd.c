@@ -6,7 +6,9 @@
  *   - appends one line "NAME ARG1 ARG2 ..." to /var/log/record-cmd.log;
  *   - prints /etc/record-cmd/NAME.SUBCOMMAND.out or /etc/record-cmd/NAME.out to
  *     stdout, and the matching .err file to stderr, when present;
- *   - exits with the number in the matching .rc file (default 0).
+ *   - exits with the number in the matching .rc file (default 0);
+ *   - first sleeps the number of seconds in the matching .sleep file, when
+ *     present (after logging the call): a command that hangs, for timeouts.
  * SUBCOMMAND is argv[1] (e.g. "status" for proxmox-boot-tool status).
  * Static, so it needs nothing else inside the sandbox. */
 #include <errno.h>
@@ -60,6 +62,17 @@ int main(int argc, char **argv)
 
 	char path[512];
 	const char *p;
+	if ((p = pick(name, sub, "sleep", path, sizeof path))) {
+		FILE *f = fopen(p, "r");
+		unsigned seconds = 0;
+		if (f) {
+			if (fscanf(f, "%u", &seconds) != 1)
+				seconds = 0;
+			fclose(f);
+		}
+		while (seconds > 0)
+			seconds = sleep(seconds);
+	}
 	if ((p = pick(name, sub, "out", path, sizeof path)))
 		copy_to(p, stdout);
 	if ((p = pick(name, sub, "err", path, sizeof path)))

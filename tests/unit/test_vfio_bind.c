@@ -1,9 +1,11 @@
-/* modules/vfio_bind: the module's decisions on sandbox roots built by mkroot
- * from tests/fixtures/hosts (the seed pve1, two identical GPUs, a GPU sharing
- * its group with the NIC, Debian 12 with a 6.1 and a 6.8 kernel, a host with
- * the IOMMU off) and from the q35 capture. The module's run function is called
- * directly (its main is left out), update-initramfs and modprobe are the
- * recording stub. */
+/* vfio_bind: the library's run (module_utils/vfio_run.h) on sandbox roots built
+ * by mkroot from tests/fixtures/hosts (the seed pve1, two identical GPUs, a GPU
+ * sharing its group with the NIC, Debian 12 with a 6.1 and a 6.8 kernel, a host
+ * with the IOMMU off) and from the q35 capture, with the options validated by
+ * the module's generated spec and the run's report put into a module result as
+ * modules/vfio_bind.c does; update-initramfs and modprobe are the recording
+ * stub. Then the smaller library functions one by one: paths, the plan's
+ * blacklist and mechanisms, the report, the vfio-pci driver names. */
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -21,8 +23,18 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#define VFIO_BIND_NO_MAIN
-#include "../../modules/vfio_bind.c"
+#include "exec.h"
+#include "files.h"
+#include "runtime.h"
+#include "strbuf.h"
+#include "vfio_bind_argspec.h"
+#include "vfio_driver.h"
+#include "vfio_files.h"
+#include "vfio_plan.h"
+#include "vfio_report.h"
+#include "vfio_run.h"
+
+#define MODULE_NAME "homelab.passthrough.vfio_bind"
 
 #ifndef SHARED_DIR
 #define SHARED_DIR "../shared"
@@ -181,6 +193,50 @@ static char *digest(void)
 
 /* --- running the module --------------------------------------------------------- */
 
+/* The options as modules/vfio_bind.c's main reads them. */
+static void read_options(const struct pt_module *m, struct pt_vfio_bind_opts *o)
+{
+	const char *state = pt_param_str(m, "state");
+	*o = (struct pt_vfio_bind_opts){
+	        .root = pt_module_root(m),
+	        .present = !state || !strcmp(state, "present"),
+	        .check = m->check_mode,
+	        .devices = pt_param(m, "devices"),
+	        .ids = pt_param(m, "ids"),
+	        .include_group = pt_param_bool(m, "include_group", true),
+	        .disable_vga = pt_param_bool(m, "disable_vga", false),
+	        .blacklist = pt_param(m, "blacklist_drivers"),
+	        .conf_path = pt_param_str(m, "conf_path"),
+	        .blacklist_path = pt_param_str(m, "blacklist_path"),
+	        .modules_file = pt_param_str(m, "modules_file"),
+	        .update_initramfs = pt_param_bool(m, "update_initramfs", true),
+	        .initramfs_timeout = (int)pt_param_int(m, "initramfs_timeout", 900),
+	        .bind_now = pt_param_bool(m, "bind_now", false),
+	        .force = pt_param_bool(m, "force", false),
+	        .backup = pt_param_bool(m, "backup", false),
+	};
+}
+
+/* The run's report into the module's result, as modules/vfio_bind.c's main
+ * puts it. */
+static void set_result(struct pt_module *m, int ret, struct pt_vfio_bind_result *res)
+{
+	const char *key;
+	size_t i;
+	json_t *v;
+	json_array_foreach (res->report.warnings, i, v)
+		pt_warn(m, "%s", json_string_value(v));
+	json_array_foreach (res->report.diffs, i, v)
+		pt_diff_add(m, json_string_value(json_object_get(v, "path")),
+		            json_string_value(json_object_get(v, "before")),
+		            json_string_value(json_object_get(v, "after")));
+	if (ret < 0)
+		pt_module_fail(m, "%s", res->report.msg ? res->report.msg : "out of memory");
+	pt_result_set_changed(m, res->changed);
+	json_object_foreach (res->values, key, v)
+		pt_result_set(m, key, json_incref(v));
+}
+
 /* Run with args (a JSON object text; "root" is added). Returns the result. */
 static json_t *run(const char *args_text)
 {
@@ -190,8 +246,18 @@ static json_t *run(const char *args_text)
 		fail_msg("bad test args %s: %s", args_text, jerr.text);
 	json_object_set_new(args, "root", json_string(root));
 	struct pt_module m;
-	if (pt_module_init_json(&m, MODULE_NAME, vfio_bind_argspec_json, args) == 0)
-		vfio_bind_run(&m);
+	if (pt_module_init_json(&m, MODULE_NAME, vfio_bind_argspec_json, args) == 0) {
+		struct pt_vfio_bind_opts o;
+		struct pt_vfio_bind_result res;
+		read_options(&m, &o);
+		int ret = pt_vfio_bind_run(&o, &res);
+		/* a failure always comes with its message and errno */
+		assert_true(ret <= 0);
+		if (ret < 0)
+			assert_non_null(res.report.msg);
+		set_result(&m, ret, &res);
+		pt_vfio_bind_result_release(&res);
+	}
 	json_t *r = pt_module_result(&m);
 	pt_module_release(&m);
 	json_decref(args);
@@ -877,6 +943,116 @@ static void test_q35_capture(void **state)
 	json_decref(r);
 }
 
+/* update-initramfs fails after the files are written: the run says so, keeps
+ * the command's output in the result, and counts as a change. */
+static void test_initramfs_fails(void **state)
+{
+	(void)state;
+	host("pve1-gtx1050ti");
+	put("/etc/record-cmd/update-initramfs.rc", "3\n");
+	put("/etc/record-cmd/update-initramfs.err", "E: boom\n");
+	json_t *r = run("{\"devices\": [\"07:00\"]}");
+	assert_true(failed(r));
+	assert_true(changed(r));
+	assert_string_equal(msg(r), "update-initramfs -u -k all failed (rc 3): E: boom\n; the "
+	                            "files are written, so fix the cause and run it by hand "
+	                            "before rebooting");
+	json_t *cmd = json_object_get(r, "initramfs");
+	assert_int_equal(json_integer_value(json_object_get(cmd, "rc")), 3);
+	assert_string_equal(json_string_value(json_object_get(cmd, "stderr")), "E: boom\n");
+	expect_file("/etc/modprobe.d/vfio.conf", pve1_conf);
+	json_decref(r);
+}
+
+/* --- the library's smaller parts ---------------------------------------------------- */
+
+static int check_paths(const char *conf, const char *blacklist, const char *modules, char **message)
+{
+	struct pt_vfio_bind_opts o = {
+	        .conf_path = conf, .blacklist_path = blacklist, .modules_file = modules};
+	struct pt_vfio_report rep;
+	assert_int_equal(pt_vfio_report_init(&rep), 0);
+	int ret = pt_vfio_files_check_paths(&o, &rep);
+	*message = rep.msg ? strdup(rep.msg) : NULL;
+	pt_vfio_report_release(&rep);
+	return ret;
+}
+
+static void test_paths(void **state)
+{
+	(void)state;
+	static const char *const good[][3] = {
+	        {"/etc/modprobe.d/vfio.conf", "/etc/modprobe.d/blacklist-gpu.conf", "/etc/modules"},
+	        {"/etc/modprobe.d/a.conf", "/etc/modprobe.d/b.conf",
+	         "/etc/modules-load.d/vfio.conf"},
+	        {"/etc/modprobe.d/a.conf", "/etc/modprobe.d/b.conf",
+	         "/usr/lib/modules-load.d/vfio.conf"},
+	};
+	static const char *const bad[][4] = {
+	        {"/etc/modprobe.d/vfio", "/etc/modprobe.d/b.conf", "/etc/modules",
+	         "conf_path /etc/modprobe.d/vfio does not end in .conf"},
+	        {NULL, "/etc/modprobe.d/b.conf", "/etc/modules", "conf_path (none) does not end"},
+	        {"/etc/modprobe.d/a.conf", "/etc/modprobe.d/b", "/etc/modules",
+	         "blacklist_path /etc/modprobe.d/b does not end in .conf"},
+	        {"/etc/modprobe.d/a.conf", "/etc/modprobe.d/a.conf", "/etc/modules",
+	         "conf_path and blacklist_path are both /etc/modprobe.d/a.conf"},
+	        {"/etc/modprobe.d/a.conf", "/etc/modprobe.d/b.conf", NULL,
+	         "modules_file must be set"},
+	        {"/etc/modprobe.d/a.conf", "/etc/modprobe.d/b.conf", "/etc/modules-load.d/vfio",
+	         "modules_file /etc/modules-load.d/vfio is neither"},
+	        {"/etc/modprobe.d/a.conf", "/etc/modprobe.d/b.conf", "modules-load.d/vfio.conf",
+	         "modules_file modules-load.d/vfio.conf is neither"},
+	        {"/etc/modprobe.d/a.conf", "/etc/modprobe.d/b.conf",
+	         "/etc/my-modules-load.d/v.conf",
+	         "is neither /etc/modules nor a .conf file in a modules-load.d directory"},
+	};
+	char *m = NULL;
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		assert_int_equal(check_paths(good[i][0], good[i][1], good[i][2], &m), 0);
+		assert_null(m);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(check_paths(bad[i][0], bad[i][1], bad[i][2], &m), -EINVAL);
+		if (!m || !strstr(m, bad[i][3]))
+			fail_msg("case %zu: want [%s] in [%s]", i, bad[i][3], m ? m : "(null)");
+		free(m);
+	}
+}
+
+static void test_report(void **state)
+{
+	(void)state;
+	struct pt_vfio_report rep;
+	assert_int_equal(pt_vfio_report_init(&rep), 0);
+	pt_vfio_report_warn(&rep, "%s line %d", "/etc/modules", 9);
+	/* text that is not UTF-8 is kept byte for byte, for the runtime to encode */
+	pt_vfio_report_warn(&rep, "caf\xe9");
+	pt_vfio_report_diff(&rep, "/etc/x.conf", NULL, "a\xff\n");
+	assert_int_equal(pt_vfio_report_fail(&rep, -EINVAL, "first %d", 1), -EINVAL);
+	/* the first failure is the one the user sees */
+	assert_int_equal(pt_vfio_report_fail(&rep, -ENOMEM, "second"), -ENOMEM);
+	assert_string_equal(rep.msg, "first 1");
+	assert_int_equal(rep.error, -EINVAL);
+	assert_string_equal(json_string_value(json_array_get(rep.warnings, 0)),
+	                    "/etc/modules line 9");
+	assert_string_equal(json_string_value(json_array_get(rep.warnings, 1)), "caf\xe9");
+	json_t *d = json_array_get(rep.diffs, 0);
+	assert_string_equal(json_string_value(json_object_get(d, "path")), "/etc/x.conf");
+	assert_string_equal(json_string_value(json_object_get(d, "before")), "");
+	assert_string_equal(json_string_value(json_object_get(d, "after")), "a\xff\n");
+	pt_vfio_report_release(&rep);
+}
+
+static void test_driver_names(void **state)
+{
+	(void)state;
+	assert_true(pt_vfio_driver_is_vfio("vfio-pci"));
+	assert_true(pt_vfio_driver_is_vfio("vfio_pci"));
+	assert_false(pt_vfio_driver_is_vfio("vfio"));
+	assert_false(pt_vfio_driver_is_vfio("vfio-pci-core"));
+	assert_false(pt_vfio_driver_is_vfio(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -906,6 +1082,10 @@ int main(void)
 	                                        drop_base),
 	        cmocka_unit_test_setup_teardown(test_debian12_two_kernels, make_base, drop_base),
 	        cmocka_unit_test_setup_teardown(test_q35_capture, make_base, drop_base),
+	        cmocka_unit_test_setup_teardown(test_initramfs_fails, make_base, drop_base),
+	        cmocka_unit_test(test_paths),
+	        cmocka_unit_test(test_report),
+	        cmocka_unit_test(test_driver_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,177 @@
+#include "cmdline_plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "files.h"
+#include "grub_default.h"
+#include "grub_warnings.h"
+#include "kernel_cmdline.h"
+
+int pt_cmdline_plan_read(struct pt_cmdline_plan *p, const char *root, const char *path,
+                         enum pt_bootloader loader, const char *reason, char **errmsg)
+{
+	memset(p, 0, sizeof *p);
+	*errmsg = NULL;
+	p->loader = loader;
+	p->root = root;
+	p->path = path;
+	p->full_path = pt_path_join(root, path);
+	if (!p->full_path)
+		return -ENOMEM;
+	int e = pt_file_read(p->full_path, &p->before, &p->before_len);
+	if (e == -ENOENT && loader == PT_BOOT_SYSTEMD_BOOT)
+		return pt_message_format(
+		        errmsg, e,
+		        "%s does not exist; on a systemd-boot host proxmox-boot-tool takes "
+		        "the kernel command line from it. Create it with the current "
+		        "command line (/proc/cmdline without BOOT_IMAGE= and initrd=, e.g. "
+		        "root=ZFS=rpool/ROOT/pve-1 boot=zfs) and run again",
+		        path);
+	if (e == -ENOENT)
+		return pt_message_format(
+		        errmsg, e,
+		        "%s does not exist; is GRUB installed? If the host boots with "
+		        "systemd-boot, set bootloader: systemd-boot (boot loader: %s)",
+		        path, reason);
+	if (e < 0)
+		return pt_message_format(errmsg, e, "cannot read %s: %s", path, strerror(-e));
+	return 0;
+}
+
+/* amd_iommu=on is not a value the kernel knows, and amd_iommu=off turns the
+ * IOMMU off: both survive a run that only adds, so say so. */
+static void warn_amd_iommu(struct pt_cmdline_plan *p, const struct pt_cmdline *cl)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct pt_cmdline_token *t = &cl->tokens[i];
+		if (t->for_init || !t->value || !pt_cmdline_key_equal(t->key, "amd_iommu"))
+			continue;
+		if (strcmp(t->value, "on") == 0)
+			pt_message_list_addf(
+			        &p->warnings,
+			        "%s holds amd_iommu=on, which is not a valid value and "
+			        "does nothing (AMD-Vi is on by default); the module "
+			        "leaves it. Remove it with state: absent, params: "
+			        "[amd_iommu] if you like",
+			        p->path);
+		else if (pt_iommu_params_list_has(t->value, "off"))
+			pt_message_list_addf(
+			        &p->warnings,
+			        "%s holds %s, which turns the AMD IOMMU off: passthrough "
+			        "will not work until it is removed (state: absent, "
+			        "params: [amd_iommu])",
+			        p->path, t->raw);
+	}
+}
+
+/* cmdline_after and chg from cmdline_before; *items receives what was asked
+ * (caller frees the vector). */
+static int edit_cmdline(struct pt_cmdline_plan *p, const struct pt_iommu_request *req,
+                        const char ***items, size_t *n, char **errmsg)
+{
+	struct pt_cmdline cl;
+	if (pt_cmdline_parse(p->cmdline_before, &cl) < 0)
+		return -ENOMEM;
+	if (cl.unclosed) {
+		pt_cmdline_release(&cl);
+		return pt_message_format(
+		        errmsg, -EINVAL,
+		        "the kernel command line in %s has a double quote that is never "
+		        "closed, so everything after it is one parameter to the kernel (%s); "
+		        "close the quote and run again",
+		        p->path, p->cmdline_before);
+	}
+	*items = pt_iommu_params_wanted(req, &cl, false, n);
+	if (req->present)
+		warn_amd_iommu(p, &cl);
+	pt_cmdline_release(&cl);
+	if (!*items)
+		return -ENOMEM;
+	return pt_cmdline_edit(p->cmdline_before,
+	                       req->present ? PT_CMDLINE_ENSURE : PT_CMDLINE_REMOVE, *items, *n,
+	                       &p->cmdline_after, &p->chg);
+}
+
+/* The file's command line: GRUB's value (refused when it cannot be edited) or
+ * the line of /etc/kernel/cmdline. */
+static int read_cmdline(struct pt_cmdline_plan *p, struct pt_grub_default *g,
+                        struct pt_kernel_cmdline *k, char **errmsg)
+{
+	int e;
+	if (p->loader == PT_BOOT_GRUB) {
+		e = pt_grub_default_parse(p->before, p->before_len, PT_GRUB_CMDLINE_VARIABLE,
+		                          p->path, g, errmsg);
+		if (e == 0 && g->problem) {
+			*errmsg = strdup(g->problem);
+			return *errmsg ? -EINVAL : -ENOMEM;
+		}
+		if (e == 0)
+			p->cmdline_before = strdup(g->value ? g->value : "");
+	} else {
+		e = pt_kernel_cmdline_parse(p->before, p->before_len, p->path, k, errmsg);
+		if (e == 0)
+			p->cmdline_before = strdup(k->line);
+	}
+	return e == 0 && !p->cmdline_before ? -ENOMEM : e;
+}
+
+int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_request *req,
+                         char **errmsg)
+{
+	*errmsg = NULL;
+	struct pt_grub_default g;
+	struct pt_kernel_cmdline k;
+	memset(&g, 0, sizeof g);
+	memset(&k, 0, sizeof k);
+	_cleanup_free_ const char **items = NULL;
+	size_t n = 0;
+	int e = read_cmdline(p, &g, &k, errmsg);
+	if (e == 0)
+		e = edit_cmdline(p, req, &items, &n, errmsg);
+	if (e == 0 && p->loader == PT_BOOT_GRUB)
+		pt_grub_warnings_check(p->root, p->path, &g, items, n, req->present, &p->warnings);
+	if (e == 0 && strcmp(p->cmdline_after, p->cmdline_before) == 0) {
+		p->after = malloc(p->before_len + 1);
+		if (p->after) {
+			memcpy(p->after, p->before, p->before_len + 1);
+			p->after_len = p->before_len;
+		} else {
+			e = -ENOMEM;
+		}
+	} else if (e == 0 && p->loader == PT_BOOT_GRUB) {
+		e = pt_grub_default_set(&g, p->cmdline_after, &p->after, &p->after_len, errmsg);
+	} else if (e == 0) {
+		e = pt_kernel_cmdline_set(&k, p->cmdline_after, p->path, &p->after, &p->after_len,
+		                          errmsg);
+	}
+	pt_grub_default_release(&g);
+	pt_kernel_cmdline_release(&k);
+	if (e < 0 && !(e == -EINVAL && *errmsg)) {
+		free(*errmsg);
+		*errmsg = NULL;
+		pt_message_format(errmsg, e, "cannot edit %s: %s", p->path, strerror(-e));
+	}
+	return e;
+}
+
+bool pt_cmdline_plan_changed(const struct pt_cmdline_plan *p)
+{
+	return p->after &&
+	       (p->after_len != p->before_len || memcmp(p->after, p->before, p->before_len) != 0);
+}
+
+void pt_cmdline_plan_release(struct pt_cmdline_plan *p)
+{
+	free(p->full_path);
+	free(p->before);
+	free(p->after);
+	free(p->cmdline_before);
+	free(p->cmdline_after);
+	pt_cmdline_change_release(&p->chg);
+	pt_message_list_release(&p->warnings);
+	memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,62 @@
+/* The kernel command line file of a grub_iommu run, read and planned: the file
+ * as it is, the file as it should be, and what changes between them.
+ *
+ *   GRUB          /etc/default/grub: the value of GRUB_CMDLINE_LINUX_DEFAULT
+ *                 (grub_default.h), other bytes untouched
+ *   systemd-boot  /etc/kernel/cmdline: its one line (kernel_cmdline.h)
+ *
+ * Planning writes nothing: check mode and a real run compute the same plan, and
+ * only a real run hands it to boot_update.h. */
+#ifndef PT_CMDLINE_PLAN_H
+#define PT_CMDLINE_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bootloader.h"
+#include "cmdline.h"
+#include "iommu_params.h"
+#include "messages.h"
+
+struct pt_cmdline_plan {
+	enum pt_bootloader loader;       /* the file's format */
+	const char *root;                /* the host's file system (borrowed) */
+	const char *path;                /* the file inside root, for messages (borrowed) */
+	char *full_path;                 /* root + path (owned) */
+	char *before;                    /* the file as read, NUL-terminated (owned) */
+	size_t before_len;               /* its length */
+	char *after;                     /* the file as it should be, NUL-terminated (owned) */
+	size_t after_len;                /* its length */
+	char *cmdline_before;            /* the command line value in before (owned) */
+	char *cmdline_after;             /* the same in after (owned) */
+	struct pt_cmdline_change chg;    /* parameters added and removed (owned) */
+	struct pt_message_list warnings; /* what the user should see, in the order found
+	                                   (owned; filled even when planning fails) */
+};
+
+/* Read <root>/<path>, a file in loader's format, into a zeroed p. 0; on
+ * failure -errno with *errmsg (caller frees; NULL only when out of memory):
+ * -ENOENT says what the missing file means for loader (reason is how the boot
+ * loader was chosen, quoted for GRUB), others "cannot read PATH: ...".
+ * root, path and reason are borrowed for the call; root and path must outlive
+ * p. Release p with pt_cmdline_plan_release in every case. */
+int pt_cmdline_plan_read(struct pt_cmdline_plan *p, const char *root, const char *path,
+                         enum pt_bootloader loader, const char *reason, char **errmsg);
+
+/* Plan req against the file p holds: parse it, edit its command line
+ * (pt_cmdline_edit: ENSURE for present, REMOVE for absent, with the items of
+ * pt_iommu_params_wanted), render the new file, and collect warnings
+ * (amd_iommu= values that do nothing or turn the IOMMU off; for GRUB those of
+ * grub_warnings.h). Sets cmdline_before/after, chg, after/after_len (a copy of
+ * before when the command line stays). 0, or -errno with *errmsg (caller
+ * frees; NULL only when out of memory) saying what cannot be edited and what
+ * to do. */
+int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_request *req,
+                         char **errmsg);
+
+/* The planned file differs from the one read. */
+bool pt_cmdline_plan_changed(const struct pt_cmdline_plan *p);
+
+void pt_cmdline_plan_release(struct pt_cmdline_plan *p);
+
+#endif

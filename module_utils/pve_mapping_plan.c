@@ -1,0 +1,222 @@
+#include "pve_mapping_plan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "pvesh.h"
+
+const char *pt_pve_action_name(enum pt_pve_action action)
+{
+	static const char names[][7] = {"none", "create", "update", "delete"};
+	return names[action];
+}
+
+void pt_pve_plan_release(struct pt_pve_plan *plan)
+{
+	pt_pve_mapping_release(&plan->target);
+	plan->action = PT_PVE_NONE;
+}
+
+static void free_list(char **list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+bool pt_pve_plan_check_existing(const struct pt_pve_request *req, const char *node,
+                                const struct pt_pve_current *cur, struct pt_pve_hw *hw,
+                                json_t *warnings)
+{
+	bool failing = false;
+	for (size_t i = 0; cur->exists && i < cur->mapping.map_count; i++) {
+		_cleanup_free_ char *path = NULL;
+		_cleanup_free_ char *msg = NULL;
+		if (pt_pve_hw_check_entry(hw, req->name, node, cur->mapping.map[i], &path, &msg) ==
+		    0)
+			continue;
+		failing = true;
+		if (warnings)
+			pt_pve_warn(
+			        warnings,
+			        "mapping '%s': the entry for node %s at %s fails Proxmox's check "
+			        "at VM start (%s), hardware probably changed; %s",
+			        req->name, node, path, msg ? msg : "out of memory",
+			        !req->present ? "it is removed with state=absent"
+			        : req->exact  ? "map_mode=exact keeps the map as given"
+			                      : "the entry is corrected from the hardware");
+	}
+	return failing;
+}
+
+/* The stored form of wanted entry i, with the per-entry description of node's
+ * existing entry at the same path (set in the web interface). Caller frees. */
+static char *with_old_description(const struct pt_pve_wanted *w, size_t i, const char *node,
+                                  const struct pt_pve_current *cur)
+{
+	for (size_t j = 0; cur->exists && j < cur->mapping.map_count; j++) {
+		struct pt_pve_map_entry old, e;
+		_cleanup_free_ char *perr = NULL;
+		if (pt_pve_map_entry_parse(cur->mapping.map[j], "", &old, &perr) < 0)
+			continue;
+		char *keep = NULL;
+		/* Both paths are lowercase: the wanted one canonical, the old one
+		 * through Proxmox's schema. */
+		if (old.description && strcmp(old.node, node) == 0 &&
+		    strcmp(old.path, w->paths[i]) == 0 &&
+		    pt_pve_map_entry_parse(w->entries[i], "", &e, &perr) == 0) {
+			free(e.description);
+			e.description = PT_STEAL(old.description);
+			keep = pt_pve_map_entry_format(&e);
+			pt_pve_map_entry_release(&e);
+		}
+		pt_pve_map_entry_release(&old);
+		if (keep)
+			return keep;
+	}
+	return strdup(w->entries[i]);
+}
+
+/* The map list after the run; *n entries. 0 or -ENOMEM. */
+static int new_map(const struct pt_pve_request *req, const char *node,
+                   const struct pt_pve_wanted *w, const struct pt_pve_current *cur, char ***map,
+                   size_t *n)
+{
+	*map = NULL;
+	*n = 0;
+	if (req->exact && !req->present)
+		return 0;
+	size_t count = req->present ? w->count : 0;
+	char **mine = calloc(count + 1, sizeof *mine);
+	if (!mine)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < count && rc == 0; i++)
+		if (!(mine[i] = req->exact ? strdup(w->entries[i])
+		                           : with_old_description(w, i, node, cur)))
+			rc = -ENOMEM;
+	if (rc == 0 && req->exact) {
+		*map = mine;
+		*n = count;
+		return 0;
+	}
+	if (rc == 0)
+		rc = pt_pve_map_merge_node(cur->mapping.map,
+		                           cur->exists ? cur->mapping.map_count : 0, node, mine,
+		                           count, map, n);
+	free_list(mine, count);
+	return rc;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
+                     const struct pt_pve_wanted *w, const struct pt_pve_current *cur,
+                     bool hw_failing, struct pt_pve_plan *plan)
+{
+	struct pt_pve_mapping *t = &plan->target;
+	memset(plan, 0, sizeof *plan);
+	pt_pve_mapping_release(t); /* leaves mdev and live_migration -1 */
+	char **map;
+	size_t nmap;
+	if (new_map(req, node, w, cur, &map, &nmap) < 0)
+		return -ENOMEM;
+	/* state=absent deletes the mapping in map_mode=exact, and in map_mode=node when
+	 * no other node has an entry left (else other nodes' entries keep it, so it
+	 * exists). */
+	if (!req->present && nmap == 0) {
+		free_list(map, nmap);
+		plan->action = cur->exists ? PT_PVE_DELETE : PT_PVE_NONE;
+		return 0;
+	}
+	if (cur->exists) {
+		if (pt_pve_mapping_copy(t, &cur->mapping) < 0) {
+			free_list(map, nmap);
+			return -ENOMEM;
+		}
+		free_list(t->map, t->map_count);
+	} else if (!(t->id = strdup(req->name))) {
+		free_list(map, nmap);
+		return -ENOMEM;
+	}
+	t->map = map;
+	t->map_count = nmap;
+	if (req->description) {
+		free(t->description);
+		t->description = *req->description ? strdup(req->description) : NULL;
+		if (*req->description && !t->description)
+			return -ENOMEM;
+	}
+	if (req->mdev >= 0)
+		t->mdev = req->mdev;
+	if (req->live_migration >= 0)
+		t->live_migration = req->live_migration;
+
+	if (!cur->exists) {
+		plan->action = PT_PVE_CREATE;
+		return 0;
+	}
+	const struct pt_pve_mapping *c = &cur->mapping;
+	/* Proxmox's default for both flags is 0: unset and 0 mean the same. */
+	bool same = pt_pve_map_list_equal(c->map, c->map_count, t->map, t->map_count) &&
+	            same_text(c->description, t->description) && (c->mdev > 0) == (t->mdev > 0) &&
+	            (c->live_migration > 0) == (t->live_migration > 0);
+	bool rewrite = hw_failing && req->present && !req->exact;
+	if (!same || rewrite) {
+		plan->action = PT_PVE_UPDATE;
+		return 0;
+	}
+	/* Nothing to write: report the mapping exactly as stored. */
+	pt_pve_mapping_release(t);
+	return pt_pve_mapping_copy(t, c);
+}
+
+const char **pt_pve_plan_command(const struct pt_pve_request *req, const struct pt_pve_plan *plan,
+                                 const struct pt_pve_current *cur, const char *api)
+{
+	const struct pt_pve_mapping *t = &plan->target;
+	enum pt_pve_action act = plan->action;
+	/* pvesh VERB PATH, --id, the map, four options with values, the terminator. */
+	const char **argv = calloc(3 + 2 + 2 * t->map_count + 8 + 1, sizeof *argv);
+	if (!argv)
+		return NULL;
+	size_t n = 0;
+	argv[n++] = req->pvesh;
+	argv[n++] = act == PT_PVE_CREATE ? "create" : act == PT_PVE_UPDATE ? "set" : "delete";
+	argv[n++] = act == PT_PVE_CREATE ? PT_PVESH_PCI_API : api;
+	if (act == PT_PVE_DELETE)
+		return argv;
+	if (act == PT_PVE_CREATE) {
+		argv[n++] = "--id";
+		argv[n++] = req->name;
+	}
+	for (size_t i = 0; i < t->map_count; i++) {
+		argv[n++] = "--map";
+		argv[n++] = t->map[i];
+	}
+	if (req->description && t->description) {
+		argv[n++] = "--description";
+		argv[n++] = t->description;
+	} else if (req->description && act == PT_PVE_UPDATE && cur->mapping.description) {
+		argv[n++] = "--delete";
+		argv[n++] = "description";
+	}
+	if (req->mdev >= 0) {
+		argv[n++] = "--mdev";
+		argv[n++] = req->mdev ? "1" : "0";
+	}
+	if (req->live_migration >= 0) {
+		argv[n++] = "--live-migration-capable";
+		argv[n++] = req->live_migration ? "1" : "0";
+	}
+	if (act == PT_PVE_UPDATE && cur->digest[0]) {
+		argv[n++] = "--digest";
+		argv[n++] = cur->digest;
+	}
+	return argv;
+}

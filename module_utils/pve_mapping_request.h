@@ -1,0 +1,45 @@
+/* What a pve_pci_mapping run is asked to do (its options), and the checks on it
+ * that need more than the argument spec: Proxmox's rules for names, one-line
+ * descriptions, options that belong to the other map_mode, pvesh being there. */
+#ifndef PT_PVE_MAPPING_REQUEST_H
+#define PT_PVE_MAPPING_REQUEST_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct pt_pve_request {
+	const char *root;        /* the host's root directory, "/" for the host itself */
+	const char *pvesh;       /* path of pvesh under root */
+	const char *name;        /* the mapping ID */
+	const char *node;        /* this node's cluster name; NULL: the local host name */
+	bool present;            /* state=present (else absent) */
+	bool exact;              /* map_mode=exact (else node) */
+	int timeout;             /* seconds each pvesh call may take */
+	long long retries;       /* how often a write that lost a race is retried */
+	const char *description; /* NULL: leave as it is; "": remove */
+	int mdev;                /* 1, 0, or -1: leave as it is */
+	int live_migration;      /* live-migration-capable: 1, 0, or -1: leave as it is */
+	const json_t *devices;   /* map_mode=node: array of PCI address strings, or NULL */
+	const json_t *map;       /* map_mode=exact: array of {node, path, id, subsystem_id,
+	                            iommugroup, description} objects, or NULL */
+};
+/* Every pointer in the request is borrowed: the caller keeps the options alive for
+ * as long as the request is used. */
+
+/* The local node's name as Proxmox uses it: the host name up to the first dot,
+ * from gethostname() for root "/", else from <root>/etc/hostname. Returns it
+ * (caller frees), or NULL with *why (caller frees; NULL when out of memory) saying
+ * what is missing. */
+char *pt_pve_local_node(const char *root, char **why);
+
+/* Check the request in the order the user should hear about problems: the name,
+ * the node (req->node, or the local node name), the description, retries, the
+ * options of the other map_mode, pvesh being executable under root. *node is set
+ * (caller frees) as soon as the node name is known, even when a later check fails,
+ * so that the result can report it. Returns 0; -EINVAL (-ENOENT when pvesh is
+ * missing) with *msg (caller frees) saying what is wrong and what to do; -ENOMEM
+ * with *msg NULL. */
+int pt_pve_request_check(const struct pt_pve_request *req, char **node, char **msg);
+
+#endif

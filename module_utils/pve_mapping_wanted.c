@@ -1,0 +1,214 @@
+#include "pve_mapping_wanted.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "pci.h"
+#include "strbuf.h"
+
+void pt_pve_wanted_release(struct pt_pve_wanted *w)
+{
+	for (size_t i = 0; i < w->count; i++) {
+		free(w->entries[i]);
+		free(w->paths[i]);
+	}
+	free(w->entries);
+	free(w->paths);
+	memset(w, 0, sizeof *w);
+}
+
+/* Append e in its stored form. 0 or -ENOMEM. */
+static int add(struct pt_pve_wanted *w, const struct pt_pve_map_entry *e)
+{
+	char *text = pt_pve_map_entry_format(e);
+	char *path = strdup(e->path);
+	char **entries = realloc(w->entries, (w->count + 1) * sizeof *entries);
+	if (entries)
+		w->entries = entries;
+	char **paths = entries ? realloc(w->paths, (w->count + 1) * sizeof *paths) : NULL;
+	if (paths)
+		w->paths = paths;
+	if (!text || !path || !paths) {
+		free(text);
+		free(path);
+		return -ENOMEM;
+	}
+	w->entries[w->count] = text;
+	w->paths[w->count++] = path;
+	return 0;
+}
+
+/* map_mode=node: one entry per device, IDs from the hardware. */
+static int from_devices(const struct pt_pve_request *req, const char *node, struct pt_pve_hw *hw,
+                        struct pt_pve_wanted *w, json_t *warnings, char **msg)
+{
+	if (json_array_size(req->devices) == 0)
+		return pt_pve_message(
+		        msg, -EINVAL,
+		        "devices is required with state=present and map_mode=node: "
+		        "list this node's PCI addresses, e.g. devices: "
+		        "['0000:07:00'] for every function of the card in slot 07:00");
+	size_t i;
+	json_t *item;
+	json_array_foreach (req->devices, i, item) {
+		const char *text = json_string_value(item);
+		char canon[PT_PCI_ADDR_LEN];
+		int function;
+		_cleanup_free_ char *what = NULL;
+		if (asprintf(&what, "devices[%zu] '%s'", i, text ? text : "") < 0)
+			return -ENOMEM;
+		if (!text || pt_pci_parse_address(text, canon, &function) < 0)
+			return pt_pve_message(
+			        msg, -EINVAL,
+			        "%s is not a PCI address: write 0000:07:00 for a whole "
+			        "slot (every function) or 0000:07:00.0 for one function",
+			        what);
+		for (size_t j = 0; j < w->count; j++)
+			if (strcmp(w->paths[j], canon) == 0)
+				return pt_pve_message(msg, -EINVAL,
+				                      "%s: %s is listed twice in devices", what,
+				                      canon);
+		struct pt_pve_map_entry e = {.node = strdup(node), .path = strdup(canon)};
+		int rc = !e.node || !e.path
+		                 ? -ENOMEM
+		                 : pt_pve_hw_fill(hw, what, canon, &e, false, warnings, msg);
+		if (rc == 0)
+			rc = add(w, &e);
+		pt_pve_map_entry_release(&e);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Proxmox's schema on map[i]; problems are appended to errors, each after "; ". */
+static void check_item(size_t i, const json_t *item, const char *local, struct pt_strbuf *errors)
+{
+	const char *node = json_string_value(json_object_get(item, "node"));
+	const char *path = json_string_value(json_object_get(item, "path"));
+	const char *id = json_string_value(json_object_get(item, "id"));
+	const char *subsys = json_string_value(json_object_get(item, "subsystem_id"));
+	const char *desc = json_string_value(json_object_get(item, "description"));
+	size_t before = errors->len;
+	if (!pt_pve_valid_node(node))
+		pt_strbuf_printf(errors,
+		                 "; map[%zu].node '%s' is not a valid node name (letters, "
+		                 "digits and '-', not at either end)",
+		                 i, node ? node : "");
+	if (!pt_pve_valid_path(path))
+		pt_strbuf_printf(errors,
+		                 "; map[%zu].path '%s' is not a path Proxmox accepts: write "
+		                 "the domain and lowercase hex, 0000:07:00 (whole slot) or "
+		                 "0000:07:00.0 (one function), several joined by ';'",
+		                 i, path ? path : "");
+	if (id && !pt_pve_valid_pci_id(id))
+		pt_strbuf_printf(errors,
+		                 "; map[%zu].id '%s' is not a vendor:device ID like 10de:1c82", i,
+		                 id);
+	if (subsys && !pt_pve_valid_pci_id(subsys))
+		pt_strbuf_printf(errors,
+		                 "; map[%zu].subsystem_id '%s' is not a subsystem "
+		                 "vendor:device ID like 1462:8c96",
+		                 i, subsys);
+	if (desc && strpbrk(desc, ",\r\n"))
+		pt_strbuf_printf(errors,
+		                 "; map[%zu].description must not contain commas or line "
+		                 "breaks (Proxmox splits map entries at commas)",
+		                 i);
+	else if (desc && strlen(desc) > PT_PVE_DESCRIPTION_MAX)
+		pt_strbuf_printf(errors,
+		                 "; map[%zu].description is longer than Proxmox's %d characters", i,
+		                 PT_PVE_DESCRIPTION_MAX);
+	if (id || errors->len != before)
+		return;
+	/* Without id, the hardware must tell it: only the local node's, one device. */
+	if (strcmp(node, local) != 0)
+		pt_strbuf_printf(errors,
+		                 "; map[%zu] (node %s) needs id: Proxmox requires the "
+		                 "vendor:device ID, and the module reads it from the hardware "
+		                 "only for the local node (%s)",
+		                 i, node, local);
+	else if (strchr(path, ';'))
+		pt_strbuf_printf(errors,
+		                 "; map[%zu] (node %s) needs id when path lists several devices", i,
+		                 node);
+}
+
+/* map[i] (already checked) as an entry; an entry without id is completed from hw. */
+static int from_item(size_t i, const json_t *item, struct pt_pve_hw *hw, struct pt_pve_wanted *w,
+                     json_t *warnings, char **msg)
+{
+	const char *node = json_string_value(json_object_get(item, "node"));
+	const char *path = json_string_value(json_object_get(item, "path"));
+	const char *id = json_string_value(json_object_get(item, "id"));
+	const char *subsys = json_string_value(json_object_get(item, "subsystem_id"));
+	const char *desc = json_string_value(json_object_get(item, "description"));
+	json_t *group = json_object_get(item, "iommugroup");
+	struct pt_pve_map_entry e = {0};
+	bool oom = !(e.node = strdup(node)) || !(e.path = strdup(path)) ||
+	           (id && !(e.id = strdup(id))) || (subsys && !(e.subsystem_id = strdup(subsys))) ||
+	           (desc && *desc && !(e.description = strdup(desc))) ||
+	           (json_is_integer(group) &&
+	            asprintf(&e.iommugroup, "%lld", (long long)json_integer_value(group)) < 0);
+	int rc = oom ? -ENOMEM : 0;
+	if (rc == 0 && !id) {
+		_cleanup_free_ char *what = NULL;
+		if (asprintf(&what, "map[%zu] (node %s, path %s)", i, node, path) < 0)
+			rc = -ENOMEM;
+		else
+			rc = pt_pve_hw_fill(hw, what, path, &e, true, warnings, msg);
+	}
+	if (rc == 0)
+		rc = add(w, &e);
+	pt_pve_map_entry_release(&e);
+	return rc;
+}
+
+/* map_mode=exact: the map option, checked against Proxmox's schema. */
+static int from_map(const struct pt_pve_request *req, const char *node, struct pt_pve_hw *hw,
+                    struct pt_pve_wanted *w, json_t *warnings, char **msg)
+{
+	if (req->present && json_array_size(req->map) == 0)
+		return pt_pve_message(msg, -EINVAL,
+		                      "map is required with state=present and map_mode=exact: give "
+		                      "the whole map list, one {node, path, id, ...} per entry");
+	_cleanup_strbuf_ struct pt_strbuf errors = PT_STRBUF_INIT;
+	size_t i;
+	json_t *item;
+	json_array_foreach (req->map, i, item) {
+		size_t before = errors.len;
+		check_item(i, item, node, &errors);
+		if (errors.len != before)
+			continue;
+		int rc = from_item(i, item, hw, w, warnings, msg);
+		if (rc < 0)
+			return rc;
+	}
+	if (errors.oom)
+		return -ENOMEM;
+	if (errors.len)
+		return pt_pve_message(msg, -EINVAL, "%s", pt_strbuf_str(&errors) + 2);
+	return 0;
+}
+
+int pt_pve_wanted_build(const struct pt_pve_request *req, const char *node, struct pt_pve_hw *hw,
+                        struct pt_pve_wanted *w, json_t *warnings, char **msg)
+{
+	memset(w, 0, sizeof *w);
+	*msg = NULL;
+	if (!req->exact)
+		return req->present ? from_devices(req, node, hw, w, warnings, msg) : 0;
+	int rc = from_map(req, node, hw, w, warnings, msg);
+	for (size_t i = 0; rc == 0 && req->present && i < w->count; i++) {
+		_cleanup_free_ char *problem = NULL;
+		if (pt_pve_hw_check_entry(hw, req->name, node, w->entries[i], NULL, &problem) < 0)
+			pt_pve_warn(warnings,
+			            "map[%zu] for this node (%s) does not match the hardware: %s; "
+			            "Proxmox will refuse to start VMs with it",
+			            i, node, problem ? problem : "out of memory");
+	}
+	return rc;
+}

@@ -1,0 +1,50 @@
+/* What the boot configuration must say for a selection: which devices vfio-pci
+ * claims by vendor:device ID and which by address (driver_override), which
+ * drivers must wait for vfio-pci (softdeps), which vfio modules to load, and
+ * the blacklist as written. The files themselves are vfio_files.h's. */
+#ifndef PT_VFIO_PLAN_H
+#define PT_VFIO_PLAN_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "pci.h"
+#include "vfio_report.h"
+
+struct pt_vfio_plan {
+	json_t *ids;       /* "vendor:device" for `options vfio-pci ids=`, sorted, unique (owned) */
+	json_t *overrides; /* addresses vfio-pci takes by driver_override at boot, sorted (owned) */
+	json_t *softdeps;  /* drivers that must wait for vfio-pci, normalised, sorted (owned) */
+	json_t *modules;   /* vfio modules to load at boot, in load order (owned) */
+	json_t *kernels;   /* {release, vfio_virqfd} per installed kernel (owned) */
+};
+
+/* The plan for selected (an object keyed by address, see vfio_select.h) on
+ * host under root.
+ *
+ * present: a device goes by its ID unless another device with the same ID
+ * stays with the host (then by address); the softdeps are every driver whose
+ * modules.alias pattern matches a selected device's modalias in any installed
+ * kernel, plus the driver each has now (vfio-pci, pci-stub and pcieport left
+ * out); the modules are pt_vfio_modules_wanted's. A kernel with vfio-pci built
+ * in gets a warning in rep: modprobe.d does not reach it.
+ * Not present: everything is empty but kernels (the files lose their blocks).
+ *
+ * Returns 0 with every field of plan set (release with pt_vfio_plan_release,
+ * also after a failure), or -ENOMEM with the message in rep. */
+int pt_vfio_plan_make(const char *root, const struct pt_pci_host *host, const json_t *selected,
+                      bool present, struct pt_vfio_plan *plan, struct pt_vfio_report *rep);
+
+void pt_vfio_plan_release(struct pt_vfio_plan *plan);
+
+/* How vfio-pci takes the device at address at boot under plan: "ids" or
+ * "driver_override". Static string. */
+const char *pt_vfio_plan_mechanism(const struct pt_vfio_plan *plan, const char *address);
+
+/* blacklist_drivers (array of strings, may be NULL) as the blacklist file
+ * lists them: names normalised ('-' → '_'), unique, sorted. New reference;
+ * NULL when out of memory. */
+json_t *pt_vfio_plan_blacklist(const json_t *drivers);
+
+#endif

@@ -1,0 +1,212 @@
+#include "vfio_run.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "pci.h"
+#include "strbuf.h"
+#include "vfio_driver.h"
+#include "vfio_files.h"
+#include "vfio_plan.h"
+#include "vfio_safety.h"
+#include "vfio_select.h"
+
+/* What one run knows, step by step. */
+struct run {
+	const struct pt_vfio_bind_opts *o;
+	struct pt_vfio_bind_result *res;
+	struct pt_vfio_report *rep;
+	struct pt_pci_host host;
+	json_t *selected; /* address → "address" | "id" | "group" */
+	struct pt_vfio_plan plan;
+	struct pt_vfio_files files;
+	json_t *devices; /* result: one object per selected device */
+	json_t *entries; /* result: one object per managed file */
+	bool files_changed;
+	bool written; /* a file was written (not only planned) */
+	bool devices_changed;
+};
+
+/* One result entry per selected device, as it is before the run. */
+static int list_devices(struct run *r)
+{
+	const char *addr;
+	json_t *how;
+	json_object_foreach (r->selected, addr, how) {
+		const struct pt_pci_device *d = pt_pci_find(&r->host, addr);
+		if (!d)
+			continue;
+		char id[16];
+		pt_pci_id_string(d->vendor_id, d->device_id, id, sizeof id);
+		json_t *e = json_object();
+		json_object_set_new(e, "address", json_string(d->address));
+		json_object_set_new(e, "ids", json_string(id));
+		json_object_set_new(e, "group",
+		                    d->iommu_group >= 0 ? json_integer(d->iommu_group)
+		                                        : json_null());
+		json_object_set_new(e, "driver_before",
+		                    d->driver ? json_string(d->driver) : json_null());
+		json_object_set_new(e, "driver_after",
+		                    d->driver ? json_string(d->driver) : json_null());
+		json_object_set_new(e, "mechanism",
+		                    r->o->present
+		                            ? json_string(pt_vfio_plan_mechanism(&r->plan, addr))
+		                            : json_null());
+		json_object_set(e, "selected_by", how);
+		json_object_set_new(e, "boot_vga", json_boolean(d->boot_vga == 1));
+		if (!e || json_array_append_new(r->devices, e) < 0)
+			return pt_vfio_report_fail(r->rep, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* The safety rules (vfio_safety.h): notices become warnings; refusals stop the
+ * run, in check mode too, unless force turns them into warnings. */
+static int check_safety(struct run *r)
+{
+	_cleanup_json_ json_t *problems = json_array();
+	_cleanup_json_ json_t *notices = json_array();
+	if (!problems || !notices ||
+	    pt_safety_check(r->o->root, &r->host, r->selected, r->o->blacklist, problems, notices) <
+	            0)
+		return pt_vfio_report_fail(r->rep, -ENOMEM,
+		                           "out of memory while checking the selection");
+	size_t i, n = json_array_size(problems);
+	json_t *v;
+	json_array_foreach (notices, i, v)
+		pt_vfio_report_warn(r->rep, "%s", json_string_value(v));
+	if (!n)
+		return 0;
+	if (r->o->force) {
+		json_array_foreach (problems, i, v)
+			pt_vfio_report_warn(r->rep, "force: true overrides this refusal: %s",
+			                    json_string_value(json_object_get(v, "message")));
+		return 0;
+	}
+	_cleanup_strbuf_ struct pt_strbuf msg = PT_STRBUF_INIT;
+	if (n > 1)
+		pt_strbuf_printf(&msg, "%zu safety refusals, nothing was changed: ", n);
+	json_array_foreach (problems, i, v) {
+		if (n > 1)
+			pt_strbuf_printf(&msg, "%s(%zu) ", i ? " " : "", i + 1);
+		pt_strbuf_puts(&msg, json_string_value(json_object_get(v, "message")));
+	}
+	json_object_set(r->res->values, "refusals", problems);
+	return pt_vfio_report_fail(r->rep, -EPERM, "%s",
+	                           msg.oom ? "out of memory" : pt_strbuf_str(&msg));
+}
+
+/* After a run that went through: does the host still need a reboot to get
+ * where the options say? */
+static bool reboot_required(const struct run *r)
+{
+	if (r->files_changed && !r->o->bind_now)
+		return true;
+	size_t i;
+	json_t *e;
+	json_array_foreach (r->devices, i, e) {
+		bool on_vfio = pt_vfio_driver_is_vfio(
+		        json_string_value(json_object_get(e, "driver_after")));
+		if (r->o->present != on_vfio)
+			return true;
+	}
+	return false;
+}
+
+static int steps(struct run *r)
+{
+	const struct pt_vfio_bind_opts *o = r->o;
+	struct pt_vfio_report *rep = r->rep;
+	_cleanup_free_ char *scan_err = NULL;
+	struct stat st;
+	int e;
+	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode))
+		return pt_vfio_report_fail(
+		        rep, -ENOTDIR,
+		        "root %s is not a directory; give the directory that holds the host's "
+		        "/etc, /sys and /proc, or / for the host itself",
+		        o->root);
+	if ((e = pt_vfio_files_check_paths(o, rep)) < 0)
+		return e;
+	if ((e = pt_pci_scan(o->root, &r->host, &scan_err)) < 0)
+		return pt_vfio_report_fail(rep, e, "%s",
+		                           scan_err ? scan_err : "cannot read the PCI devices");
+	if ((e = pt_vfio_select(&r->host, o->devices, o->ids, o->present, o->include_group,
+	                        &r->selected, rep)) < 0 ||
+	    (e = pt_vfio_plan_make(o->root, &r->host, r->selected, o->present, &r->plan, rep)) <
+	            0 ||
+	    (e = list_devices(r)) < 0)
+		return e;
+	/* refusals come before anything is written, in check mode too */
+	if (o->present && (e = check_safety(r)) < 0)
+		return e;
+	if ((e = pt_vfio_files_plan(o, &r->plan, &r->files, rep)) < 0 ||
+	    (e = pt_vfio_files_apply(o, &r->files, r->entries, &r->files_changed, &r->written,
+	                             rep)) < 0)
+		return e;
+	bool initramfs = r->files_changed && o->update_initramfs;
+	if (initramfs) {
+		json_t *command = NULL;
+		e = pt_vfio_initramfs_update(o, &command, rep);
+		if (command)
+			json_object_set_new(r->res->values, "initramfs", command);
+		if (e < 0)
+			return e;
+	}
+	if (o->bind_now && (e = pt_vfio_driver_bind_now(o->root, &r->host, r->devices, o->present,
+	                                                o->check, &r->devices_changed, rep)) < 0)
+		return e;
+	json_object_set_new(r->res->values, "initramfs_updated", json_boolean(initramfs));
+	json_object_set_new(r->res->values, "reboot_required", json_boolean(reboot_required(r)));
+	return 0;
+}
+
+/* The value, or an empty list when the run stopped before it was known. */
+static json_t *or_empty(json_t *v)
+{
+	return v ? json_incref(v) : json_array();
+}
+
+int pt_vfio_bind_run(const struct pt_vfio_bind_opts *opts, struct pt_vfio_bind_result *res)
+{
+	*res = (struct pt_vfio_bind_result){0};
+	struct run r = {.o = opts, .res = res, .rep = &res->report};
+	res->values = json_object();
+	r.devices = json_array();
+	r.entries = json_array();
+	int e = pt_vfio_report_init(&res->report);
+	if (e < 0 || !res->values || !r.devices || !r.entries)
+		e = pt_vfio_report_fail(&res->report, -ENOMEM, "out of memory");
+	else
+		e = steps(&r);
+
+	/* what is known goes into the result, failed or not */
+	res->changed = e < 0 ? r.written || (r.devices_changed && !opts->check)
+	                     : r.files_changed || r.devices_changed;
+	json_t *v = res->values;
+	json_object_set_new(v, "devices", or_empty(r.devices));
+	json_object_set_new(v, "ids", or_empty(r.plan.ids));
+	json_object_set_new(v, "softdeps", or_empty(r.plan.softdeps));
+	json_object_set_new(v, "blacklist",
+	                    opts->present ? pt_vfio_plan_blacklist(opts->blacklist) : json_array());
+	json_object_set_new(v, "modules", or_empty(r.plan.modules));
+	json_object_set_new(v, "kernels", or_empty(r.plan.kernels));
+	json_object_set_new(v, "files", or_empty(r.entries));
+
+	pt_pci_host_release(&r.host);
+	pt_vfio_plan_release(&r.plan);
+	pt_vfio_files_release(&r.files);
+	json_decref(r.selected);
+	json_decref(r.devices);
+	json_decref(r.entries);
+	return e;
+}
+
+void pt_vfio_bind_result_release(struct pt_vfio_bind_result *res)
+{
+	json_decref(res->values);
+	pt_vfio_report_release(&res->report);
+	res->values = NULL;
+}
