@@ -10,7 +10,7 @@
 #   make install    ansible-galaxy collection build + install into ~/.ansible
 #   make bench      benchmarks (ratios against the tools people use today)
 #   make stress     pve_pci_mapping: 16 nodes writing one mapping at once, 20 runs
-#   make lint       clang-format check
+#   make lint       clang-format, cppcheck, clang-tidy, yamllint, ansible-lint: zero findings
 #   make clean
 
 # --- settings -------------------------------------------------------------
@@ -118,7 +118,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIBPT)
 # --- tests ----------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(LIBPT) $(MODULES:%=$(GEN)/%_argspec.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< $(LIBPT) $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< $(LIBPT) $(TEST_LIBS)
 
 # Debian's stock /etc/default/grub (grub2-common ships it as the template its
 # postinst installs) for the GRUB editor's tests; fetched, never committed.
@@ -155,6 +155,7 @@ test: deps
 	$(MAKE) integration
 	if [ "$(ASAN)" != 0 ]; then $(MAKE) asan; fi
 	$(MAKE) fuzz-smoke
+	$(MAKE) lint
 
 # --- use --------------------------------------------------------------------
 install: all
@@ -189,8 +190,9 @@ bench: deps
 # that a report made inside a module run by Ansible is seen, and the integration
 # suite against a second copy of the collection holding the sanitized modules,
 # installed into build/asan/collections (ANSIBLE_COLLECTIONS_PATH, for that run
-# only; ~/.ansible stays as `make install` left it). Any sanitizer report fails
-# the run. ASAN_TARGETS=NAME... limits the integration part to those targets.
+# only; ~/.ansible stays as `make install` left it), and PT_MODULES_DIR=
+# build/asan/bin for the tests that start the binaries themselves. Any sanitizer
+# report fails the run. ASAN_TARGETS=NAME... limits the integration part.
 # record-cmd and fake-pvesh stay static and unsanitized: they run chrooted in
 # sandbox roots, and ASan cannot link -static. mkroot runs on the host, so it has
 # a sanitized build too, which the run feeds every host description and capture.
@@ -248,7 +250,7 @@ $(ASAN_DIR)/tests/%: tests/unit/%.c $(ASAN_LIBPT) $(MODULES:%=$(GEN)/%_argspec.h
 	  -o $@ $< $(ASAN_LIBPT) $(TEST_LIBS)
 $(ASAN_DIR)/tests/test_grub_default: $(BUILD)/debian/etc-default-grub
 
--include $(shell find $(ASAN_DIR) -name '*.d' 2>/dev/null)
+-include $(shell find $(ASAN_DIR) -name '*.d' -type f 2>/dev/null)
 
 # --- fuzzing (libFuzzer) ----------------------------------------------------
 # Every tests/fuzz/fuzz_*.c is a harness for one parser or editor, built with
@@ -292,10 +294,59 @@ fuzz: $(FUZZ:%=$(BUILD)/fuzz/%)
 fuzz-smoke: $(FUZZ_BIN)
 	SHARED=$(SHARED) tests/fuzz/run.sh --smoke $(FUZZ_SMOKE_SECONDS) $(notdir $(FUZZ_BIN))
 
-lint:
-	clang-format --dry-run --Werror module_utils/*.[ch] modules/*.c tools/*.c tests/unit/*.c tests/tools/*.c
+# --- lint (make lint) ---------------------------------------------------------
+# Every checker over everything it applies to, zero findings allowed:
+#   clang-format  the repository's .clang-format, C sources and headers;
+#   cppcheck      warning, performance and portability checks (tests/lint/cppcheck.cfg
+#                 teaches it jansson's macros and cmocka's noreturn calls; false
+#                 positives are suppressed inline, each with its reason);
+#   clang-tidy    the check set in .clang-tidy (which says why each left-out check is
+#                 left out), LINT_JOBS files at a time;
+#   yamllint and ansible-lint (production profile) on the Ansible content: the role,
+#                 the playbooks and the inventory. ansible-lint resolves the role's
+#                 modules through the installed collection (hence install), and is
+#                 given the role on its own: 6.13 skips a role's task files when given
+#                 several paths.
+# lint-format, lint-cppcheck, lint-tidy and lint-ansible run one checker each.
+DEPS_PKGS += clang-format clang-tidy cppcheck
+LINT_C    := $(wildcard module_utils/*.c modules/*.c tools/*.c tests/unit/*.c tests/tools/*.c \
+                        tests/fuzz/*.c)
+LINT_H    := $(wildcard module_utils/*.h tests/unit/*.h tests/tools/*.h tests/fuzz/*.h)
+LINT_DEFS := -D_GNU_SOURCE -Imodule_utils -I$(GEN) -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\"
+LINT_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Extra clang-tidy arguments, e.g. LINT_TIDY_ARGS='--checks=clang-analyzer-*' for the
+# (slow) static analyzer, which .clang-tidy leaves out of make lint.
+LINT_TIDY_ARGS ?=
+LINT_SPECS := $(MODULES:%=$(GEN)/%_argspec.h)
+
+.PHONY: lint-format lint-cppcheck lint-tidy lint-ansible
+lint: lint-format lint-cppcheck lint-tidy lint-ansible
+	@echo "make lint: no findings"
+
+lint-format:
+	@echo "clang-format --dry-run --Werror (C sources and headers)"
+	@clang-format --dry-run --Werror $(LINT_C) $(LINT_H)
+
+lint-cppcheck: $(LINT_SPECS)
+	@echo "cppcheck (tests/lint/cppcheck.cfg, tests/lint/cppcheck.supp)"
+	@cppcheck -q -j$(LINT_JOBS) --error-exitcode=1 --inline-suppr --std=c11 \
+	  --enable=warning,performance,portability --library=posix \
+	  --library=tests/lint/cppcheck.cfg --suppressions-list=tests/lint/cppcheck.supp \
+	  $(LINT_DEFS) $(LINT_C)
+
+lint-tidy: $(LINT_SPECS)
+	@echo "clang-tidy (.clang-tidy), $(LINT_JOBS) at a time"
+	@printf '%s\n' $(LINT_C) | xargs -P$(LINT_JOBS) -n4 \
+	  bash -c 'set -o pipefail; clang-tidy -quiet $(LINT_TIDY_ARGS) "$$@" -- $(CSTD) $(LINT_DEFS) 2>&1 \
+	    | { grep -v "^[0-9]* warnings\? generated\.$$" || true; }' clang-tidy
+	@echo "clang-tidy: no findings"
+
+lint-ansible: install
+	yamllint -s -c .yamllint roles/gpu_passthrough playbooks inventory .yamllint .ansible-lint
+	ansible-lint --nocolor -q --profile production roles/gpu_passthrough
+	ansible-lint --nocolor -q --profile production playbooks inventory
 
 clean:
 	rm -rf $(BUILD) $(BINS) $(DOCS) homelab-passthrough-*.tar.gz
 
--include $(shell find $(OBJ) $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null) $(wildcard $(BUILD)/fuzz/*.d)
+-include $(shell find $(OBJ) $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null) $(wildcard $(BUILD)/fuzz/*.d) $(wildcard $(BUILD)/tests/*.d)

@@ -30,11 +30,11 @@ struct pt_cmdline_plan {
 	char *cmdline_before;            /* the command line value in before (owned) */
 	char *cmdline_after;             /* the same in after (owned) */
 	struct pt_cmdline_change chg;    /* parameters added and removed (owned) */
-	struct pt_message_list warnings; /* what the user should see, in the order found
-	                                   (owned; filled even when planning fails) */
+	struct pt_message_list warnings; /* what the user should see, in the order
+	                                    found (owned; kept when planning fails) */
 };
 
-/* Read <root>/<path>, a file in loader's format, into a zeroed p. 0; on
+/* Zero p and read <root>/<path>, a file in loader's format, into it. 0; on
  * failure -errno with *errmsg (caller frees; NULL only when out of memory):
  * -ENOENT says what the missing file means for loader (reason is how the boot
  * loader was chosen, quoted for GRUB), others "cannot read PATH: ...".
@@ -43,7 +43,8 @@ struct pt_cmdline_plan {
 int pt_cmdline_plan_read(struct pt_cmdline_plan *p, const char *root, const char *path,
                          enum pt_bootloader loader, const char *reason, char **errmsg);
 
-/* Plan req against the file p holds: parse it, edit its command line
+/* Plan req against the file p holds (after a successful pt_cmdline_plan_read):
+ * parse it, edit its command line
  * (pt_cmdline_edit: ENSURE for present, REMOVE for absent, with the items of
  * pt_iommu_params_wanted), render the new file, and collect warnings
  * (amd_iommu= values that do nothing or turn the IOMMU off; for GRUB those of

@@ -187,7 +187,7 @@ void pt_exec_result_release(struct pt_exec_result *res)
 static json_t *lossy_string(const char *s)
 {
 	json_t *j = json_string(s ? s : "");
-	if (j)
+	if (j || !s)
 		return j;
 	_cleanup_free_ char *copy = strdup(s);
 	if (!copy)

@@ -15,6 +15,137 @@
 #include "strbuf.h"
 
 #define MAX_FILE_SIZE (16u << 20)
+#define MAX_LINKS 40
+
+/* The confinement root without a trailing slash; NULL when there is none. */
+static char *confine_root;
+
+void pt_files_confine(const char *root)
+{
+	free(confine_root);
+	confine_root = NULL;
+	if (!root || !strcmp(root, "/") || !*root)
+		return;
+	confine_root = strdup(root);
+	if (!confine_root)
+		return;
+	size_t n = strlen(confine_root);
+	while (n > 1 && confine_root[n - 1] == '/')
+		confine_root[--n] = '\0';
+}
+
+/* Append the components of text (split on '/') in front of the pending list:
+ * the list is a strbuf of components separated by '/', consumed from the left. */
+static int push_front(struct pt_strbuf *pending, const char *text)
+{
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	pt_strbuf_puts(&sb, text);
+	if (pending->len) {
+		pt_strbuf_putc(&sb, '/');
+		pt_strbuf_append(&sb, pending->data, pending->len);
+	}
+	if (sb.oom) {
+		pt_strbuf_release(&sb);
+		return -ENOMEM;
+	}
+	pt_strbuf_release(pending);
+	*pending = sb;
+	return 0;
+}
+
+char *pt_path_resolve(const char *path)
+{
+	if (!confine_root)
+		return strdup(path);
+	size_t rlen = strlen(confine_root);
+	if (strncmp(path, confine_root, rlen) != 0 || (path[rlen] != '/' && path[rlen] != '\0')) {
+		errno = EXDEV;
+		return NULL;
+	}
+	/* done: the resolved part below root ("" or "/a/b"); pending: what is left */
+	struct pt_strbuf done = PT_STRBUF_INIT, pending = PT_STRBUF_INIT;
+	pt_strbuf_puts(&pending, path + rlen);
+	int links = 0, err = 0;
+	while (pending.len && !err) {
+		/* take the first component */
+		char *p = pending.data;
+		while (*p == '/')
+			p++;
+		size_t clen = strcspn(p, "/");
+		_cleanup_free_ char *comp = strndup(p, clen);
+		const char *rest = p + clen;
+		_cleanup_free_ char *rest_copy = strdup(rest);
+		if (!comp || !rest_copy) {
+			err = ENOMEM;
+			break;
+		}
+		pt_strbuf_release(&pending);
+		pt_strbuf_puts(&pending, rest_copy);
+		if (!pending.data || strspn(pending.data, "/") == pending.len)
+			pt_strbuf_release(&pending);
+		if (!clen || !strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			char *slash = done.len ? strrchr(done.data, '/') : NULL;
+			if (slash) {
+				done.len = (size_t)(slash - done.data);
+				done.data[done.len] = '\0';
+			}
+			continue;
+		}
+		size_t before = done.len;
+		pt_strbuf_putc(&done, '/');
+		pt_strbuf_puts(&done, comp);
+		_cleanup_free_ char *host = NULL;
+		if (asprintf(&host, "%s%s", confine_root, pt_strbuf_str(&done)) < 0) {
+			err = ENOMEM;
+			break;
+		}
+		char target[PATH_MAX];
+		ssize_t n = readlink(host, target, sizeof target - 1);
+		if (n < 0)
+			continue; /* not a link, or not there: keep the name */
+		target[n] = '\0';
+		if (++links > MAX_LINKS) {
+			err = ELOOP;
+			break;
+		}
+		/* the link is replaced by its target, resolved from its directory or,
+		 * when absolute, from root */
+		done.len = before;
+		if (done.data)
+			done.data[done.len] = '\0';
+		if (target[0] == '/')
+			pt_strbuf_release(&done);
+		if (push_front(&pending, target) < 0)
+			err = ENOMEM;
+	}
+	char *out = NULL;
+	if (!err && !done.oom && !pending.oom &&
+	    asprintf(&out, "%s%s", confine_root, done.len ? pt_strbuf_str(&done) : "/") < 0)
+		err = ENOMEM;
+	pt_strbuf_release(&done);
+	pt_strbuf_release(&pending);
+	if (err || !out) {
+		errno = err ? err : ENOMEM;
+		return NULL;
+	}
+	return out;
+}
+
+int pt_file_write_existing(const char *path, const char *value)
+{
+	_cleanup_free_ char *real = pt_path_resolve(path);
+	if (!real)
+		return -errno;
+	/* O_TRUNC: sysfs ignores it; a plain file in a sandbox then reads like the attribute */
+	_cleanup_close_ int fd = open(real, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(value);
+	ssize_t n = write(fd, value, len);
+	return n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+}
 
 char *pt_path_join(const char *root, const char *path)
 {
@@ -34,9 +165,18 @@ char *pt_path_join(const char *root, const char *path)
 int pt_file_read(const char *path, char **data, size_t *len)
 {
 	*data = NULL;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *real = pt_path_resolve(path);
+	if (!real)
+		return -errno;
+	/* O_NONBLOCK: opening a FIFO must not hang the module; it is refused below */
+	_cleanup_close_ int fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	struct pt_strbuf sb = PT_STRBUF_INIT;
 	char buf[8192];
 	for (;;) {
@@ -195,10 +335,17 @@ int pt_file_write_atomic(const char *path, const char *data, size_t len,
 	if (errmsg)
 		*errmsg = NULL;
 
-	/* A link is followed: the file it names is replaced, the link stays. */
+	/* A link is followed: the file it names is replaced, the link stays.
+	 * Under a confinement root the links are resolved inside it. */
 	_cleanup_free_ char *target = NULL;
 	struct stat lst;
-	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+	if (confine_root) {
+		target = pt_path_resolve(path);
+		if (!target)
+			return fail_msg(errmsg, errno,
+			                errno == EXDEV ? "refusing to write outside root:" : "cannot resolve",
+			                path);
+	} else if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
 		target = realpath(path, NULL);
 		if (!target)
 			return fail_msg(errmsg, errno, "cannot resolve the link", path);
@@ -278,7 +425,7 @@ int pt_file_write_atomic(const char *path, const char *data, size_t len,
 		err = errno;
 		step = "cannot close";
 	}
-	fd = -1;
+	fd = -1; /* NOLINT(clang-analyzer-deadcode.DeadStores): read by _cleanup_close_ */
 	if (!err && rename(tmp, target) < 0) {
 		err = errno;
 		step = "cannot replace";
@@ -305,6 +452,20 @@ int pt_file_remove(const char *path, bool backup, char **backup_path, char **err
 		*backup_path = NULL;
 	if (errmsg)
 		*errmsg = NULL;
+	/* The directories are resolved inside the confinement root; the last
+	 * component is not followed: removing a link removes the link. */
+	_cleanup_free_ char *real = NULL;
+	if (confine_root) {
+		_cleanup_free_ char *copy = strdup(path), *base_copy = strdup(path);
+		_cleanup_free_ char *dir = copy ? pt_path_resolve(dirname(copy)) : NULL;
+		if (!dir)
+			return fail_msg(errmsg, errno ? errno : ENOMEM,
+			                errno == EXDEV ? "refusing to remove outside root:" : "cannot resolve",
+			                path);
+		if (!base_copy || asprintf(&real, "%s/%s", dir, basename(base_copy)) < 0)
+			return fail_msg(errmsg, ENOMEM, "cannot remove", path);
+		path = real;
+	}
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : fail_msg(errmsg, errno, "cannot inspect", path);

@@ -9,6 +9,26 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Confine every file operation of this process (pt_file_read,
+ * pt_file_write_atomic, pt_file_remove, pt_file_write_existing) to root, as the
+ * host itself would see its files when booted from it: symbolic links are
+ * followed inside root (an absolute target is taken under root, ".." stops at
+ * root), and a path that is not under root is refused with -EXDEV. "/" or NULL
+ * lifts the confinement. The runtime calls it with the module's root option
+ * once the options are valid, and lifts it when the run is released. The
+ * string is copied. */
+void pt_files_confine(const char *root);
+
+/* The host path path resolves to under the confinement root (see above); a
+ * copy of path when there is none. Components that do not exist are kept as
+ * they are. Caller frees. NULL with errno set: EXDEV (path not under root),
+ * ELOOP (more than 40 links), ENOMEM. */
+char *pt_path_resolve(const char *path);
+
+/* Write value to an existing file in place (a sysfs attribute such as
+ * driver_override): no temporary file, no creation. 0 or -errno. */
+int pt_file_write_existing(const char *path, const char *value);
+
 /* root + "/" + path, with duplicate slashes folded; root "/" or NULL returns a
  * copy of path. Caller frees; NULL on allocation failure. Does not resolve links. */
 char *pt_path_join(const char *root, const char *path);

@@ -17,12 +17,12 @@
 /* The variable the module edits in GRUB's defaults. */
 #define PT_GRUB_CMDLINE_VARIABLE "GRUB_CMDLINE_LINUX_DEFAULT"
 
-/* Append to warnings one message per finding, in the
- * order above. g is path's parse for PT_GRUB_CMDLINE_VARIABLE (its text is
- * read for GRUB_CMDLINE_LINUX); items[0..n) are the parameters (present) or
- * keys (absent) this run asks for. Drop-ins are looked for under root only
- * when path is /etc/default/grub. Reads files, changes nothing, never fails:
- * what cannot be read or allocated is not warned about. */
+/* Append to warnings one message per finding, in the order above. g is path's
+ * parse for PT_GRUB_CMDLINE_VARIABLE (its text is read again for
+ * GRUB_CMDLINE_LINUX); items[0..n) are the parameters (present) or keys
+ * (absent) this run asks for. Drop-ins are looked for under root only when path
+ * is /etc/default/grub. Reads files, changes nothing, never fails: what cannot
+ * be read or allocated is not warned about. */
 void pt_grub_warnings_check(const char *root, const char *path, const struct pt_grub_default *g,
                             const char *const *items, size_t n, bool present,
                             struct pt_message_list *warnings);

@@ -1,29 +1,14 @@
 #include "kernel_cmdline.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmdline.h"
+#include "messages.h"
 #include "strbuf.h"
-
-static int fail(char **errmsg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char **errmsg, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(errmsg, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		*errmsg = NULL;
-		return -ENOMEM;
-	}
-	return -EINVAL;
-}
 
 static bool blank_only(const char *s, size_t n)
 {
@@ -46,11 +31,12 @@ static int has_root(const char *line)
 
 static int no_root(char **errmsg, const char *label)
 {
-	return fail(errmsg,
-	            "%s has no root= parameter; proxmox-boot-tool refresh refuses such a file, so "
-	            "the host would keep booting the old command line. Add the root= of "
-	            "/proc/cmdline (e.g. root=ZFS=rpool/ROOT/pve-1 boot=zfs) and run again",
-	            label);
+	return pt_message_format(
+	        errmsg, -EINVAL,
+	        "%s has no root= parameter; proxmox-boot-tool refresh refuses such a file, so "
+	        "the host would keep booting the old command line. Add the root= of "
+	        "/proc/cmdline (e.g. root=ZFS=rpool/ROOT/pve-1 boot=zfs) and run again",
+	        label);
 }
 
 void pt_kernel_cmdline_release(struct pt_kernel_cmdline *k)
@@ -69,9 +55,9 @@ int pt_kernel_cmdline_parse(const char *text, size_t len, const char *label,
 	k->text = text;
 	k->len = len;
 	if (memchr(text, '\0', len))
-		return fail(errmsg,
-		            "%s holds a NUL byte: it is not a text file the module can edit",
-		            label);
+		return pt_message_format(
+		        errmsg, -EINVAL,
+		        "%s holds a NUL byte: it is not a text file the module can edit", label);
 	const char *nl = memchr(text, '\n', len);
 	k->line_end = nl ? (size_t)(nl - text) : len;
 
@@ -90,25 +76,27 @@ int pt_kernel_cmdline_parse(const char *text, size_t len, const char *label,
 		i = e;
 	}
 	if (text[0] == '#')
-		return fail(errmsg,
-		            "%s starts with a # comment; the kernel has no comments and "
-		            "proxmox-boot-tool uses the first line as the command line. Put the "
-		            "parameters alone on the first line (no comments) and run again",
-		            label);
+		return pt_message_format(
+		        errmsg, -EINVAL,
+		        "%s starts with a # comment; the kernel has no comments and "
+		        "proxmox-boot-tool uses the first line as the command line. Put the "
+		        "parameters alone on the first line (no comments) and run again",
+		        label);
 	if (extra)
-		return fail(
-		        errmsg,
+		return pt_message_format(
+		        errmsg, -EINVAL,
 		        "%s has kernel parameters or comments on %u more line%s (from line %u); "
 		        "proxmox-boot-tool uses only the first line, so those never reach the "
 		        "kernel. Join the parameters into one line, drop the comments, and run "
 		        "again",
 		        label, extra, extra > 1 ? "s" : "", first_extra);
 	if (blank_only(text, k->line_end))
-		return fail(errmsg,
-		            "%s is empty; proxmox-boot-tool needs the whole command line there, "
-		            "root= included. Write the current one (from /proc/cmdline, without "
-		            "BOOT_IMAGE= and initrd=) and run again",
-		            label);
+		return pt_message_format(
+		        errmsg, -EINVAL,
+		        "%s is empty; proxmox-boot-tool needs the whole command line there, "
+		        "root= included. Write the current one (from /proc/cmdline, without "
+		        "BOOT_IMAGE= and initrd=) and run again",
+		        label);
 	k->line = strndup(text, k->line_end);
 	if (!k->line)
 		return -ENOMEM;
@@ -126,7 +114,8 @@ int pt_kernel_cmdline_set(const struct pt_kernel_cmdline *k, const char *line, c
 	*out = NULL;
 	*errmsg = NULL;
 	if (strchr(line, '\n'))
-		return fail(errmsg, "the new command line for %s holds a newline", label);
+		return pt_message_format(errmsg, -EINVAL,
+		                         "the new command line for %s holds a newline", label);
 	int r = has_root(line);
 	if (r < 0)
 		return r;

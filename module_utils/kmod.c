@@ -178,7 +178,8 @@ json_t *pt_kmod_installed_releases(const char *root)
 			count++;
 	}
 	closedir(dir);
-	qsort(names, count, sizeof *names, compare_strings);
+	if (count > 1) /* names is NULL when nothing was found: qsort wants an array */
+		qsort(names, count, sizeof *names, compare_strings);
 	for (size_t i = 0; i < count; i++) {
 		json_array_append_new(list, json_string(names[i]));
 		free(names[i]);

@@ -6,15 +6,11 @@
 
 #include <stddef.h>
 
+/* Zero-initialise ({0}) before the first add. */
 struct pt_message_list {
 	char **items; /* the messages, in the order added (owned, each owned) */
 	size_t n;     /* number of messages */
 };
-
-#define PT_MESSAGE_LIST_INIT                                                                       \
-	{                                                                                          \
-		NULL, 0                                                                            \
-	}
 
 /* Set *msg to a message formatted as printf does (caller frees) and return e,
  * the -errno of the failure it explains; when the message cannot be made,

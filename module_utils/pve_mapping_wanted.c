@@ -122,7 +122,8 @@ static void check_item(size_t i, const json_t *item, const char *local, struct p
 		pt_strbuf_printf(errors,
 		                 "; map[%zu].description is longer than Proxmox's %d characters", i,
 		                 PT_PVE_DESCRIPTION_MAX);
-	if (id || errors->len != before)
+	/* (node or path missing was reported above, unless that append ran out of memory) */
+	if (id || !node || !path || errors->len != before)
 		return;
 	/* Without id, the hardware must tell it: only the local node's, one device. */
 	if (strcmp(node, local) != 0)

@@ -67,6 +67,9 @@ json_t *pt_json_text(const char *s)
 
 static void module_reset(struct pt_module *m, const char *name)
 {
+	/* the args file lies outside any root; a previous run's confinement
+	 * (tests run several modules in one process) must not apply to it */
+	pt_files_confine(NULL);
 	memset(m, 0, sizeof *m);
 	m->name = name;
 	m->result = json_object();
@@ -140,12 +143,16 @@ int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_
 	if (json_is_string(root) && !*json_string_value(root))
 		return pt_module_fail(m, "root is an empty string; give the directory that holds "
 		                         "the host's file system, or / for the host itself");
+	/* Nothing a module reads or writes may lie outside its root, whatever the
+	 * links inside the root say. */
+	pt_files_confine(pt_module_root(m));
 	return 0;
 }
 
 int pt_module_init(struct pt_module *m, const char *name, const char *spec_json, int argc,
                    char **argv)
 {
+	pt_files_confine(NULL); /* the args file lies outside any root */
 	if (argc < 2) {
 		module_reset(m, name);
 		return pt_module_fail(
@@ -199,6 +206,20 @@ long long pt_param_int(const struct pt_module *m, const char *key, long long fal
 {
 	json_t *v = pt_param(m, key);
 	return json_is_integer(v) ? json_integer_value(v) : fallback;
+}
+
+int pt_param_seconds(struct pt_module *m, const char *key, int fallback)
+{
+	json_t *v = pt_param(m, key);
+	if (!v)
+		return fallback;
+	long long n = json_integer_value(v);
+	if (!json_is_integer(v) || n < 1 || n > PT_MAX_SECONDS) {
+		pt_module_fail(m, "%s must be a number of seconds from 1 to %d, got %lld", key,
+		               PT_MAX_SECONDS, n);
+		return -1;
+	}
+	return (int)n;
 }
 
 const char *pt_module_root(const struct pt_module *m)
@@ -276,6 +297,7 @@ json_t *pt_module_result(struct pt_module *m)
 
 void pt_module_release(struct pt_module *m)
 {
+	pt_files_confine(NULL); /* the run is over: its root no longer applies */
 	json_decref(m->spec);
 	json_decref(m->params);
 	json_decref(m->result);

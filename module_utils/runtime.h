@@ -49,6 +49,12 @@ const char *pt_param_str(const struct pt_module *m, const char *key);
 bool pt_param_bool(const struct pt_module *m, const char *key, bool fallback);
 long long pt_param_int(const struct pt_module *m, const char *key, long long fallback);
 
+/* A timeout option in seconds: its value when it lies in 1..PT_MAX_SECONDS;
+ * otherwise the module is marked failed with a message naming the option, and
+ * -1 is returned (the caller stops). A missing option gives fallback. */
+#define PT_MAX_SECONDS (7 * 24 * 3600)
+int pt_param_seconds(struct pt_module *m, const char *key, int fallback);
+
 /* The `root` option ("/" when the module has none or it is null). Borrowed. */
 const char *pt_module_root(const struct pt_module *m);
 

@@ -56,7 +56,7 @@ int pt_strbuf_vprintf(struct pt_strbuf *sb, const char *fmt, va_list ap)
 {
 	va_list copy;
 	va_copy(copy, ap);
-	int n = vsnprintf(NULL, 0, fmt, copy);
+	int n = vsnprintf(NULL, 0, fmt, copy); /* NOLINT(clang-analyzer-valist.Uninitialized) */
 	va_end(copy);
 	if (n < 0)
 		return -EINVAL;

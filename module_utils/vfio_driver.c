@@ -40,12 +40,8 @@ static int sysfs_write(struct mover *mv, const char *addr, const char *rel, cons
 {
 	int e = -ENOMEM;
 	_cleanup_free_ char *path = pt_path_join(mv->root, rel);
-	if (path) {
-		_cleanup_close_ int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-		size_t len = strlen(value);
-		ssize_t n = fd < 0 ? -1 : write(fd, value, len);
-		e = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
-	}
+	if (path)
+		e = pt_file_write_existing(path, value);
 	if (!e)
 		return 0;
 	return pt_vfio_report_fail(mv->rep, e, "cannot bind %s now: writing %s to %s%s failed: %s",

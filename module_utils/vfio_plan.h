@@ -42,6 +42,13 @@ void pt_vfio_plan_release(struct pt_vfio_plan *plan);
  * "driver_override". Static string. */
 const char *pt_vfio_plan_mechanism(const struct pt_vfio_plan *plan, const char *address);
 
+/* Check that every blacklist_drivers entry is a kernel module name
+ * ([A-Za-z0-9_-], 1 to 55 characters): anything else (a blank, a newline, a
+ * path) would let the text become another modprobe.d directive, e.g. a second
+ * "blacklist" line for the host's NIC driver that the safety checks never saw.
+ * 0, or -EINVAL with the failure in rep. */
+int pt_vfio_plan_check_blacklist(const json_t *drivers, struct pt_vfio_report *rep);
+
 /* blacklist_drivers (array of strings, may be NULL) as the blacklist file
  * lists them: names normalised ('-' → '_'), unique, sorted. New reference;
  * NULL when out of memory. */

@@ -130,6 +130,8 @@ static int steps(struct run *r)
 		        o->root);
 	if ((e = pt_vfio_files_check_paths(o, rep)) < 0)
 		return e;
+	if (o->present && (e = pt_vfio_plan_check_blacklist(o->blacklist, rep)) < 0)
+		return e;
 	if ((e = pt_pci_scan(o->root, &r->host, &scan_err)) < 0)
 		return pt_vfio_report_fail(rep, e, "%s",
 		                           scan_err ? scan_err : "cannot read the PCI devices");

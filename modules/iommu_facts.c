@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "iommu.h"
 #include "iommu_facts_argspec.h"
+#include "files.h"
 #include "runtime.h"
 
 #define MODULE_NAME "homelab.passthrough.iommu_facts"
@@ -214,7 +215,8 @@ static int shell_mode(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(usage, stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "--json")) {
+		}
+		if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
 			root = argv[++i];
@@ -232,6 +234,7 @@ static int shell_mode(int argc, char **argv)
 	}
 	json_t *facts = NULL;
 	_cleanup_free_ char *err = NULL;
+	pt_files_confine(root); /* as the module does through the runtime */
 	if (pt_iommu_facts(root, &facts, &err) < 0) {
 		fprintf(stderr, "iommu_facts: %s\n", err ? err : "cannot gather the facts");
 		return 1;

@@ -20,7 +20,7 @@ static int flag(const struct pt_module *m, const char *key)
 	return v ? json_is_true(v) : -1;
 }
 
-static void read_options(const struct pt_module *m, struct pt_pve_request *req)
+static void read_options(struct pt_module *m, struct pt_pve_request *req)
 {
 	*req = (struct pt_pve_request){
 	        .root = pt_module_root(m),
@@ -29,7 +29,7 @@ static void read_options(const struct pt_module *m, struct pt_pve_request *req)
 	        .node = pt_param_str(m, "node"),
 	        .present = strcmp(pt_param_str(m, "state"), "present") == 0,
 	        .exact = strcmp(pt_param_str(m, "map_mode"), "exact") == 0,
-	        .timeout = (int)pt_param_int(m, "timeout", 60),
+	        .timeout = pt_param_seconds(m, "timeout", 60),
 	        .retries = pt_param_int(m, "retries", 10),
 	        .description = pt_param_str(m, "description"),
 	        .mdev = flag(m, "mdev"),
@@ -71,6 +71,8 @@ int main(int argc, char **argv)
 		return pt_module_finish(&m);
 	struct pt_pve_request req;
 	read_options(&m, &req);
+	if (req.timeout < 0)
+		return pt_module_finish(&m);
 	struct pt_pve_outcome out;
 	int rc = pt_pve_sync(&req, m.check_mode, &out);
 	report(&m, &out, rc);

@@ -18,7 +18,7 @@ static const char usage[] =
         "  {\"devices\": [\"0000:07:00\"], \"_ansible_check_mode\": true}\n"
         "See `ansible-doc homelab.passthrough.vfio_bind` for the options.\n";
 
-static void read_options(const struct pt_module *m, struct pt_vfio_bind_opts *o)
+static void read_options(struct pt_module *m, struct pt_vfio_bind_opts *o)
 {
 	const char *state = pt_param_str(m, "state");
 	*o = (struct pt_vfio_bind_opts){
@@ -34,7 +34,7 @@ static void read_options(const struct pt_module *m, struct pt_vfio_bind_opts *o)
 	        .blacklist_path = pt_param_str(m, "blacklist_path"),
 	        .modules_file = pt_param_str(m, "modules_file"),
 	        .update_initramfs = pt_param_bool(m, "update_initramfs", true),
-	        .initramfs_timeout = (int)pt_param_int(m, "initramfs_timeout", 900),
+	        .initramfs_timeout = pt_param_seconds(m, "initramfs_timeout", 900),
 	        .bind_now = pt_param_bool(m, "bind_now", false),
 	        .force = pt_param_bool(m, "force", false),
 	        .backup = pt_param_bool(m, "backup", false),
@@ -74,6 +74,8 @@ int main(int argc, char **argv)
 	struct pt_vfio_bind_opts opts;
 	struct pt_vfio_bind_result res;
 	read_options(&m, &opts);
+	if (opts.initramfs_timeout < 0)
+		return pt_module_finish(&m);
 	int ret = pt_vfio_bind_run(&opts, &res);
 	set_result(&m, ret, &res);
 	pt_vfio_bind_result_release(&res);

@@ -12,14 +12,15 @@ file, run plugins/modules/<module> ARGS_FILE directly (no Ansible), and check
   - in check mode, nothing inside the root changed either (var/log aside);
   - the case's own expectations (failed, msg, result values, files).
 
-One line per case, then "bad-input: N passed, N failed, N xfail, N xpass".
+One line per case, then "bad-input: N passed, N failed (...)"; XFAIL cases count
+as passed, and the parenthesis says how many there were.
 A case marked `xfail: REASON` documents a known bug: it is expected to miss its
 expectations (XFAIL) and the suite stays green; when it meets them (XPASS) the
 bug is fixed and the mark should go (--strict makes an XPASS fail the run).
 
 The table format is described in tests/bad-input/README.md.
 
-usage: run.py [--modules DIR] [--tools DIR] [--strict] [--keep] [-k TEXT] [TABLE.yml ...]
+usage: run.py [--modules DIR] [--tools DIR] [--strict] [--keep] [-j N] [-k TEXT] [TABLE.yml ...]
 """
 import argparse
 import copy
@@ -32,7 +33,9 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import yaml
 
@@ -161,6 +164,7 @@ class Runner:
         self.opts = opts
         self.work = tempfile.mkdtemp(prefix="pt-bad-input.", dir=work_parent())
         self.cache = {}  # host fixture -> pristine root built by mkroot
+        self.lock = threading.Lock()
         self.counts = {"PASS": 0, "FAIL": 0, "XFAIL": 0, "XPASS": 0}
         self.failures = []
 
@@ -173,6 +177,10 @@ class Runner:
     # --- roots -------------------------------------------------------------------
 
     def pristine(self, host):
+        with self.lock:
+            return self._pristine(host)
+
+    def _pristine(self, host):
         if host not in self.cache:
             desc = os.path.join(REPO, "tests", "fixtures", "hosts", host + ".yml")
             dest = os.path.join(self.work, "pristine", host)
@@ -184,9 +192,12 @@ class Runner:
             self.cache[host] = dest
         return self.cache[host]
 
-    def inside(self, root, path):
-        """A setup path: absolute under @WORK@ as given, otherwise inside root."""
-        if path.startswith(self.case_dir + "/") or path == self.case_dir:
+    @staticmethod
+    def inside(root, path):
+        """A case's path: one under @WORK@ (the case directory, root's parent)
+        as given, any other inside root."""
+        case_dir = os.path.dirname(root)
+        if path.startswith(case_dir + "/") or path == case_dir:
             return path
         return os.path.join(root, path.lstrip("/"))
 
@@ -235,9 +246,8 @@ class Runner:
 
     # --- one case ----------------------------------------------------------------
 
-    def run_case(self, module, case):
-        """Run one case; raises CaseError when it misses an expectation."""
-        case_dir = self.case_dir
+    def run_case(self, module, case, case_dir):
+        """Run one case in case_dir; raises CaseError when it misses an expectation."""
         root = os.path.join(case_dir, "root")
         marks = {"@ROOT@": root, "@WORK@": case_dir}
         host = case.get("host")
@@ -270,21 +280,32 @@ class Runner:
 
         skip = {"root", "args.json"}
         outside_before = snapshot(case_dir, skip)
-        check_mode = "raw" not in case and bool(case.get("check_mode"))
+        # A raw args file in check mode, or one the module must refuse, changes nothing.
+        check_mode = bool(case.get("check_mode"))
+        if "raw" in case:
+            try:
+                parsed = json.loads(data.decode("utf-8"))
+                check_mode = not isinstance(parsed, dict) or parsed.get("_ansible_check_mode") is True
+            except (ValueError, RecursionError):
+                check_mode = True
         root_before = snapshot(root, {"var/log"}) if check_mode else None
         watched = {p: file_state(self.inside(root, subst(p, marks)))
                    for p in case.get("unchanged", [])}
 
         binary = os.path.join(self.opts.modules, module)
         start = time.monotonic()
+        # Its own session, so that a hung run is killed with whatever it started.
+        proc = subprocess.Popen([binary, args_path], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=case_dir,
+                                start_new_session=True)
         try:
-            proc = subprocess.run([binary, args_path], capture_output=True,
-                                  timeout=case.get("timeout", 60), cwd=case_dir,
-                                  start_new_session=True)
+            out, err = proc.communicate(timeout=case.get("timeout", 60))
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             raise CaseError("still running after %ss (killed)" % case.get("timeout", 60))
         elapsed = time.monotonic() - start
-        stderr = proc.stderr.decode("utf-8", "replace")
+        stderr = err.decode("utf-8", "replace")
 
         # --- invariants: every case, whatever its expectations
         if proc.returncode < 0:
@@ -297,10 +318,10 @@ class Runner:
             raise CaseError("exit code %d (want 0 or 1); stderr: %s"
                             % (proc.returncode, short(stderr, 300)))
         try:
-            result = json.loads(proc.stdout.decode("utf-8"))
+            result = json.loads(out.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as e:
             raise CaseError("stdout is not exactly one JSON object (%s): %s"
-                            % (e, short(proc.stdout.decode("utf-8", "replace"), 300)))
+                            % (e, short(out.decode("utf-8", "replace"), 300)))
         if not isinstance(result, dict):
             raise CaseError("stdout is JSON but not an object: %s" % short(result))
         failed = result.get("failed") is True
@@ -381,11 +402,14 @@ class Runner:
     # --- tables ------------------------------------------------------------------
 
     def run_table(self, path):
+        """Every case of one table, several at a time (cases are independent: each
+        has its own directory); results are printed in table order."""
         with open(path) as f:
             table = yaml.safe_load(f)
         module = table["module"]
         defaults = table.get("defaults", {})
         names = set()
+        jobs = []
         for i, raw_case in enumerate(table["cases"]):
             case = copy.deepcopy(defaults)
             setup = case.pop("setup", {})
@@ -409,27 +433,36 @@ class Runner:
             names.add(name)
             if self.opts.k and self.opts.k not in label:
                 continue
-            self.case_dir = os.path.join(self.work, "%s-%03d" % (module, i))
-            os.makedirs(self.case_dir)
-            xfail = raw_case.get("xfail")
-            try:
-                if problems:
-                    raise CaseError("bad table entry: unknown or repeated %s"
-                                    % ", ".join(problems))
-                got, elapsed = self.run_case(module, case)
-                status, detail = ("XPASS", "meets its expectations now: the bug is fixed, "
-                                  "remove the xfail mark (%s)" % xfail) if xfail else \
-                    ("PASS", "%.2fs" % elapsed)
-            except CaseError as e:
-                status, detail = ("XFAIL", "%s -- %s" % (xfail, e)) if xfail else ("FAIL", str(e))
-            self.counts[status] += 1
-            if status == "FAIL" or (status == "XPASS" and self.opts.strict):
-                self.failures.append(label)
-            print("%-5s %s%s" % (status, label,
-                                 "" if status == "PASS" and not self.opts.verbose
-                                 else "\n      " + detail), flush=True)
-            if not self.opts.keep:
-                shutil.rmtree(self.case_dir, ignore_errors=True)
+            case_dir = os.path.join(self.work, "%s-%03d" % (module, i))
+            jobs.append((module, label, case, raw_case.get("xfail"), problems, case_dir))
+        with ThreadPoolExecutor(max_workers=self.opts.jobs) as pool:
+            for label, status, detail in pool.map(self.execute, jobs):
+                self.counts[status] += 1
+                if status == "FAIL" or (status == "XPASS" and self.opts.strict):
+                    self.failures.append(label)
+                print("%-5s %s%s" % (status, label,
+                                     "" if status == "PASS" and not self.opts.verbose
+                                     else "\n      " + detail), flush=True)
+
+    def execute(self, job):
+        module, label, case, xfail, problems, case_dir = job
+        os.makedirs(case_dir)
+        try:
+            if problems:
+                raise CaseError("bad table entry: unknown or repeated %s" % ", ".join(problems))
+            got, elapsed = self.run_case(module, case, case_dir)
+            if xfail:
+                status, detail = "XPASS", ("meets its expectations now: the bug is fixed, "
+                                           "remove the xfail mark (%s)" % xfail)
+            else:
+                status, detail = "PASS", "%.2fs" % elapsed
+        except CaseError as e:
+            status, detail = ("XFAIL", "%s -- %s" % (xfail, e)) if xfail else ("FAIL", str(e))
+        except Exception as e:  # a bug in this runner or the table: say which case
+            status, detail = "FAIL", "runner error: %s: %s" % (type(e).__name__, e)
+        if not self.opts.keep:
+            shutil.rmtree(case_dir, ignore_errors=True)
+        return label, status, detail
 
 
 def main():
@@ -446,6 +479,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("-k", help="only the cases whose 'module: name' contains this text")
     ap.add_argument("-v", "--verbose", action="store_true", help="timing for passing cases")
+    ap.add_argument("-j", "--jobs", type=int, default=max(2, os.cpu_count() or 1),
+                    help="cases run at a time (default: the number of CPUs, at least 2)")
     opts = ap.parse_args()
     tables = opts.tables or sorted(os.path.join(HERE, f) for f in os.listdir(HERE)
                                    if f.endswith(".yml"))

@@ -171,8 +171,11 @@ static json_t *without_nulls(const json_t *spec, const json_t *params)
 	json_t *opt;
 	json_object_foreach ((json_t *)spec, name, opt) {
 		json_t *v = json_object_get(out, name);
-		/* A required option given as null passes as AnsibleModule lets it. */
-		if (json_is_null(v) && !json_is_true(json_object_get(opt, "required")))
+		/* Only the nulls validation filled in go: a null given for an option
+		 * with a default stays null (AnsibleModule applies defaults only to
+		 * absent options), and so does one given for a required option. */
+		if (json_is_null(v) && !json_object_get(opt, "default") &&
+		    !json_is_true(json_object_get(opt, "required")))
 			json_object_del(out, name);
 		json_t *sub = json_object_get(opt, "options");
 		if (!sub || !v)

@@ -609,7 +609,7 @@ struct host {
 };
 
 #define PUSH(arr, n)                                                                               \
-	(arr = xrealloc(arr, ((n) + 1) * sizeof *(arr)), memset(&(arr)[n], 0, sizeof *(arr)),      \
+	((arr) = xrealloc(arr, ((n) + 1) * sizeof *(arr)), memset(&(arr)[n], 0, sizeof *(arr)),    \
 	 &(arr)[(n)++])
 
 static bool is_vga(const struct dev *v)

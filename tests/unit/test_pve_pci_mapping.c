@@ -171,6 +171,8 @@ static void wanted(struct pt_pve_wanted *w, const char *const *entries)
 		w->count++;
 	w->entries = calloc(w->count + 1, sizeof *w->entries);
 	w->paths = calloc(w->count + 1, sizeof *w->paths);
+	if (!entries)
+		return;
 	for (size_t i = 0; i < w->count; i++) {
 		struct pt_pve_map_entry e;
 		char *err = NULL;
