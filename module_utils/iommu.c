@@ -14,12 +14,14 @@
 #include "cmdline.h"
 #include "files.h"
 #include "kmod.h"
+#include "runtime.h"
 
 /* ---- small JSON helpers -------------------------------------------------- */
 
+/* Host text need not be UTF-8 (a byte in /proc/cmdline): pt_json_text keeps it. */
 static json_t *string_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return s ? pt_json_text(s) : json_null();
 }
 
 /* "10de" for a 16-bit ID, null when unknown. */
@@ -202,7 +204,7 @@ json_t *pt_iommu_cmdline_params(const char *cmdline)
 		pt_kmod_normalize(t->key, name, sizeof name);
 		if (!is_iommu_param(name))
 			continue;
-		json_t *value = t->value ? json_string(t->value) : json_true();
+		json_t *value = t->value ? pt_json_text(t->value) : json_true();
 		json_t *seen = json_object_get(params, name);
 		if (!seen) {
 			json_object_set_new(params, name, value);

@@ -69,7 +69,7 @@ static const char **read_options(struct pt_module *m, struct options *o)
 	        .path = pt_param_str(m, "path"),
 	        .backup = pt_param_bool(m, "backup", false),
 	        .update = pt_param_bool(m, "update", true),
-	        .timeout = (int)pt_param_int(m, "timeout", 600),
+	        .timeout = pt_param_seconds(m, "timeout", 600),
 	};
 	return v;
 }
@@ -97,8 +97,8 @@ static void set_result(struct pt_module *m, const struct options *o,
 	pt_result_set(m, "bootloader_reason", json_string(boot->reason ? boot->reason : ""));
 	pt_result_set(m, "iommu_vendor", json_string(o->req.vendor));
 	pt_result_set(m, "path", json_string(p->path));
-	pt_result_set(m, "cmdline", json_string(p->cmdline_after ? p->cmdline_after : ""));
-	pt_result_set(m, "cmdline_before", json_string(p->cmdline_before ? p->cmdline_before : ""));
+	pt_result_set(m, "cmdline", pt_json_text(p->cmdline_after ? p->cmdline_after : ""));
+	pt_result_set(m, "cmdline_before", pt_json_text(p->cmdline_before ? p->cmdline_before : ""));
 	pt_result_set(m, "params_added", string_list(p->chg.added, p->chg.n_added));
 	pt_result_set(m, "params_removed", string_list(p->chg.removed, p->chg.n_removed));
 	/* Without /proc/cmdline the edit is all there is to go by. */
@@ -181,7 +181,8 @@ int main(int argc, char **argv)
 	const char **params = read_options(&m, &o);
 	struct pt_boot_detection boot = {0};
 	struct pt_cmdline_plan plan = {0};
-	run(&m, &o, &boot, &plan);
+	if (o.timeout > 0) /* else pt_param_seconds has failed the run */
+		run(&m, &o, &boot, &plan);
 	pt_boot_detection_release(&boot);
 	pt_cmdline_plan_release(&plan);
 	free(params);

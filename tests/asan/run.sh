@@ -47,17 +47,18 @@ if [ "$(awk '/^TracerPid:/ {print $2}' /proc/self/status)" != 0 ]; then
 fi
 
 # sanitize DIR: the options for every sanitized process started from here on.
-# Files are DIR/asan.PID and DIR/ubsan.PID. Beyond the defaults: stack use after
-# return and initialization order. Not strict_string_checks: it makes every
-# string call scan the whole string, and bad_input's 1 MB /proc/cmdline then
-# takes iommu_facts minutes instead of half a second (its 30 s limit kills it).
+# Files are DIR/report.PID (clang's ASan runtime hosts UBSan: one log for both).
+# Beyond the defaults: stack use after return and initialization order. Not
+# strict_string_checks: it makes every string call scan the whole string, and
+# bad_input's 1 MB /proc/cmdline then takes iommu_facts minutes instead of half a
+# second (its 30 s limit kills it).
 sanitize() {
 	mkdir -p "$1"
 	export ASAN_SYMBOLIZER_PATH=$symbolizer
-	ASAN_OPTIONS="log_path=$1/asan:detect_leaks=1"
+	ASAN_OPTIONS="log_path=$1/report:detect_leaks=1"
 	ASAN_OPTIONS+=":detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
 	export ASAN_OPTIONS
-	export UBSAN_OPTIONS="log_path=$1/ubsan:print_stacktrace=1:halt_on_error=1"
+	export UBSAN_OPTIONS="log_path=$1/report:print_stacktrace=1:halt_on_error=1"
 }
 reports() { find "$1" -type f 2>/dev/null | sort; }
 # show_reports DIR: print every report under DIR (the first 80 lines of each).

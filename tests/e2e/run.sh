@@ -165,7 +165,7 @@ echo
 echo "e2e: ${#rows[@]} checks in $(( $(date +%s) - start ))s; logs in build/e2e/"
 passed=$(( ${#rows[@]} - failures ))
 if [ "$failures" -gt 0 ]; then
-	for f in "$out"/*.log; do echo "---- $f"; tail -n 40 "$f"; done
+	for f in "$out"/*.log "$out"/qemu-*.err; do [ -f "$f" ] && { echo "---- $f"; tail -n 40 "$f"; }; done
 	for f in "$out"/serial-*.log; do echo "---- $f (last 30 lines)"; tail -n 30 "$f"; done
 fi
 echo "e2e: $passed passed, $failures failed"

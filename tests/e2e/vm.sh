@@ -29,6 +29,8 @@ start)
 		-fw_cfg "name=opt/homelab/authorized_keys,file=$dir/id_ed25519.pub"
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22"
 		-serial "file:$dir/serial-$profile.log" -pidfile "$dir/qemu.pid" -daemonize)
+	# QEMU's own warnings (TCG lacks some EPYC CPUID bits) go to a file.
+	exec 2>>"$dir/qemu-$profile.err"
 	gpu=(-device pcie-root-port,id=rp1,chassis=1,slot=1
 		-device VGA,bus=rp1,addr=0.0,multifunction=on
 		-device ich9-intel-hda,bus=rp1,addr=0.1)

@@ -12,7 +12,7 @@
 # passed. Needs the module and the tools built (make all tools) and root (chroot).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../../.." && pwd)
-MODULE=$REPO/plugins/modules/pve_pci_mapping
+MODULE=${PT_MODULES_DIR:-$REPO/plugins/modules}/pve_pci_mapping
 TOOLS=$REPO/build/tools
 HOST=$REPO/tests/fixtures/hosts/pve1-gtx1050ti.yml
 NODES=${NODES:-16}
