@@ -15,7 +15,7 @@
 #include "strbuf.h"
 
 #define MAX_FILE_SIZE (16u << 20)
-#define MAX_LINKS 40
+#define MAX_LINKS     40
 
 /* The confinement root without a trailing slash; NULL when there is none. */
 static char *confine_root;
@@ -57,6 +57,10 @@ char *pt_path_resolve(const char *path)
 {
 	if (!confine_root)
 		return strdup(path);
+	if (strlen(path) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
 	size_t rlen = strlen(confine_root);
 	if (strncmp(path, confine_root, rlen) != 0 || (path[rlen] != '/' && path[rlen] != '\0')) {
 		errno = EXDEV;
@@ -343,7 +347,8 @@ int pt_file_write_atomic(const char *path, const char *data, size_t len,
 		target = pt_path_resolve(path);
 		if (!target)
 			return fail_msg(errmsg, errno,
-			                errno == EXDEV ? "refusing to write outside root:" : "cannot resolve",
+			                errno == EXDEV ? "refusing to write outside root:"
+			                               : "cannot resolve",
 			                path);
 	} else if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
 		target = realpath(path, NULL);
@@ -460,7 +465,8 @@ int pt_file_remove(const char *path, bool backup, char **backup_path, char **err
 		_cleanup_free_ char *dir = copy ? pt_path_resolve(dirname(copy)) : NULL;
 		if (!dir)
 			return fail_msg(errmsg, errno ? errno : ENOMEM,
-			                errno == EXDEV ? "refusing to remove outside root:" : "cannot resolve",
+			                errno == EXDEV ? "refusing to remove outside root:"
+			                               : "cannot resolve",
 			                path);
 		if (!base_copy || asprintf(&real, "%s/%s", dir, basename(base_copy)) < 0)
 			return fail_msg(errmsg, ENOMEM, "cannot remove", path);

@@ -189,15 +189,17 @@ int pt_vfio_plan_check_blacklist(const json_t *drivers, struct pt_vfio_report *r
 	json_array_foreach (drivers, i, v) {
 		const char *name = json_string_value(v);
 		size_t len = name ? strlen(name) : 0;
-		bool ok = len > 0 && len <= 55 && strspn(name, "abcdefghijklmnopqrstuvwxyz"
-		                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		                                               "0123456789_-") == len;
+		bool ok = len > 0 && len <= 55 &&
+		          strspn(name, "abcdefghijklmnopqrstuvwxyz"
+		                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                       "0123456789_-") == len;
 		if (!ok)
 			return pt_vfio_report_fail(
 			        rep, -EINVAL,
-			        "blacklist_drivers entry %zu is not a kernel module name (letters, "
-			        "digits, '_' and '-', at most 55): give driver names such as nouveau",
-			        i + 1);
+			        "blacklist_drivers[%zu] is not a kernel module name (letters, "
+			        "digits, '_' and '-', at most 55): give driver names such as "
+			        "nouveau",
+			        i);
 	}
 	return 0;
 }

@@ -98,7 +98,8 @@ static void set_result(struct pt_module *m, const struct options *o,
 	pt_result_set(m, "iommu_vendor", json_string(o->req.vendor));
 	pt_result_set(m, "path", json_string(p->path));
 	pt_result_set(m, "cmdline", pt_json_text(p->cmdline_after ? p->cmdline_after : ""));
-	pt_result_set(m, "cmdline_before", pt_json_text(p->cmdline_before ? p->cmdline_before : ""));
+	pt_result_set(m, "cmdline_before",
+	              pt_json_text(p->cmdline_before ? p->cmdline_before : ""));
 	pt_result_set(m, "params_added", string_list(p->chg.added, p->chg.n_added));
 	pt_result_set(m, "params_removed", string_list(p->chg.removed, p->chg.n_removed));
 	/* Without /proc/cmdline the edit is all there is to go by. */
