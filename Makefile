@@ -238,6 +238,7 @@ $(ASAN_LIBPT): $(ASAN_OBJS)
 
 # Not stripped: the reports name files and lines.
 $(ASAN_DIR)/bin/%: $(ASAN_DIR)/obj/modules/%.o $(ASAN_LIBPT)
+	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBPT) $(JANSSON_A) $(PCI_LIBS)
 
 $(ASAN_DIR)/bin/asan_canary: tests/asan/asan_canary.c
@@ -245,6 +246,7 @@ $(ASAN_DIR)/bin/asan_canary: tests/asan/asan_canary.c
 	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $< $(JANSSON_A)
 
 $(ASAN_DIR)/bin/mkroot: tests/tools/mkroot.c $(ASAN_LIBPT)
+	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -o $@ $< $(ASAN_LIBPT) $(YAML_A) $(JANSSON_A)
 
 $(ASAN_DIR)/tests/%: tests/unit/%.c $(ASAN_LIBPT) $(MODULES:%=$(GEN)/%_argspec.h)

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,16 +168,53 @@ char *pt_path_join(const char *root, const char *path)
 	return pt_strbuf_steal(&sb);
 }
 
-int pt_file_read(const char *path, char **data, size_t *len)
+/* Open path for reading under the confinement root. Reads are the hot path
+ * (every sysfs and /proc attribute): the kernel's openat2(RESOLVE_IN_ROOT) does
+ * the same resolution as pt_path_resolve in one call; pt_path_resolve is the
+ * fallback for kernels before 5.6. A descriptor, or -errno. */
+static int open_confined(const char *path, int flags)
 {
-	*data = NULL;
+	if (confine_root) {
+		size_t rlen = strlen(confine_root);
+		if (!strncmp(path, confine_root, rlen) && (path[rlen] == '/' || !path[rlen])) {
+			static int root_fd = -1;
+			static char *root_fd_for;
+			if (!root_fd_for || strcmp(root_fd_for, confine_root) != 0) {
+				if (root_fd >= 0)
+					close(root_fd);
+				free(root_fd_for);
+				root_fd = open(confine_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+				root_fd_for = strdup(confine_root);
+			}
+			if (root_fd >= 0) {
+				const char *rel = path + rlen;
+				while (*rel == '/')
+					rel++;
+				struct open_how how = {.flags = (unsigned)flags,
+				                       .resolve = RESOLVE_IN_ROOT};
+				long fd = syscall(SYS_openat2, root_fd, *rel ? rel : ".", &how,
+				                  sizeof how);
+				if (fd >= 0)
+					return (int)fd;
+				if (errno != ENOSYS && errno != EPERM)
+					return -errno;
+			}
+		}
+	}
 	_cleanup_free_ char *real = pt_path_resolve(path);
 	if (!real)
 		return -errno;
+	int fd = open(real, flags);
+	return fd < 0 ? -errno : fd;
+}
+
+int pt_file_read(const char *path, char **data, size_t *len)
+{
+	*data = NULL;
 	/* O_NONBLOCK: opening a FIFO must not hang the module; it is refused below */
-	_cleanup_close_ int fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open_confined(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
