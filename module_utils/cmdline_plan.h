@@ -20,7 +20,7 @@
 
 struct pt_cmdline_plan {
 	enum pt_bootloader loader;       /* the file's format */
-	const char *root;                /* the host's file system (borrowed) */
+	const char *root;                /* the host's root directory (borrowed) */
 	const char *path;                /* the file inside root, for messages (borrowed) */
 	char *full_path;                 /* root + path (owned) */
 	char *before;                    /* the file as read, NUL-terminated (owned) */
