@@ -7,9 +7,10 @@
  * the ansible-core 2.14 vectors (../shared/fixtures/argspec, when present: it
  * has no_log, aliases, float, dict and required options). Invariants:
  *   - init succeeds or fails, never crashes; a failure is a result with
- *     failed=true and a non-empty msg, a success has params;
+ *     failed=true and a non-empty msg, a success has params; the options are
+ *     echoed (invocation.module_args) exactly when they passed validation;
  *   - the result is one JSON object that serialises and reads back;
- *   - params hold every option of the spec (and nothing the spec does not
+ *   - validated params hold every option of the spec (and nothing the spec does not
  *     name), each value of its declared type (elements and suboptions too) and
  *     within its choices;
  *   - invocation.module_args shows the same keys, with no_log values masked;
@@ -193,6 +194,39 @@ static json_t *without_nulls(const json_t *spec, const json_t *params)
 	return out;
 }
 
+/* Validated options: every option of its type and choices, shown with no_log
+ * values masked, and validating them again gives them back. */
+static void check_params(const struct spec *s, const json_t *spec, const json_t *params,
+                         const json_t *shown)
+{
+	check_level(spec, params);
+	check(json_object_size(shown) == json_object_size(params));
+	const char *name;
+	json_t *opt;
+	json_object_foreach ((json_t *)spec, name, opt) {
+		json_t *v = json_object_get(params, name);
+		const char *masked = json_string_value(json_object_get(shown, name));
+		if (json_is_true(json_object_get(opt, "no_log")) && !json_is_null(v))
+			check(masked && !strcmp(masked, PT_NO_LOG_MASK));
+	}
+
+	json_t *input = without_nulls(spec, params), *again = NULL;
+	char *msg = NULL;
+	int r = pt_argspec_validate(spec, s->module, input, &again, &msg);
+	if (r != 0 || !json_equal(again, params)) {
+		char *a = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
+		char *b = again ? json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		fprintf(stderr, "first: %s\nagain: %s\nmsg: %s\n", a, b ? b : "-", msg ? msg : "-");
+		free(a);
+		free(b);
+	}
+	check(r == 0);
+	check(json_equal(again, params));
+	json_decref(again);
+	json_decref(input);
+	free(msg);
+}
+
 static void one_spec(const struct spec *s, bool is_object)
 {
 	struct pt_module m;
@@ -215,42 +249,15 @@ static void one_spec(const struct spec *s, bool is_object)
 		const char *msg = json_string_value(json_object_get(result, "msg"));
 		check(json_is_true(json_object_get(result, "failed")));
 		check(msg != NULL && *msg);
-		/* a failure after validation (e.g. an empty root) echoes the
-		 * options, as AnsibleModule does; one before it has none to show */
-		check(!json_object_get(result, "invocation") || m.params);
 	} else {
 		check(!json_object_get(result, "failed") && m.params);
-		check_level(m.spec, m.params);
-		json_t *shown =
-		        json_object_get(json_object_get(result, "invocation"), "module_args");
-		check(json_object_size(shown) == json_object_size(m.params));
-		const char *name;
-		json_t *opt;
-		json_object_foreach (m.spec, name, opt) {
-			json_t *v = json_object_get(m.params, name);
-			const char *masked = json_string_value(json_object_get(shown, name));
-			if (json_is_true(json_object_get(opt, "no_log")) && !json_is_null(v))
-				check(masked && !strcmp(masked, PT_NO_LOG_MASK));
-		}
-
-		/* Validating the result again gives it back. */
-		json_t *input = without_nulls(m.spec, m.params), *again = NULL;
-		char *msg = NULL;
-		int r2 = pt_argspec_validate(m.spec, s->module, input, &again, &msg);
-		if (r2 != 0 || !json_equal(again, m.params)) {
-			char *a = json_dumps(m.params, JSON_COMPACT | JSON_SORT_KEYS);
-			char *b = again ? json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-			fprintf(stderr, "first: %s\nagain: %s\nmsg: %s\n", a, b ? b : "-",
-			        msg ? msg : "-");
-			free(a);
-			free(b);
-		}
-		check(r2 == 0);
-		check(json_equal(again, m.params));
-		json_decref(again);
-		json_decref(input);
-		free(msg);
 	}
+	/* The options are echoed once they passed validation, also when the run
+	 * fails after it (e.g. an empty root), as AnsibleModule does. */
+	json_t *shown = json_object_get(json_object_get(result, "invocation"), "module_args");
+	check((shown != NULL) == (m.params != NULL));
+	if (m.params)
+		check_params(s, m.spec, m.params, shown);
 	json_decref(result);
 	pt_module_release(&m);
 }

@@ -88,6 +88,8 @@ for name in "$@"; do
 		first=$(grep -n -m1 -E '^==[0-9]+==|invariant failed|runtime error|ERROR: libFuzzer' "$log" |
 			cut -d: -f1)
 		if [ -n "$first" ]; then sed -n "$first,\$p" "$log" | head -n 60; else tail -n 30 "$log"; fi
+		# Replay with `build/fuzz/NAME FILE` (a file: a folder given first
+		# would receive libFuzzer's new inputs).
 		find "$out" -maxdepth 1 -type f -name "$name-*" -newer "$stamp" | sed 's/^/  input: /'
 		failed+=("$name")
 	fi
