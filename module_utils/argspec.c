@@ -23,6 +23,8 @@ struct errors {
 	struct pt_strbuf unsupported;  /* ", "-joined flattened names */
 	json_t *unsupported_names;     /* array of names, sorted at the end */
 	const json_t *supported_level; /* spec of the level of the last unsupported */
+	json_t *warnings;              /* borrowed; NULL when the caller wants none */
+	json_t *top_warnings;          /* the top level's, appended after the rest */
 	bool oom;
 };
 
@@ -424,7 +426,8 @@ static const char *spec_type(const json_t *opt)
 	return t ? t : "str";
 }
 
-static void validate_level(const json_t *spec, json_t *params, json_t *ctx, struct errors *e);
+static void validate_level(const json_t *spec, json_t *params, json_t *ctx, const char *prefix,
+                           struct errors *e);
 
 static void record_unsupported(struct errors *e, const json_t *spec, json_t *ctx, const char *key)
 {
@@ -441,7 +444,11 @@ static void record_unsupported(struct errors *e, const json_t *spec, json_t *ctx
 	e->supported_level = spec;
 }
 
-static void handle_aliases(const json_t *spec, json_t *params)
+/* An alias's value goes to its option. When the option already holds a value
+ * (given under its own name, or by an earlier alias: AnsibleModule checks after
+ * each assignment), the alias still wins and AnsibleModule warns; prefix names
+ * the suboption level ("" at the top, "devices[0]." below). */
+static void handle_aliases(const json_t *spec, json_t *params, const char *prefix, struct errors *e)
 {
 	const char *name;
 	json_t *opt;
@@ -450,8 +457,17 @@ static void handle_aliases(const json_t *spec, json_t *params)
 		json_t *alias;
 		json_array_foreach (json_object_get(opt, "aliases"), i, alias) {
 			json_t *v = json_object_get(params, json_string_value(alias));
-			if (v)
-				json_object_set(params, name, v);
+			if (!v)
+				continue;
+			json_t *dst = *prefix ? e->warnings : e->top_warnings;
+			if (json_object_get(params, name) && dst) {
+				_cleanup_free_ char *w = NULL;
+				if (asprintf(&w, "Both option %s%s and its alias %s%s are set.",
+				             prefix, name, prefix, json_string_value(alias)) < 0 ||
+				    json_array_append_new(dst, json_string(w)) < 0)
+					e->oom = true;
+			}
+			json_object_set(params, name, v);
 		}
 	}
 }
@@ -628,7 +644,8 @@ static void set_defaults(const json_t *spec, json_t *params, bool fill_null)
 	}
 }
 
-static void check_suboptions(const json_t *spec, json_t *params, json_t *ctx, struct errors *e)
+static void check_suboptions(const json_t *spec, json_t *params, json_t *ctx, const char *prefix,
+                             struct errors *e)
 {
 	const char *name;
 	json_t *opt;
@@ -639,22 +656,32 @@ static void check_suboptions(const json_t *spec, json_t *params, json_t *ctx, st
 			continue;
 		json_array_append_new(ctx, json_string(name));
 		if (json_is_object(value)) {
-			validate_level(sub, value, ctx, e);
+			_cleanup_free_ char *sub_prefix = NULL;
+			if (asprintf(&sub_prefix, "%s%s.", prefix, name) < 0)
+				e->oom = true;
+			else
+				validate_level(sub, value, ctx, sub_prefix, e);
 		} else if (json_is_array(value)) {
 			size_t i;
 			json_t *item;
 			json_array_foreach (value, i, item) {
-				if (json_is_object(item))
-					validate_level(sub, item, ctx, e);
+				_cleanup_free_ char *sub_prefix = NULL;
+				if (!json_is_object(item))
+					continue;
+				if (asprintf(&sub_prefix, "%s%s[%zu].", prefix, name, i) < 0)
+					e->oom = true;
+				else
+					validate_level(sub, item, ctx, sub_prefix, e);
 			}
 		}
 		json_array_remove(ctx, json_array_size(ctx) - 1);
 	}
 }
 
-static void validate_level(const json_t *spec, json_t *params, json_t *ctx, struct errors *e)
+static void validate_level(const json_t *spec, json_t *params, json_t *ctx, const char *prefix,
+                           struct errors *e)
 {
-	handle_aliases(spec, params);
+	handle_aliases(spec, params, prefix, e);
 	const char *key;
 	json_t *v;
 	json_object_foreach (params, key, v) {
@@ -666,7 +693,7 @@ static void validate_level(const json_t *spec, json_t *params, json_t *ctx, stru
 	check_types(spec, params, ctx, e);
 	check_choices(spec, params, ctx, e);
 	set_defaults(spec, params, true);
-	check_suboptions(spec, params, ctx, e);
+	check_suboptions(spec, params, ctx, prefix, e);
 }
 
 static int cmp_json_str(const void *a, const void *b)
@@ -714,11 +741,11 @@ static char *supported_string(const json_t *spec)
 }
 
 int pt_argspec_validate(const json_t *spec, const char *module_name, const json_t *input,
-                        json_t **params, char **msg)
+                        json_t **params, char **msg, json_t *warnings)
 {
 	*params = NULL;
 	*msg = NULL;
-	struct errors e = {.unsupported_names = json_array()};
+	struct errors e = {.unsupported_names = json_array(), .warnings = warnings};
 	json_t *p = json_deep_copy(input);
 	json_t *ctx = json_array();
 	if (!p || !ctx || !e.unsupported_names) {
@@ -727,8 +754,15 @@ int pt_argspec_validate(const json_t *spec, const char *module_name, const json_
 		json_decref(e.unsupported_names);
 		return -ENOMEM;
 	}
-	validate_level(spec, p, ctx, &e);
+	/* AnsibleModule emits the suboptions' alias warnings while it validates
+	 * them, and the top level's afterwards: keep that order. */
+	e.top_warnings = warnings ? json_array() : NULL;
+	validate_level(spec, p, ctx, "", &e);
 	json_decref(ctx);
+	if (e.top_warnings) {
+		json_array_extend(warnings, e.top_warnings);
+		json_decref(e.top_warnings);
+	}
 
 	size_t nun = json_array_size(e.unsupported_names);
 	if (!e.first && nun) {

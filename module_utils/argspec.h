@@ -20,9 +20,11 @@
  * holding every option of the spec (defaults filled in, null where unset, alias
  * keys kept as given) — the caller owns it. On failure returns -EINVAL and sets
  * *msg to AnsibleModule's message (caller frees); *params is NULL.
- * -ENOMEM when memory runs out (then *msg may be NULL). */
+ * -ENOMEM when memory runs out (then *msg may be NULL).
+ * warnings: a JSON array (borrowed) that gets AnsibleModule's warnings as strings
+ * ("Both option name and its alias id are set."), or NULL to drop them. */
 int pt_argspec_validate(const json_t *spec, const char *module_name, const json_t *input,
-                        json_t **params, char **msg);
+                        json_t **params, char **msg, json_t *warnings);
 
 /* A deep copy of params with every no_log option's value replaced by
  * PT_NO_LOG_MASK (suboptions included): what invocation.module_args shows.

@@ -25,6 +25,30 @@ static bool is_root(const char *root)
 	return !root || !*root || strcmp(root, "/") == 0;
 }
 
+/* Where a path inside root is on the machine the module runs on, resolved as
+ * the chrooted child will resolve it: links followed inside root, ".." stopping
+ * at root. Caller frees; NULL when it leaves root or memory runs out. */
+static char *host_path(const char *root, const char *inside)
+{
+	_cleanup_free_ char *joined = pt_path_join(root, inside);
+	if (!joined || is_root(root))
+		return PT_STEAL(joined);
+	_cleanup_free_ char *trimmed = strdup(root);
+	if (!trimmed)
+		return NULL;
+	for (size_t n = strlen(trimmed); n > 1 && trimmed[n - 1] == '/';)
+		trimmed[--n] = '\0';
+	return pt_path_resolve_under(trimmed, joined);
+}
+
+/* True when inside names a regular executable file in root. */
+static bool executable_in(const char *root, const char *inside)
+{
+	_cleanup_free_ char *host = host_path(root, inside);
+	struct stat st;
+	return host && stat(host, &st) == 0 && S_ISREG(st.st_mode) && access(host, X_OK) == 0;
+}
+
 /* Resolve argv[0] to a path inside root (as the child will see it after chroot). */
 static char *resolve(const char *root, const char *prog)
 {
@@ -34,8 +58,7 @@ static char *resolve(const char *root, const char *prog)
 		char *inside = NULL;
 		if (asprintf(&inside, "%s/%s", *dir, prog) < 0)
 			return NULL;
-		_cleanup_free_ char *outside = pt_path_join(root, inside);
-		if (outside && access(outside, X_OK) == 0)
+		if (executable_in(root, inside))
 			return inside;
 		free(inside);
 	}
@@ -45,12 +68,7 @@ static char *resolve(const char *root, const char *prog)
 bool pt_exec_available(const char *root, const char *prog)
 {
 	_cleanup_free_ char *inside = resolve(root, prog);
-	if (!inside)
-		return false;
-	_cleanup_free_ char *outside = pt_path_join(root, inside);
-	struct stat st;
-	return outside && stat(outside, &st) == 0 && S_ISREG(st.st_mode) &&
-	       access(outside, X_OK) == 0;
+	return inside && executable_in(root, inside);
 }
 
 char *pt_exec_cmdline(const char *const argv[])

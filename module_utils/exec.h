@@ -32,7 +32,10 @@ char *pt_exec_cmdline(const char *const argv[]);
 void pt_exec_result_to_json(const char *const argv[], const struct pt_exec_result *res,
                             json_t *obj);
 
-/* True when argv[0] exists as an executable inside root. */
+/* True when prog (a path, or a name looked up as pt_exec does) is a regular
+ * executable file inside root, found the way the chrooted command will find it:
+ * links followed inside root, ".." stopping at root. So a check that passes
+ * means pt_exec can start it, and a link that leads out of root does not count. */
 bool pt_exec_available(const char *root, const char *prog);
 
 #endif

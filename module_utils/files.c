@@ -59,6 +59,11 @@ char *pt_path_resolve(const char *path)
 {
 	if (!confine_root)
 		return strdup(path);
+	return pt_path_resolve_under(confine_root, path);
+}
+
+char *pt_path_resolve_under(const char *confine_root, const char *path)
+{
 	if (strlen(path) >= PATH_MAX) {
 		errno = ENAMETOOLONG;
 		return NULL;

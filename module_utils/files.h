@@ -25,6 +25,11 @@ void pt_files_confine(const char *root);
  * ELOOP (more than 40 links), ENOMEM. */
 char *pt_path_resolve(const char *path);
 
+/* The same resolution under an explicit root (no trailing '/', not "/"),
+ * whatever the process's confinement: for a path the module does not open
+ * itself but hands to a command it runs chrooted in root. */
+char *pt_path_resolve_under(const char *root, const char *path);
+
 /* Write value to an existing file in place (a sysfs attribute such as
  * driver_override): no temporary file, no creation. 0 or -errno. */
 int pt_file_write_existing(const char *path, const char *value);

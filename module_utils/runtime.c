@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "argspec.h"
 #include "cleanup.h"
@@ -133,7 +134,7 @@ int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_
 	}
 
 	_cleanup_free_ char *msg = NULL;
-	int r = pt_argspec_validate(m->spec, name, user, &m->params, &msg);
+	int r = pt_argspec_validate(m->spec, name, user, &m->params, &msg, m->warnings);
 	if (r < 0)
 		return pt_module_fail(m, "%s",
 		                      msg ? msg : "out of memory while validating arguments");
@@ -143,6 +144,13 @@ int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_
 	if (json_is_string(root) && !*json_string_value(root))
 		return pt_module_fail(m, "root is an empty string; give the directory that holds "
 		                         "the host's file system, or / for the host itself");
+	struct stat st;
+	const char *root_dir = pt_module_root(m);
+	if (stat(root_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return pt_module_fail(m,
+		                      "root %s is not a directory; give the directory that holds "
+		                      "the host's file system, or / for the host itself",
+		                      root_dir);
 	/* Nothing a module reads or writes may lie outside its root, whatever the
 	 * links inside the root say. */
 	pt_files_confine(pt_module_root(m));
@@ -220,6 +228,19 @@ int pt_param_seconds(struct pt_module *m, const char *key, int fallback)
 		return -1;
 	}
 	return (int)n;
+}
+
+int pt_param_abspath(struct pt_module *m, const char *key, const char **out)
+{
+	const char *v = pt_param_str(m, key);
+	*out = v;
+	if (!v || v[0] == '/')
+		return 0;
+	*out = NULL;
+	return pt_module_fail(m,
+	                      "%s '%s' is not an absolute path: give the path as the host sees "
+	                      "it, starting with / (it is taken under root)",
+	                      key, v);
 }
 
 const char *pt_module_root(const struct pt_module *m)

@@ -55,7 +55,15 @@ long long pt_param_int(const struct pt_module *m, const char *key, long long fal
 #define PT_MAX_SECONDS (7 * 24 * 3600)
 int pt_param_seconds(struct pt_module *m, const char *key, int fallback);
 
-/* The `root` option ("/" when the module has none or it is null). Borrowed. */
+/* A path option (a file on the managed host, taken under root): *out is its
+ * value (borrowed; NULL when unset) and 0 is returned. A value that does not
+ * start with '/' would be joined onto root as "<root>etc/..." or taken from the
+ * working directory, so it is refused: the module is marked failed with a
+ * message naming the option, *out is NULL and -1 is returned. */
+int pt_param_abspath(struct pt_module *m, const char *key, const char **out);
+
+/* The `root` option ("/" when the module has none or it is null). Borrowed. It
+ * is a directory: pt_module_init refuses a root that is not. */
 const char *pt_module_root(const struct pt_module *m);
 
 /* Set a key on the result. pt_result_set steals value (even on failure, as

@@ -135,12 +135,6 @@ static int run(struct pt_module *m, struct options *o, struct pt_boot_detection 
                struct pt_cmdline_plan *p)
 {
 	_cleanup_free_ char *err = NULL;
-	struct stat st;
-	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode))
-		return pt_module_fail(m,
-		                      "root %s is not a directory; give the directory that holds "
-		                      "the host's file system, or / for the host itself",
-		                      o->root);
 	if (!o->req.params)
 		return fail(m, NULL);
 	if (pt_iommu_params_check(o->req.params, o->req.n_params, &err) < 0 ||

@@ -258,15 +258,7 @@ int main(int argc, char **argv)
 	if (pt_module_init(&m, MODULE_NAME, iommu_facts_argspec_json, argc, argv) < 0)
 		return pt_module_finish(&m);
 
-	const char *root = pt_module_root(&m);
-	struct stat st;
-	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		pt_module_fail(&m,
-		               "root %s is not a directory; give the directory that holds the "
-		               "host's /sys and /proc, or / for the host itself",
-		               root);
-		return pt_module_finish(&m);
-	}
+	const char *root = pt_module_root(&m); /* a directory: pt_module_init checked */
 	json_t *facts = NULL;
 	_cleanup_free_ char *err = NULL;
 	if (pt_iommu_facts(root, &facts, &err) < 0) {

@@ -212,7 +212,7 @@ static void check_params(const struct spec *s, const json_t *spec, const json_t 
 
 	json_t *input = without_nulls(spec, params), *again = NULL;
 	char *msg = NULL;
-	int r = pt_argspec_validate(spec, s->module, input, &again, &msg);
+	int r = pt_argspec_validate(spec, s->module, input, &again, &msg, NULL);
 	if (r != 0 || !json_equal(again, params)) {
 		char *a = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
 		char *b = again ? json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

@@ -55,7 +55,7 @@ static void test_every_vector(void **state)
 		json_t *params = NULL;
 		char *msg = NULL;
 		int r = pt_argspec_validate(spec, module, json_object_get(c, "input"), &params,
-		                            &msg);
+		                            &msg, NULL);
 		if (json_is_true(json_object_get(expected, "failed"))) {
 			const char *want = json_string_value(json_object_get(expected, "msg"));
 			if (r != -EINVAL || !msg)
@@ -209,6 +209,45 @@ static void test_bool_words(void **state)
 	assert_int_equal(pt_parse_bool(""), -1);
 }
 
+/* Expected values from ansible-core 2.14's ModuleArgumentSpecValidator on the
+ * same spec and input: the last alias wins, a warning per alias given while the
+ * option already held a value, suboption levels first. */
+static void test_alias_warnings(void **state)
+{
+	(void)state;
+	json_t *spec =
+	        pt_argspec_load("{\"name\":{\"type\":\"str\",\"aliases\":[\"id\",\"key\"]},"
+	                        "\"map\":{\"type\":\"list\",\"elements\":\"dict\",\"options\":{"
+	                        "\"node\":{\"type\":\"str\",\"aliases\":[\"host\"]}}}}");
+	json_t *input = json_loads("{\"name\":\"a\",\"id\":\"b\",\"key\":\"c\","
+	                           "\"map\":[{\"node\":\"x\",\"host\":\"y\"}]}",
+	                           0, NULL);
+	json_t *warnings = json_array(), *params = NULL;
+	char *msg = NULL;
+	assert_int_equal(pt_argspec_validate(spec, "m", input, &params, &msg, warnings), 0);
+	assert_string_equal(json_string_value(json_object_get(params, "name")), "c");
+	assert_int_equal(json_array_size(warnings), 3);
+	assert_string_equal(json_string_value(json_array_get(warnings, 0)),
+	                    "Both option map[0].node and its alias map[0].host are set.");
+	assert_string_equal(json_string_value(json_array_get(warnings, 1)),
+	                    "Both option name and its alias id are set.");
+	assert_string_equal(json_string_value(json_array_get(warnings, 2)),
+	                    "Both option name and its alias key are set.");
+	json_decref(params);
+	json_decref(input);
+
+	/* one alias alone: no warning */
+	json_t *quiet = json_array();
+	input = json_loads("{\"id\":\"b\"}", 0, NULL);
+	assert_int_equal(pt_argspec_validate(spec, "m", input, &params, &msg, quiet), 0);
+	assert_int_equal(json_array_size(quiet), 0);
+	json_decref(params);
+	json_decref(input);
+	json_decref(quiet);
+	json_decref(warnings);
+	json_decref(spec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +256,7 @@ int main(void)
 	        cmocka_unit_test(test_internal_keys_and_masking),
 	        cmocka_unit_test(test_suboptions),
 	        cmocka_unit_test(test_bool_words),
+	        cmocka_unit_test(test_alias_warnings),
 	};
 	return cmocka_run_group_tests_name("argspec", tests, load_vectors, free_vectors);
 }
