@@ -53,6 +53,8 @@ BINS     := $(MODULES:%=plugins/modules/%)
 DOCS     := $(MODULES:%=plugins/modules/%.yml)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Helpers the unit tests share (temporary trees: tests/unit/support/), linked into each.
+UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 GENERATOR := $(BUILD)/tools/argspec_gen
@@ -119,9 +121,11 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIBPT)
 	$(CC) $(ALL_CFLAGS) -static -o $@ $< $(LIBPT) $(YAML_A) $(JANSSON_A)
 
 # --- tests ----------------------------------------------------------------
-$(BUILD)/tests/%: tests/unit/%.c $(LIBPT) $(MODULES:%=$(GEN)/%_argspec.h)
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT:%.c=$(OBJ)/%.o) $(LIBPT) \
+                  $(MODULES:%=$(GEN)/%_argspec.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< $(LIBPT) $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< \
+	  $(UNIT_SUPPORT:%.c=$(OBJ)/%.o) $(LIBPT) $(TEST_LIBS)
 
 # Debian's stock /etc/default/grub (grub2-common ships it as the template its
 # postinst installs) for the GRUB editor's tests; fetched, never committed.
@@ -249,10 +253,11 @@ $(ASAN_DIR)/bin/mkroot: tests/tools/mkroot.c $(ASAN_LIBPT)
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -o $@ $< $(ASAN_LIBPT) $(YAML_A) $(JANSSON_A)
 
-$(ASAN_DIR)/tests/%: tests/unit/%.c $(ASAN_LIBPT) $(MODULES:%=$(GEN)/%_argspec.h)
+$(ASAN_DIR)/tests/%: tests/unit/%.c $(UNIT_SUPPORT:%.c=$(ASAN_DIR)/obj/%.o) $(ASAN_LIBPT) \
+                     $(MODULES:%=$(GEN)/%_argspec.h)
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" \
-	  -o $@ $< $(ASAN_LIBPT) $(TEST_LIBS)
+	  -o $@ $< $(UNIT_SUPPORT:%.c=$(ASAN_DIR)/obj/%.o) $(ASAN_LIBPT) $(TEST_LIBS)
 $(ASAN_DIR)/tests/test_grub_default: $(BUILD)/debian/etc-default-grub
 
 -include $(shell find $(ASAN_DIR) -name '*.d' -type f 2>/dev/null)
@@ -314,9 +319,10 @@ fuzz-smoke: $(FUZZ_BIN)
 #                 several paths.
 # lint-format, lint-cppcheck, lint-tidy and lint-ansible run one checker each.
 DEPS_PKGS += clang-format clang-tidy cppcheck
-LINT_C    := $(wildcard module_utils/*.c modules/*.c tools/*.c tests/unit/*.c tests/tools/*.c \
-                        tests/fuzz/*.c)
-LINT_H    := $(wildcard module_utils/*.h tests/unit/*.h tests/tools/*.h tests/fuzz/*.h)
+LINT_C    := $(wildcard module_utils/*.c modules/*.c tools/*.c tests/unit/*.c tests/unit/support/*.c \
+                        tests/tools/*.c tests/fuzz/*.c)
+LINT_H    := $(wildcard module_utils/*.h tests/unit/*.h tests/unit/support/*.h tests/tools/*.h \
+                        tests/fuzz/*.h)
 LINT_DEFS := -D_GNU_SOURCE -Imodule_utils -I$(GEN) -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\"
 LINT_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Extra clang-tidy arguments, e.g. LINT_TIDY_ARGS='--checks=clang-analyzer-*' for the

@@ -1,6 +1,7 @@
 #include "cmdline.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,21 +189,78 @@ void pt_cmdline_change_release(struct pt_cmdline_change *chg)
 	memset(chg, 0, sizeof *chg);
 }
 
-static int list_push(char ***list, size_t *n, const char *s)
+/* ---- folding ------------------------------------------------------------- */
+
+/* FNV-1a, one byte at a time. */
+static uint64_t hash_byte(uint64_t h, unsigned char c)
 {
-	char **p = realloc(*list, (*n + 1) * sizeof *p);
-	if (!p)
+	return (h ^ c) * 0x100000001b3ULL;
+}
+
+static uint64_t token_hash(const struct pt_cmdline_token *t, bool by_value)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const char *c = t->key; *c; c++)
+		h = hash_byte(h, (unsigned char)dash_to_underscore(*c));
+	if (by_value && t->value) {
+		/* A name holds no NUL: this byte keeps "a" + "bc" from "ab" + "c". */
+		h = hash_byte(h, 0);
+		for (const char *c = t->value; *c; c++)
+			h = hash_byte(h, (unsigned char)*c);
+	}
+	return h;
+}
+
+static bool token_equal(const struct pt_cmdline_token *a, const struct pt_cmdline_token *b,
+                        bool by_value)
+{
+	if (!pt_cmdline_key_equal(a->key, b->key))
+		return false;
+	if (!by_value || (!a->value && !b->value))
+		return true;
+	return a->value && b->value && strcmp(a->value, b->value) == 0;
+}
+
+/* An open-addressing table slot: a token's index and its hash. */
+struct fold_slot {
+	size_t index; /* SIZE_MAX: empty */
+	uint64_t hash;
+};
+
+int pt_cmdline_fold(const struct pt_cmdline_token *const *tokens, size_t n, bool by_value,
+                    size_t *first)
+{
+	/* At most half full, so that probe runs stay short. */
+	size_t cap = 16;
+	while (cap < 2 * n) {
+		if (cap > SIZE_MAX / 4 / sizeof(struct fold_slot))
+			return -ENOMEM;
+		cap *= 2;
+	}
+	_cleanup_free_ struct fold_slot *table = malloc(cap * sizeof *table);
+	if (!table)
 		return -ENOMEM;
-	*list = p;
-	p[*n] = strdup(s);
-	if (!p[*n])
-		return -ENOMEM;
-	(*n)++;
+	for (size_t s = 0; s < cap; s++)
+		table[s].index = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = token_hash(tokens[i], by_value);
+		size_t s = (size_t)h & (cap - 1);
+		while (table[s].index != SIZE_MAX &&
+		       (table[s].hash != h ||
+		        !token_equal(tokens[table[s].index], tokens[i], by_value)))
+			s = (s + 1) & (cap - 1);
+		if (table[s].index == SIZE_MAX)
+			table[s] = (struct fold_slot){.index = i, .hash = h};
+		first[i] = table[s].index;
+	}
 	return 0;
 }
 
-/* The plan for one edit: per kernel token, keep (NULL, keep=true), drop, or
- * replace with a new text; plus tokens to append. Items are borrowed. */
+/* ---- editing ------------------------------------------------------------- */
+
+/* The plan for one edit: per kernel token, keep (no replacement, not
+ * dropped), drop, or replace with a new text; plus tokens to append. Items are
+ * borrowed. */
 struct plan {
 	const char **replace; /* per token: replacement text, or NULL */
 	bool *drop;           /* per token: removed */
@@ -211,108 +269,142 @@ struct plan {
 	bool changed;
 };
 
-static int plan_append(struct plan *p, const char *raw, size_t cap)
+static void plan_append(struct plan *p, const char *raw)
 {
-	if (p->n_append >= cap)
-		return -EINVAL;
+	/* append has room for every item, and each item is appended at most once. */
 	p->append[p->n_append++] = raw;
 	p->changed = true;
-	return 0;
 }
 
-static bool appended_already(const struct plan *p, const struct pt_cmdline *items, size_t n,
-                             const char *key, bool flag)
+/* The kernel tokens of the text (kn of them) and the items' tokens in one
+ * list, text first, folded by name and by name and value: what the ensure and
+ * remove plans look things up in. Index x < kn is cl->tokens[x], x >= kn is
+ * items[x - kn]. */
+struct edit_index {
+	size_t kn, n;
+	const struct pt_cmdline_token **all; /* kn + n tokens (borrowed) */
+	size_t *by_name;                     /* pt_cmdline_fold by name */
+	size_t *by_value;                    /* pt_cmdline_fold by name and value */
+	/* The key=value tokens of each name in a chain: the text's in text
+	 * order, then the items' in item order. */
+	size_t *head; /* per name (its by_name index): the first, or SIZE_MAX */
+	size_t *next; /* per token: the next of its name, or SIZE_MAX */
+};
+
+static void edit_index_release(struct edit_index *ix)
 {
-	for (size_t a = 0; a < p->n_append; a++)
-		for (size_t j = 0; j < n; j++)
-			if (p->append[a] == items[j].tokens[0].raw &&
-			    pt_cmdline_key_equal(items[j].tokens[0].key, key) &&
-			    (items[j].tokens[0].value == NULL) == flag)
-				return true;
-	return false;
+	free(ix->all);
+	free(ix->by_name);
+	free(ix->by_value);
+	free(ix->next);
+	free(ix->head);
 }
 
-static int plan_ensure(const struct pt_cmdline *cl, size_t kn, const struct pt_cmdline *items,
-                       size_t n, struct plan *p)
+static int edit_index_build(struct edit_index *ix, const struct pt_cmdline *cl, size_t kn,
+                            const struct pt_cmdline *items, size_t n)
 {
-	_cleanup_free_ bool *group_done = calloc(n ? n : 1, sizeof *group_done);
-	_cleanup_free_ bool *matched = calloc(kn ? kn : 1, sizeof *matched);
-	_cleanup_free_ size_t *unmatched_w = calloc(n ? n : 1, sizeof *unmatched_w);
-	if (!group_done || !matched || !unmatched_w)
+	size_t total = kn + n, alloc = total ? total : 1;
+	*ix = (struct edit_index){.kn = kn, .n = n};
+	ix->all = calloc(alloc, sizeof *ix->all);
+	ix->by_name = calloc(alloc, sizeof *ix->by_name);
+	ix->by_value = calloc(alloc, sizeof *ix->by_value);
+	ix->next = calloc(alloc, sizeof *ix->next);
+	ix->head = calloc(alloc, sizeof *ix->head);
+	_cleanup_free_ size_t *tail = calloc(alloc, sizeof *tail);
+	if (!ix->all || !ix->by_name || !ix->by_value || !ix->next || !ix->head || !tail)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const struct pt_cmdline_token *w = &items[i].tokens[0];
-		if (!w->value) {
-			bool present = false;
-			for (size_t k = 0; k < kn && !present; k++)
-				present = !cl->tokens[k].value &&
-				          pt_cmdline_key_equal(cl->tokens[k].key, w->key);
-			if (!present && !appended_already(p, items, n, w->key, true))
-				if (plan_append(p, w->raw, n) < 0)
-					return -EINVAL;
+	for (size_t x = 0; x < total; x++)
+		ix->all[x] = x < kn ? &cl->tokens[x] : &items[x - kn].tokens[0];
+	if (pt_cmdline_fold(ix->all, total, false, ix->by_name) < 0 ||
+	    pt_cmdline_fold(ix->all, total, true, ix->by_value) < 0)
+		return -ENOMEM;
+	for (size_t x = 0; x < total; x++) {
+		ix->head[x] = ix->next[x] = SIZE_MAX;
+		if (!ix->all[x]->value)
 			continue;
-		}
-		if (group_done[i])
-			continue;
-		/* The values wanted for this name, first spelling of each value. */
-		size_t nw = 0;
-		for (size_t j = i; j < n; j++) {
-			const struct pt_cmdline_token *x = &items[j].tokens[0];
-			if (!x->value || !pt_cmdline_key_equal(x->key, w->key))
-				continue;
-			group_done[j] = true;
-			bool dup = false;
-			for (size_t q = i; q < j && !dup; q++) {
-				const struct pt_cmdline_token *y = &items[q].tokens[0];
-				dup = y->value && pt_cmdline_key_equal(y->key, w->key) &&
-				      strcmp(y->value, x->value) == 0;
-			}
-			if (dup)
-				continue;
-			/* Already present with this value: that occurrence stays. */
-			bool found = false;
-			for (size_t k = 0; k < kn && !found; k++) {
-				const struct pt_cmdline_token *o = &cl->tokens[k];
-				if (!matched[k] && o->value &&
-				    pt_cmdline_key_equal(o->key, x->key) &&
-				    strcmp(o->value, x->value) == 0) {
-					matched[k] = true;
-					found = true;
-				}
-			}
-			if (!found)
-				unmatched_w[nw++] = j;
-		}
-		/* Other occurrences of the name take the missing values in order;
-		 * those left over go. */
-		size_t next = 0;
-		for (size_t k = 0; k < kn; k++) {
-			const struct pt_cmdline_token *o = &cl->tokens[k];
-			if (matched[k] || !o->value || !pt_cmdline_key_equal(o->key, w->key))
-				continue;
-			if (next < nw)
-				p->replace[k] = items[unmatched_w[next++]].tokens[0].raw;
-			else
-				p->drop[k] = true;
-			p->changed = true;
-		}
-		for (; next < nw; next++)
-			if (plan_append(p, items[unmatched_w[next]].tokens[0].raw, n) < 0)
-				return -EINVAL;
+		size_t name = ix->by_name[x];
+		if (ix->head[name] == SIZE_MAX)
+			ix->head[name] = x;
+		else
+			ix->next[tail[name]] = x;
+		tail[name] = x;
 	}
 	return 0;
 }
 
-static void plan_remove(const struct pt_cmdline *cl, size_t kn, const struct pt_cmdline *items,
-                        size_t n, struct plan *p)
+/* One name's key=value items: the values wanted become exactly the text's
+ * occurrences of the name (see PT_CMDLINE_ENSURE). unmatched has room for n. */
+static void plan_ensure_name(const struct edit_index *ix, size_t name, bool *matched,
+                             size_t *unmatched, struct plan *p)
 {
+	size_t kn = ix->kn, nw = 0;
+	/* The values wanted, first spelling of each: an occurrence already in
+	 * the text with that value stays (the first one, if several). */
+	for (size_t x = ix->head[name]; x != SIZE_MAX; x = ix->next[x]) {
+		if (x < kn)
+			continue;
+		size_t same = ix->by_value[x];
+		if (same < kn && !matched[same])
+			matched[same] = true;
+		else if (same == x)
+			unmatched[nw++] = x;
+		/* else a value asked for before */
+	}
+	/* Other occurrences of the name take the missing values in order; those
+	 * left over go. */
+	size_t next = 0;
+	for (size_t x = ix->head[name]; x < kn; x = ix->next[x]) {
+		if (matched[x])
+			continue;
+		if (next < nw)
+			p->replace[x] = ix->all[unmatched[next++]]->raw;
+		else
+			p->drop[x] = true;
+		p->changed = true;
+	}
+	for (; next < nw; next++)
+		plan_append(p, ix->all[unmatched[next]]->raw);
+}
+
+static int plan_ensure(const struct edit_index *ix, struct plan *p)
+{
+	size_t kn = ix->kn, total = kn + ix->n;
+	_cleanup_free_ bool *done = calloc(total ? total : 1, sizeof *done);
+	_cleanup_free_ bool *matched = calloc(kn ? kn : 1, sizeof *matched);
+	_cleanup_free_ size_t *unmatched = calloc(ix->n ? ix->n : 1, sizeof *unmatched);
+	if (!done || !matched || !unmatched)
+		return -ENOMEM;
+	for (size_t x = kn; x < total; x++) {
+		if (!ix->all[x]->value) {
+			/* The first flag of its name, none in the text: append it. */
+			if (ix->by_value[x] == x)
+				plan_append(p, ix->all[x]->raw);
+			continue;
+		}
+		/* A name's values are planned together, where the first asks. */
+		size_t name = ix->by_name[x];
+		if (!done[name]) {
+			done[name] = true;
+			plan_ensure_name(ix, name, matched, unmatched, p);
+		}
+	}
+	return 0;
+}
+
+static int plan_remove(const struct edit_index *ix, struct plan *p)
+{
+	size_t kn = ix->kn, total = kn + ix->n;
+	_cleanup_free_ bool *asked = calloc(total ? total : 1, sizeof *asked);
+	if (!asked)
+		return -ENOMEM;
+	for (size_t x = kn; x < total; x++)
+		asked[ix->by_name[x]] = true;
 	for (size_t k = 0; k < kn; k++)
-		for (size_t i = 0; i < n; i++)
-			if (pt_cmdline_key_equal(cl->tokens[k].key, items[i].tokens[0].key)) {
-				p->drop[k] = true;
-				p->changed = true;
-				break;
-			}
+		if (asked[ix->by_name[k]]) {
+			p->drop[k] = true;
+			p->changed = true;
+		}
+	return 0;
 }
 
 /* Write the text the plan describes, keeping every byte it does not touch. */
@@ -360,21 +452,40 @@ static int plan_render(const char *text, const struct pt_cmdline *cl, size_t kn,
 	return sb->oom ? -ENOMEM : 0;
 }
 
+/* A copy of s into list[(*n)++]; list has room. */
+static int list_put(char **list, size_t *n, const char *s)
+{
+	list[*n] = strdup(s);
+	if (!list[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
 static int record_changes(const struct pt_cmdline *cl, size_t kn, const struct plan *p,
                           struct pt_cmdline_change *chg)
 {
+	size_t n_added = p->n_append, n_removed = 0;
+	for (size_t k = 0; k < kn; k++) {
+		n_added += p->replace[k] != NULL;
+		n_removed += p->replace[k] || p->drop[k];
+	}
+	chg->added = calloc(n_added ? n_added : 1, sizeof *chg->added);
+	chg->removed = calloc(n_removed ? n_removed : 1, sizeof *chg->removed);
+	if (!chg->added || !chg->removed)
+		return -ENOMEM;
 	for (size_t k = 0; k < kn; k++) {
 		if (p->replace[k]) {
-			if (list_push(&chg->removed, &chg->n_removed, cl->tokens[k].raw) < 0 ||
-			    list_push(&chg->added, &chg->n_added, p->replace[k]) < 0)
+			if (list_put(chg->removed, &chg->n_removed, cl->tokens[k].raw) < 0 ||
+			    list_put(chg->added, &chg->n_added, p->replace[k]) < 0)
 				return -ENOMEM;
 		} else if (p->drop[k]) {
-			if (list_push(&chg->removed, &chg->n_removed, cl->tokens[k].raw) < 0)
+			if (list_put(chg->removed, &chg->n_removed, cl->tokens[k].raw) < 0)
 				return -ENOMEM;
 		}
 	}
 	for (size_t a = 0; a < p->n_append; a++)
-		if (list_push(&chg->added, &chg->n_added, p->append[a]) < 0)
+		if (list_put(chg->added, &chg->n_added, p->append[a]) < 0)
 			return -ENOMEM;
 	return 0;
 }
@@ -413,10 +524,11 @@ int pt_cmdline_edit(const char *text, enum pt_cmdline_op op, const char *const i
 			goto out;
 		}
 	}
-	if (op == PT_CMDLINE_ENSURE)
-		r = plan_ensure(&cl, kn, parsed, n, &p);
-	else
-		plan_remove(&cl, kn, parsed, n, &p);
+	struct edit_index ix;
+	r = edit_index_build(&ix, &cl, kn, parsed, n);
+	if (r == 0)
+		r = op == PT_CMDLINE_ENSURE ? plan_ensure(&ix, &p) : plan_remove(&ix, &p);
+	edit_index_release(&ix);
 	if (r == 0 && cl.unclosed && p.n_append)
 		r = -EINVAL; /* appended tokens would land inside the unclosed one */
 	if (r < 0)

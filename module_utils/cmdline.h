@@ -57,6 +57,20 @@ const struct pt_cmdline_token *pt_cmdline_find(const struct pt_cmdline *cl, cons
  * for init: what a single `params` item must be. */
 bool pt_cmdline_is_one_token(const char *text);
 
+/* How much of its command line the x86 kernel keeps: COMMAND_LINE_SIZE, the
+ * final NUL included (arch/x86/include/asm/setup.h). The boot loader hands the
+ * kernel at most this many bytes; what does not fit never reaches it. */
+#define PT_CMDLINE_KERNEL_SIZE 2048
+
+/* Fold equal parameters, in one pass over a hash table, so that long lists
+ * cost linear time (expected) rather than a comparison of every pair: first[i]
+ * is the smallest j with tokens[j] equal to tokens[i] (i itself for the first
+ * of its kind). Equal means the same name ('-' and '_' alike) and, with
+ * by_value, the same value too (a flag, whose value is NULL, equals only a flag).
+ * tokens are borrowed; first has n elements. 0, or -ENOMEM. */
+int pt_cmdline_fold(const struct pt_cmdline_token *const *tokens, size_t n, bool by_value,
+                    size_t *first);
+
 enum pt_cmdline_op {
 	/* Make each parameter present. A flag is appended when no flag of that
 	 * name exists. `key=value` items are grouped by name: the values wanted
@@ -87,7 +101,9 @@ struct pt_cmdline_change {
  * trailing blanks), separated by one space. -ENOMEM on allocation failure,
  * -EINVAL when an item is not exactly one token, or when text has an unclosed
  * quote (cl.unclosed) and tokens would have to be appended: they would end up
- * inside that last token. */
+ * inside that last token. Items that repeat one another count once, and the
+ * time grows linearly with the text and the items (they are folded with
+ * pt_cmdline_fold, not compared pair by pair). */
 int pt_cmdline_edit(const char *text, enum pt_cmdline_op op, const char *const items[], size_t n,
                     char **out, struct pt_cmdline_change *chg);
 void pt_cmdline_change_release(struct pt_cmdline_change *chg);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cleanup.h"
 #include "files.h"
@@ -119,6 +120,66 @@ static int read_cmdline(struct pt_cmdline_plan *p, struct pt_grub_default *g,
 	return e == 0 && !p->cmdline_before ? -ENOMEM : e;
 }
 
+/* The length of GRUB_CMDLINE_LINUX's value in the file, which grub-mkconfig
+ * puts before GRUB_CMDLINE_LINUX_DEFAULT; 0 when it is unset or not a literal
+ * (the module cannot tell its length). -ENOMEM. */
+static ssize_t grub_cmdline_linux_length(const struct pt_cmdline_plan *p)
+{
+	struct pt_grub_default linux_part;
+	_cleanup_free_ char *err = NULL;
+	int e = pt_grub_default_parse(p->before, p->before_len, "GRUB_CMDLINE_LINUX", p->path,
+	                              &linux_part, &err);
+	ssize_t len = 0;
+	if (e == -ENOMEM)
+		len = -ENOMEM;
+	else if (e == 0 && linux_part.value)
+		len = (ssize_t)strlen(linux_part.value);
+	pt_grub_default_release(&linux_part);
+	return len;
+}
+
+/* The kernel keeps PT_CMDLINE_KERNEL_SIZE bytes of its command line and the
+ * boot loader adds its own: refuse to make the file's part longer than
+ * PT_CMDLINE_MAX_LENGTH, so that nothing is cut silently at boot. A host that
+ * is over it already keeps booting as it did: a run that does not lengthen the
+ * line goes ahead, and says so. */
+static int check_length(struct pt_cmdline_plan *p, char **errmsg)
+{
+	size_t extra = 0;
+	const char *what = "";
+	if (p->loader == PT_BOOT_GRUB) {
+		ssize_t linux_len = grub_cmdline_linux_length(p);
+		if (linux_len < 0)
+			return (int)linux_len;
+		extra = (size_t)linux_len + 1; /* and a blank */
+		what = " (GRUB_CMDLINE_LINUX, a blank and " PT_GRUB_CMDLINE_VARIABLE ")";
+	}
+	size_t before = extra + strlen(p->cmdline_before);
+	size_t after = extra + strlen(p->cmdline_after);
+	if (after <= PT_CMDLINE_MAX_LENGTH)
+		return 0;
+	if (after > before)
+		return pt_message_format(
+		        errmsg, -EINVAL,
+		        "the kernel command line in %s%s would be %zu bytes long after this run "
+		        "(%zu now), too long: the kernel keeps %d bytes of it (its final NUL "
+		        "included) and the boot loader adds up to %d of its own (BOOT_IMAGE=, "
+		        "root=, initrd=), so the module writes at most %d and the rest would be "
+		        "lost at boot. Ask for fewer or shorter parameters, or shorten the "
+		        "command line in %s first",
+		        p->path, what, after, before, PT_CMDLINE_KERNEL_SIZE,
+		        PT_CMDLINE_LOADER_ALLOWANCE, PT_CMDLINE_MAX_LENGTH, p->path);
+	pt_message_list_addf(&p->warnings,
+	                     "the kernel command line in %s%s is %zu bytes long, more than the "
+	                     "%d the module writes: the kernel keeps %d bytes of it (its final "
+	                     "NUL included) and the boot loader adds up to %d of its own, so "
+	                     "its end may never reach the kernel. This run does not lengthen "
+	                     "it; shorten it",
+	                     p->path, what, after, PT_CMDLINE_MAX_LENGTH, PT_CMDLINE_KERNEL_SIZE,
+	                     PT_CMDLINE_LOADER_ALLOWANCE);
+	return 0;
+}
+
 int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_request *req,
                          char **errmsg)
 {
@@ -134,6 +195,8 @@ int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_reques
 		e = edit_cmdline(p, req, &items, &n, errmsg);
 	if (e == 0 && p->loader == PT_BOOT_GRUB)
 		pt_grub_warnings_check(p->root, p->path, &g, items, n, req->present, &p->warnings);
+	if (e == 0)
+		e = check_length(p, errmsg);
 	if (e == 0 && strcmp(p->cmdline_after, p->cmdline_before) == 0) {
 		p->after = malloc(p->before_len + 1);
 		if (p->after) {

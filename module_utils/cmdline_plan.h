@@ -18,6 +18,21 @@
 #include "iommu_params.h"
 #include "messages.h"
 
+/* What the boot loader puts on the kernel command line besides the text the
+ * module edits, allowed for: GRUB's 10_linux writes `BOOT_IMAGE=<kernel> root=
+ * <device> ro` in front (67 bytes for BOOT_IMAGE=/boot/vmlinuz-6.8.12-4-pve
+ * root=/dev/mapper/pve-root ro, 93 with a separate /boot partition and
+ * root=UUID=...); systemd-boot adds `initrd=\EFI\proxmox\<version>\initrd.img-
+ * <version>` (57 bytes) to the line of /etc/kernel/cmdline. 256 bytes is more
+ * than twice the longest of these: room for a longer kernel version, device
+ * path or a second initrd, while leaving the user 1791 bytes. */
+#define PT_CMDLINE_LOADER_ALLOWANCE 256
+
+/* The longest command line (as the file gives it) a run may leave: what the
+ * kernel keeps without its NUL, less the boot loader's part. A run that would
+ * make it longer than this, and longer than it was, is refused. */
+#define PT_CMDLINE_MAX_LENGTH (PT_CMDLINE_KERNEL_SIZE - 1 - PT_CMDLINE_LOADER_ALLOWANCE)
+
 struct pt_cmdline_plan {
 	enum pt_bootloader loader;       /* the file's format */
 	const char *root;                /* the host's root directory (borrowed) */
@@ -51,7 +66,12 @@ int pt_cmdline_plan_read(struct pt_cmdline_plan *p, const char *root, const char
  * grub_warnings.h). Sets cmdline_before/after, chg, after/after_len (a copy of
  * before when the command line stays). 0, or -errno with *errmsg (caller
  * frees; NULL only when out of memory) saying what cannot be edited and what
- * to do. */
+ * to do.
+ * The kernel command line the file gives — for GRUB GRUB_CMDLINE_LINUX, a
+ * blank and GRUB_CMDLINE_LINUX_DEFAULT (as far as the file shows them), for
+ * systemd-boot the line — must not grow past PT_CMDLINE_MAX_LENGTH: -EINVAL
+ * naming the file, the length and the limit. One that is that long already and
+ * does not grow is planned, with a warning. */
 int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_request *req,
                          char **errmsg);
 

@@ -71,6 +71,14 @@ bool pt_exec_available(const char *root, const char *prog)
 	return inside && executable_in(root, inside);
 }
 
+size_t pt_exec_env_bytes(void)
+{
+	size_t bytes = sizeof(char *);
+	for (char *const *env = child_env; *env; env++)
+		bytes += strlen(*env) + 1 + sizeof(char *);
+	return bytes;
+}
+
 char *pt_exec_cmdline(const char *const argv[])
 {
 	struct pt_strbuf sb = PT_STRBUF_INIT;

@@ -4,6 +4,7 @@
 #define PT_EXEC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -24,6 +25,11 @@ int pt_exec(const char *root, const char *const argv[], int timeout_sec,
             struct pt_exec_result *res);
 
 void pt_exec_result_release(struct pt_exec_result *res);
+
+/* Bytes the environment pt_exec gives a command takes in execve's argument space:
+ * each string with its NUL, and one pointer each (the terminating NULL included).
+ * For callers that check an argument vector against the kernel's limits first. */
+size_t pt_exec_env_bytes(void);
 
 /* argv joined with spaces, for messages. Caller frees. */
 char *pt_exec_cmdline(const char *const argv[]);

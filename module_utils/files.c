@@ -213,6 +213,11 @@ static int open_confined(const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+int pt_file_open(const char *path, int flags)
+{
+	return open_confined(path, flags);
+}
+
 int pt_file_read(const char *path, char **data, size_t *len)
 {
 	*data = NULL;

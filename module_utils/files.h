@@ -43,6 +43,12 @@ char *pt_path_join(const char *root, const char *path);
  * when absent); *data is NULL then. Refuses files over 16 MiB with -EFBIG. */
 int pt_file_read(const char *path, char **data, size_t *len);
 
+/* Open path as pt_file_read does (under the confinement root, links followed
+ * inside it), with open(2) flags such as O_PATH | O_DIRECTORY: a directory
+ * whose entries the caller then opens with openat. A descriptor the caller
+ * closes, or -errno. */
+int pt_file_open(const char *path, int flags);
+
 /* Read a small sysfs/proc attribute: the first line, trailing newline and
  * blanks removed. Caller frees; NULL when missing or unreadable. */
 char *pt_file_read_line(const char *path);

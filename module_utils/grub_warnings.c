@@ -26,6 +26,52 @@ static void set_twice(const char *path, const struct pt_grub_default *g,
 		                     g->n_set, path, g->first_line, g->line, g->line);
 }
 
+/* The tokens of GRUB_CMDLINE_LINUX that conflict with items: with present,
+ * a key=value whose key this run sets to another value; with absent, any
+ * occurrence of a key being removed. Each token once, in the order written,
+ * joined with ", " into keys. Items are folded with the tokens (one hash table)
+ * so that a long params list costs linear time. */
+static int conflicts(const struct pt_cmdline *cl, const struct pt_cmdline *items, size_t n,
+                     bool present, struct pt_strbuf *keys)
+{
+	size_t kn = 0;
+	while (kn < cl->n && !cl->tokens[kn].for_init)
+		kn++;
+	size_t total = 0, alloc = kn + n + 1;
+	_cleanup_free_ const struct pt_cmdline_token **all = calloc(alloc, sizeof *all);
+	_cleanup_free_ size_t *by_name = calloc(alloc, sizeof *by_name);
+	_cleanup_free_ size_t *by_value = calloc(alloc, sizeof *by_value);
+	_cleanup_free_ size_t *n_values = calloc(alloc, sizeof *n_values);     /* per name */
+	_cleanup_free_ bool *asked = calloc(alloc, sizeof *asked);             /* per name */
+	_cleanup_free_ bool *value_asked = calloc(alloc, sizeof *value_asked); /* per value */
+	if (!all || !by_name || !by_value || !n_values || !asked || !value_asked)
+		return -ENOMEM;
+	for (size_t k = 0; k < kn; k++)
+		all[total++] = &cl->tokens[k];
+	for (size_t i = 0; i < n; i++)
+		if (items[i].n == 1)
+			all[total++] = &items[i].tokens[0];
+	if (pt_cmdline_fold(all, total, false, by_name) < 0 ||
+	    pt_cmdline_fold(all, total, true, by_value) < 0)
+		return -ENOMEM;
+	for (size_t x = kn; x < total; x++) {
+		asked[by_name[x]] = true;
+		if (all[x]->value && !value_asked[by_value[x]]) {
+			value_asked[by_value[x]] = true;
+			n_values[by_name[x]]++;
+		}
+	}
+	for (size_t k = 0; k < kn; k++) {
+		/* absent: any occurrence; present: only another value, that is
+		 * a value asked for besides this token's own. */
+		size_t other_values = n_values[by_name[k]] - (value_asked[by_value[k]] ? 1 : 0);
+		bool conflict = present ? all[k]->value && other_values : asked[by_name[k]];
+		if (conflict)
+			pt_strbuf_printf(keys, "%s%s", keys->len ? ", " : "", all[k]->raw);
+	}
+	return 0;
+}
+
 /* GRUB_CMDLINE_LINUX also ends up on the kernel command line: say when it holds
  * one of the keys this run changes. */
 static void cmdline_linux(const char *path, const struct pt_grub_default *dflt,
@@ -36,35 +82,24 @@ static void cmdline_linux(const char *path, const struct pt_grub_default *dflt,
 	_cleanup_free_ char *err = NULL;
 	struct pt_cmdline cl = {0};
 	_cleanup_strbuf_ struct pt_strbuf keys = PT_STRBUF_INIT;
+	_cleanup_free_ struct pt_cmdline *parsed = calloc(n + 1, sizeof *parsed);
 	if (pt_grub_default_parse(dflt->text, dflt->len, "GRUB_CMDLINE_LINUX", path, &g, &err) <
 	            0 ||
-	    !g.value || pt_cmdline_parse(g.value, &cl) < 0)
+	    !g.value || !parsed || pt_cmdline_parse(g.value, &cl) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct pt_cmdline item;
-		if (pt_cmdline_parse(items[i], &item) < 0 || item.n != 1) {
-			pt_cmdline_release(&item);
-			continue;
-		}
-		const struct pt_cmdline_token *want = &item.tokens[0];
-		for (size_t k = 0; k < cl.n; k++) {
-			const struct pt_cmdline_token *t = &cl.tokens[k];
-			if (t->for_init || !pt_cmdline_key_equal(t->key, want->key))
-				continue;
-			/* present: only another value conflicts; absent: any occurrence. */
-			bool conflict = want->value && t->value && strcmp(want->value, t->value);
-			if (!present || conflict)
-				pt_strbuf_printf(&keys, "%s%s", keys.len ? ", " : "", t->raw);
-		}
-		pt_cmdline_release(&item);
-	}
-	if (keys.len)
+	/* An item that does not parse (only when out of memory: the params were
+	 * checked) is left out. */
+	for (size_t i = 0; i < n; i++)
+		pt_cmdline_parse(items[i], &parsed[i]);
+	if (conflicts(&cl, parsed, n, present, &keys) == 0 && keys.len && !keys.oom)
 		pt_message_list_addf(warnings,
 		                     "GRUB_CMDLINE_LINUX in %s (line %u) also holds %s; it is not "
 		                     "edited and ends up on the kernel command line too "
 		                     "(before " VARIABLE ")%s",
 		                     path, g.line, pt_strbuf_str(&keys),
 		                     present ? "" : ": remove it there as well");
+	for (size_t i = 0; i < n; i++)
+		pt_cmdline_release(&parsed[i]);
 out:
 	pt_cmdline_release(&cl);
 	pt_grub_default_release(&g);

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "files.h"
 #include "kmod.h"
 #include "runtime.h"
+#include "sysfs_read.h"
 
 /* ---- small JSON helpers -------------------------------------------------- */
 
@@ -24,14 +26,36 @@ static json_t *string_or_null(const char *s)
 	return s ? pt_json_text(s) : json_null();
 }
 
-/* "10de" for a 16-bit ID, null when unknown. */
-static json_t *hex4_or_null(int v)
+/* The low `digits` hex digits of v, lower case ("10de"); null when v < 0.
+ * By hand: snprintf was a tenth of a run's cost (seven IDs per device). */
+static json_t *hex_or_null(int v, int digits)
 {
 	if (v < 0)
 		return json_null();
+	static const char hex[] = "0123456789abcdef";
 	char buf[8];
-	snprintf(buf, sizeof buf, "%04x", (unsigned)v & 0xffffu);
-	return json_string(buf);
+	for (int i = digits - 1; i >= 0; i--, v >>= 4)
+		buf[i] = hex[v & 0xf];
+	return json_stringn_nocheck(buf, (size_t)digits);
+}
+
+/* "10de" for a 16-bit ID, null when unknown. */
+static json_t *hex4_or_null(int v)
+{
+	return hex_or_null(v, 4);
+}
+
+/* A canonical address ("0000:07:00.0"): ASCII by construction. */
+static json_t *address_string(const char *address)
+{
+	return json_stringn_nocheck(address, strnlen(address, PT_PCI_ADDR_LEN - 1));
+}
+
+/* A member under a key that is ASCII by construction (a literal, an address,
+ * a group number): no UTF-8 check of the key at every set. */
+static void set(json_t *object, const char *key, json_t *value)
+{
+	json_object_set_new_nocheck(object, key, value);
 }
 
 static json_t *int_or_null(int v)
@@ -108,16 +132,21 @@ json_t *pt_iommu_group_devices(const struct pt_pci_host *host, int group)
 	/* host->devices is sorted by address, so the list is too */
 	for (size_t i = 0; i < host->count; i++)
 		if (host->devices[i].iommu_group == group)
-			json_array_append_new(list, json_string(host->devices[i].address));
+			json_array_append_new(list, address_string(host->devices[i].address));
 	return list;
 }
 
 json_t *pt_iommu_slot_functions(const struct pt_pci_host *host, const char *slot)
 {
 	json_t *list = json_array();
-	for (size_t i = 0; list && i < host->count; i++)
-		if (pt_pci_in_slot(&host->devices[i], slot))
-			json_array_append_new(list, json_string(host->devices[i].address));
+	/* pt_pci_in_slot's test, with the slot's length checked once */
+	if (!list || !slot || strlen(slot) != 10)
+		return list;
+	for (size_t i = 0; i < host->count; i++) {
+		const char *a = host->devices[i].address;
+		if (a[10] == '.' && !memcmp(a, slot, 10))
+			json_array_append_new(list, address_string(a));
+	}
 	return list;
 }
 
@@ -129,24 +158,41 @@ static bool selected(const char *address, const char *const addresses[], size_t 
 	return false;
 }
 
+/* Whether one of the selected devices is in group g; groups[k] is the group
+ * of addresses[k] (-1: not scanned, or in no group). */
+static bool group_selected(int g, const int *groups, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (groups[k] == g)
+			return true;
+	return false;
+}
+
 json_t *pt_iommu_intruders(const struct pt_pci_host *host, const char *const addresses[], size_t n)
 {
 	json_t *list = json_array();
 	if (!list)
 		return NULL;
+	/* The selection's groups, looked up once rather than once per device. */
+	int few[8];
+	_cleanup_free_ int *many = n > 8 ? calloc(n, sizeof *many) : NULL;
+	int *groups = n > 8 ? many : few;
+	if (!groups) {
+		json_decref(list);
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct pt_pci_device *s = pt_pci_find(host, addresses[k]);
+		groups[k] = s ? s->iommu_group : -1;
+	}
 	/* Devices are sorted, so one pass yields sorted, unique addresses. */
 	for (size_t i = 0; i < host->count; i++) {
 		const struct pt_pci_device *d = &host->devices[i];
 		if (d->iommu_group < 0 || !pt_pci_is_endpoint(d) ||
+		    !group_selected(d->iommu_group, groups, n) ||
 		    selected(d->address, addresses, n))
 			continue;
-		for (size_t k = 0; k < n; k++) {
-			const struct pt_pci_device *s = pt_pci_find(host, addresses[k]);
-			if (s && s->iommu_group == d->iommu_group) {
-				json_array_append_new(list, json_string(d->address));
-				break;
-			}
-		}
+		json_array_append_new(list, address_string(d->address));
 	}
 	return list;
 }
@@ -392,11 +438,11 @@ static json_t *vfio_facts(const char *root, const char *release, json_t *loaded_
 		/* built into the running kernel: always there */
 		if (!on && release && pt_kmod_state(root, release, name) == PT_KMOD_BUILTIN)
 			on = true;
-		json_object_set_new(modules, name, json_boolean(on));
+		set(modules, name, json_boolean(on));
 	}
-	json_object_set_new(vfio, "loaded", loaded);
-	json_object_set_new(vfio, "modules", modules);
-	json_object_set_new(vfio, "virqfd_separate", virqfd_separate(root, release));
+	set(vfio, "loaded", loaded);
+	set(vfio, "modules", modules);
+	set(vfio, "virqfd_separate", virqfd_separate(root, release));
 	return vfio;
 }
 
@@ -468,50 +514,61 @@ static json_t *group_facts(const char *root, const struct pt_pci_host *host,
 	if (count)
 		qsort(ids, count, sizeof *ids, compare_ints);
 
+	/* The groups' files by their paths under base, and the type files
+	 * through base opened once (sysfs_read.h): resolving every type file's
+	 * path from root again was a tenth of a run. */
+	_cleanup_close_ int base_dir =
+	        base ? pt_file_open(base, O_PATH | O_DIRECTORY | O_CLOEXEC) : -ENOMEM;
+	size_t path_size = base ? strlen(base) + 32 : 0;
+	_cleanup_free_ char *path = base ? malloc(path_size) : NULL;
 	for (size_t i = 0; i < count; i++) {
-		char key[16], rel[96];
+		char key[16];
 		snprintf(key, sizeof key, "%d", ids[i]);
-		snprintf(rel, sizeof rel, "/sys/kernel/iommu_groups/%d/type", ids[i]);
-		_cleanup_free_ char *type_path = pt_path_join(root, rel);
-		_cleanup_free_ char *type = type_path ? pt_file_read_line(type_path) : NULL;
+		_cleanup_free_ char *type = NULL;
+		if (path) {
+			snprintf(path, path_size, "%s/%d/type", base, ids[i]);
+			/* the same file, relative to base: "<id>/type" */
+			type = pt_sysfs_read_at(base_dir, path + strlen(base) + 1, path);
+		}
 		if (type && !*type) {
 			free(type);
 			type = NULL;
 		}
 
 		json_t *devices = pt_iommu_group_devices(host, ids[i]);
-		snprintf(rel, sizeof rel, "/sys/kernel/iommu_groups/%d/devices", ids[i]);
-		_cleanup_free_ char *dev_path = pt_path_join(root, rel);
 		char **members = NULL;
-		ssize_t m = dev_path ? list_dir(dev_path, &members) : -1;
+		ssize_t m = -1;
+		if (path) {
+			snprintf(path, path_size, "%s/%d/devices", base, ids[i]);
+			m = list_dir(path, &members);
+		}
 		for (ssize_t k = 0; k < m; k++)
 			add_sorted_unique(devices, members[k]);
 		free_names(members, m);
 
 		json_t *group = json_object();
-		json_object_set_new(group, "type", string_or_null(type));
-		json_object_set_new(group, "devices", devices);
-		json_object_set_new(groups, key, group);
+		set(group, "type", string_or_null(type));
+		set(group, "devices", devices);
+		set(groups, key, group);
 	}
 
 	/* The default domain: the type most groups have (ties: the first seen). */
-	size_t best = 0;
+	size_t n_groups = json_object_size(groups), t = 0, best = 0;
+	_cleanup_free_ const char **types = calloc(n_groups ? n_groups : 1, sizeof *types);
 	const char *key;
 	json_t *g;
-	json_object_foreach (groups, key, g) {
-		const char *type = json_string_value(json_object_get(g, "type"));
-		if (!type)
+	json_object_foreach (groups, key, g)
+		if (types && t < n_groups)
+			types[t++] = json_string_value(json_object_get(g, "type"));
+	for (size_t i = 0; i < t; i++) {
+		if (!types[i])
 			continue;
 		size_t same = 0;
-		const char *k2;
-		json_t *g2;
-		json_object_foreach (groups, k2, g2) {
-			const char *t2 = json_string_value(json_object_get(g2, "type"));
-			same += t2 && !strcmp(t2, type);
-		}
+		for (size_t k = 0; k < t; k++)
+			same += types[k] && !strcmp(types[k], types[i]);
 		if (same > best) {
 			best = same;
-			*default_domain = type;
+			*default_domain = types[i];
 		}
 	}
 	return groups;
@@ -535,29 +592,24 @@ static json_t *reset_methods(const char *text)
 static json_t *device_facts(const struct pt_pci_device *d, const struct pt_kmod_aliases *aliases)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "vendor_id", hex4_or_null(d->vendor_id));
-	json_object_set_new(o, "device_id", hex4_or_null(d->device_id));
-	json_object_set_new(o, "subsystem_vendor_id", hex4_or_null(d->subsys_vendor_id));
-	json_object_set_new(o, "subsystem_device_id", hex4_or_null(d->subsys_device_id));
-	json_object_set_new(o, "class_id", hex4_or_null(d->class_id));
-	char rev[8];
-	snprintf(rev, sizeof rev, "%02x", (unsigned)d->revision & 0xffu);
-	json_object_set_new(o, "revision", d->revision < 0 ? json_null() : json_string(rev));
-	json_object_set_new(o, "class_name", string_or_null(d->class_name));
-	json_object_set_new(o, "vendor_name", string_or_null(d->vendor_name));
-	json_object_set_new(o, "device_name", string_or_null(d->device_name));
-	json_object_set_new(o, "driver", string_or_null(d->driver));
-	json_object_set_new(o, "driver_override", string_or_null(d->driver_override));
-	json_object_set_new(o, "modalias", string_or_null(d->modalias));
-	json_object_set_new(o, "modules",
-	                    d->modalias ? pt_kmod_aliases_match(aliases, d->modalias)
-	                                : json_array());
-	json_object_set_new(o, "iommu_group", int_or_null(d->iommu_group));
-	json_object_set_new(o, "boot_vga",
-	                    d->boot_vga < 0 ? json_null() : json_boolean(d->boot_vga));
-	json_object_set_new(o, "reset_methods", reset_methods(d->reset_methods));
-	json_object_set_new(o, "parent", string_or_null(d->parent));
-	json_object_set_new(o, "is_bridge", json_boolean(d->is_bridge));
+	set(o, "vendor_id", hex4_or_null(d->vendor_id));
+	set(o, "device_id", hex4_or_null(d->device_id));
+	set(o, "subsystem_vendor_id", hex4_or_null(d->subsys_vendor_id));
+	set(o, "subsystem_device_id", hex4_or_null(d->subsys_device_id));
+	set(o, "class_id", hex4_or_null(d->class_id));
+	set(o, "revision", hex_or_null(d->revision < 0 ? -1 : d->revision & 0xff, 2));
+	set(o, "class_name", string_or_null(d->class_name));
+	set(o, "vendor_name", string_or_null(d->vendor_name));
+	set(o, "device_name", string_or_null(d->device_name));
+	set(o, "driver", string_or_null(d->driver));
+	set(o, "driver_override", string_or_null(d->driver_override));
+	set(o, "modalias", string_or_null(d->modalias));
+	set(o, "modules", d->modalias ? pt_kmod_aliases_match(aliases, d->modalias) : json_array());
+	set(o, "iommu_group", int_or_null(d->iommu_group));
+	set(o, "boot_vga", d->boot_vga < 0 ? json_null() : json_boolean(d->boot_vga));
+	set(o, "reset_methods", reset_methods(d->reset_methods));
+	set(o, "parent", string_or_null(d->parent));
+	set(o, "is_bridge", json_boolean(d->is_bridge));
 	return o;
 }
 
@@ -588,26 +640,24 @@ static json_t *gpu_facts(const struct pt_pci_host *host, const struct pt_pci_dev
 	json_t *intruders = addresses ? pt_iommu_intruders(host, addresses, n) : json_array();
 
 	json_t *o = json_object();
-	json_object_set_new(o, "vendor_id", hex4_or_null(gpu->vendor_id));
-	json_object_set_new(o, "device_id", hex4_or_null(gpu->device_id));
-	json_object_set_new(o, "subsystem_vendor_id", hex4_or_null(gpu->subsys_vendor_id));
-	json_object_set_new(o, "subsystem_device_id", hex4_or_null(gpu->subsys_device_id));
-	json_object_set_new(o, "class_id", hex4_or_null(gpu->class_id));
-	json_object_set_new(o, "class_name", string_or_null(gpu->class_name));
-	json_object_set_new(o, "vendor_name", string_or_null(gpu->vendor_name));
-	json_object_set_new(o, "device_name", string_or_null(gpu->device_name));
-	json_object_set_new(o, "slot", json_string(slot));
-	json_object_set_new(o, "functions", functions);
-	json_object_set_new(o, "iommu_group", int_or_null(gpu->iommu_group));
-	json_object_set_new(o, "iommu_groups", groups);
+	set(o, "vendor_id", hex4_or_null(gpu->vendor_id));
+	set(o, "device_id", hex4_or_null(gpu->device_id));
+	set(o, "subsystem_vendor_id", hex4_or_null(gpu->subsys_vendor_id));
+	set(o, "subsystem_device_id", hex4_or_null(gpu->subsys_device_id));
+	set(o, "class_id", hex4_or_null(gpu->class_id));
+	set(o, "class_name", string_or_null(gpu->class_name));
+	set(o, "vendor_name", string_or_null(gpu->vendor_name));
+	set(o, "device_name", string_or_null(gpu->device_name));
+	set(o, "slot", json_stringn_nocheck(slot, strlen(slot)));
+	set(o, "functions", functions);
+	set(o, "iommu_group", int_or_null(gpu->iommu_group));
+	set(o, "iommu_groups", groups);
 	/* Without groups there is nothing to hand over whole: unknown. */
 	bool grouped = iommu_enabled && gpu->iommu_group >= 0;
-	json_object_set_new(o, "isolated",
-	                    grouped ? json_boolean(json_array_size(intruders) == 0) : json_null());
-	json_object_set_new(o, "intruders", intruders);
-	json_object_set_new(o, "driver", string_or_null(gpu->driver));
-	json_object_set_new(o, "boot_vga",
-	                    gpu->boot_vga < 0 ? json_null() : json_boolean(gpu->boot_vga));
+	set(o, "isolated", grouped ? json_boolean(json_array_size(intruders) == 0) : json_null());
+	set(o, "intruders", intruders);
+	set(o, "driver", string_or_null(gpu->driver));
+	set(o, "boot_vga", gpu->boot_vga < 0 ? json_null() : json_boolean(gpu->boot_vga));
 	return o;
 }
 
@@ -622,7 +672,7 @@ static json_t *gpus_facts(const struct pt_pci_host *host, bool iommu_enabled)
 		if (!pt_iommu_is_gpu(d) || !strncmp(d->address, last_slot, 10))
 			continue;
 		snprintf(last_slot, sizeof last_slot, "%.10s", d->address);
-		json_object_set_new(gpus, d->address, gpu_facts(host, d, iommu_enabled));
+		set(gpus, d->address, gpu_facts(host, d, iommu_enabled));
 	}
 	return gpus;
 }
@@ -655,37 +705,36 @@ json_t *pt_iommu_facts_from_scan(const char *root, const struct pt_pci_host *hos
 	bool enabled = json_object_size(groups) > 0 || units > 0;
 	const char *vendor = unit_vendor ? unit_vendor : (enabled ? cpu.vendor : NULL);
 
-	json_object_set_new(facts, "enabled", json_boolean(enabled));
-	json_object_set_new(facts, "vendor", string_or_null(vendor));
-	json_object_set_new(facts, "cpu_virtualization", string_or_null(cpu.virtualization));
-	json_object_set_new(facts, "kernel", string_or_null(release));
+	set(facts, "enabled", json_boolean(enabled));
+	set(facts, "vendor", string_or_null(vendor));
+	set(facts, "cpu_virtualization", string_or_null(cpu.virtualization));
+	set(facts, "kernel", string_or_null(release));
 
 	json_t *cl = json_object();
 	json_t *params = pt_iommu_cmdline_params(cmdline);
-	json_object_set_new(cl, "string", string_or_null(cmdline));
-	json_object_set_new(cl, "params", params);
-	json_object_set_new(facts, "cmdline", cl);
+	set(cl, "string", string_or_null(cmdline));
+	set(cl, "params", params);
+	set(facts, "cmdline", cl);
 
-	json_object_set_new(facts, "default_domain", string_or_null(default_domain));
-	json_object_set_new(facts, "interrupt_remapping", read_interrupt_remapping(root, params));
+	set(facts, "default_domain", string_or_null(default_domain));
+	set(facts, "interrupt_remapping", read_interrupt_remapping(root, params));
 
 	json_t *loaded = pt_kmod_loaded_modules(root);
-	json_object_set_new(facts, "vfio", vfio_facts(root, release, loaded));
+	set(facts, "vfio", vfio_facts(root, release, loaded));
 	json_decref(loaded);
 
-	json_object_set_new(facts, "groups", groups);
+	set(facts, "groups", groups);
 
 	struct pt_kmod_aliases *aliases = NULL;
 	if (release)
 		pt_kmod_aliases_load(root, release, &aliases);
 	json_t *devices = json_object();
 	for (size_t i = 0; i < host->count; i++)
-		json_object_set_new(devices, host->devices[i].address,
-		                    device_facts(&host->devices[i], aliases));
+		set(devices, host->devices[i].address, device_facts(&host->devices[i], aliases));
 	pt_kmod_aliases_free(aliases);
-	json_object_set_new(facts, "devices", devices);
+	set(facts, "devices", devices);
 
-	json_object_set_new(facts, "gpus", gpus_facts(host, enabled));
+	set(facts, "gpus", gpus_facts(host, enabled));
 	return facts;
 }
 

@@ -9,6 +9,16 @@
 #include "files.h"
 #include "messages.h"
 
+/* How many bytes of a long item a message quotes: enough to recognise it, cut
+ * where no UTF-8 sequence is split. */
+static int quoted_length(const char *p)
+{
+	size_t len = 32;
+	while (len && (p[len] & 0xc0) == 0x80)
+		len--;
+	return (int)len;
+}
+
 int pt_iommu_params_check(const char *const *params, size_t n, char **errmsg)
 {
 	*errmsg = NULL;
@@ -20,6 +30,17 @@ int pt_iommu_params_check(const char *const *params, size_t n, char **errmsg)
 			        "params[%zu] is empty; give one kernel parameter per item "
 			        "(key=value or a flag)",
 			        i);
+		/* Checked first: a huge item is not worth scanning further, nor
+		 * quoting whole. */
+		size_t len = strlen(p);
+		if (len > PT_CMDLINE_KERNEL_SIZE - 1)
+			return pt_message_format(
+			        errmsg, -EINVAL,
+			        "params[%zu] (%.*s...) is %zu bytes long, too long for the "
+			        "kernel command line: the kernel keeps %d bytes of it (its "
+			        "final NUL included) and never sees the rest. Give a shorter "
+			        "parameter",
+			        i, quoted_length(p), p, len, PT_CMDLINE_KERNEL_SIZE);
 		for (const char *c = p; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				return pt_message_format(

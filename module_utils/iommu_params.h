@@ -23,9 +23,10 @@ struct pt_iommu_request {
 };
 
 /* Check the params option: every item is a non-empty string (NULL counts as
- * empty) without control characters that holds exactly one kernel parameter.
- * 0, or -EINVAL with *errmsg (caller frees) naming the item (params[N]) and
- * what to do; -ENOMEM (*errmsg NULL). */
+ * empty) that fits on the kernel command line by itself (at most
+ * PT_CMDLINE_KERNEL_SIZE - 1 bytes), without control characters, and holds
+ * exactly one kernel parameter. 0, or -EINVAL with *errmsg (caller frees)
+ * naming the item (params[N]) and what to do; -ENOMEM (*errmsg NULL). */
 int pt_iommu_params_check(const char *const *params, size_t n, char **errmsg);
 
 /* The vendor the run is for. option "intel", "amd" or "none" is taken as it is

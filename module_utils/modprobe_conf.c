@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,85 @@ char *pt_conf_block_strip(const char *text, const char *owner)
 
 /* --- modprobe.d syntax ------------------------------------------------------ */
 
+/* Does the physical line [s, s+n) (without its newline) continue onto the
+ * next? kmod's reader takes a backslash together with the character after it,
+ * so a line ends in an escaped newline only when its last run of backslashes
+ * is odd: one backslash at the end continues the line, two are an escaped
+ * backslash and end it. */
+static bool line_continues(const char *s, size_t n)
+{
+	size_t run = 0;
+	while (run < n && s[n - 1 - run] == '\\')
+		run++;
+	return run % 2 == 1;
+}
+
+int pt_modprobe_check_continuation(const char *text, const char *owner, const char *path,
+                                   char **errmsg)
+{
+	struct pt_conf_block blk;
+	*errmsg = NULL;
+	if (!text)
+		return 0;
+	if (pt_conf_block_find(text, owner, path, &blk, errmsg) < 0)
+		return -EINVAL;
+	/* the BEGIN marker goes at blk.start, or after the last line (a newline
+	 * first when the file lacks one) */
+	const char *end = text + (blk.found ? blk.start : strlen(text));
+	int line = 0;
+	bool open = false;
+	char first = 0; /* the logical line's first byte that is not a blank */
+	for (const char *s = text; s < end; line++) {
+		const char *eol = memchr(s, '\n', (size_t)(end - s));
+		size_t n = eol ? (size_t)(eol - s) : (size_t)(end - s);
+		if (!open)
+			first = 0;
+		open = line_continues(s, n);
+		for (size_t i = 0; !first && i < n - (open ? 1 : 0); i++)
+			if (s[i] != ' ' && s[i] != '\t')
+				first = s[i];
+		s = eol ? eol + 1 : end;
+	}
+	/* Joined onto a comment, or onto a line kmod skips (blank, or starting
+	 * with a CR: a bad line), the marker changes nothing; pt_modprobe_parse
+	 * reads them the same way. */
+	if (!open || !first || first == '#' || first == '\r')
+		return 0;
+	if (asprintf(errmsg,
+	             "%s line %d ends in a backslash, so modprobe would join the next line onto "
+	             "it, and the next line is where the block managed by %s goes (its BEGIN "
+	             "marker would become part of that directive); fix the line or remove the "
+	             "trailing backslash, then run the task again",
+	             path ? path : "(text)", line, owner) < 0)
+		*errmsg = NULL;
+	return -EINVAL;
+}
+
+/* Append to arr an object of the keys and values that follow (key, value,
+ * ..., then a (const char *)NULL; each value a new reference, stolen: a NULL
+ * value fails), as
+ * json_pack("{s:o, ...}") would, without linking jansson's pack code (about
+ * 10 KB of every module binary). 0, or -ENOMEM with everything released. */
+static int append_object(json_t *arr, const char *key, ...)
+{
+	json_t *o = json_object();
+	int ok = o != NULL;
+	va_list ap;
+	va_start(ap, key);
+	for (; key; key = va_arg(ap, const char *)) {
+		json_t *v = va_arg(ap, json_t *);
+		/* json_object_set_new releases v when it fails, o NULL included */
+		ok = json_object_set_new(o, key, v) == 0 && ok;
+	}
+	va_end(ap);
+	if (!ok || json_array_append_new(arr, o) < 0) {
+		if (!ok)
+			json_decref(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static void normalize_into(char *s)
 {
 	for (; *s; s++)
@@ -209,14 +289,12 @@ static int add_logical_line(json_t *out, int first_line, const char *logical)
 	size_t tl = strlen(text);
 	while (tl && (text[tl - 1] == ' ' || text[tl - 1] == '\t' || text[tl - 1] == '\r'))
 		text[--tl] = '\0';
-	/* A file need not be UTF-8 (a Latin-1 comment or value): json_pack's "s"
+	/* A file need not be UTF-8 (a Latin-1 comment or value): json_string
 	 * would refuse such text and the whole file would read as nothing. */
-	json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:o}", "line", first_line, "command",
-	                      pt_json_text(command), "module", pt_json_text(module ? module : ""),
-	                      "args", pt_json_text(args), "text", pt_json_text(text));
-	if (!o || json_array_append_new(out, o) < 0)
-		return -ENOMEM;
-	return 0;
+	return append_object(out, "line", json_integer(first_line), "command",
+	                     pt_json_text(command), "module", pt_json_text(module ? module : ""),
+	                     "args", pt_json_text(args), "text", pt_json_text(text),
+	                     (const char *)NULL);
 }
 
 json_t *pt_modprobe_parse(const char *text)
@@ -234,7 +312,7 @@ json_t *pt_modprobe_parse(const char *text)
 		if (!logical.len)
 			first = line;
 		/* kmod joins a line ending in a backslash with the next one */
-		bool cont = n > 0 && s[n - 1] == '\\';
+		bool cont = line_continues(s, n);
 		pt_strbuf_append(&logical, s, cont ? n - 1 : n);
 		if (!cont) {
 			r = add_logical_line(out, first, pt_strbuf_str(&logical));
@@ -403,12 +481,11 @@ static bool has_ids_arg(const char *args)
 
 static int add_conflict(json_t *found, const char *path, json_t *entry, const char *kind)
 {
-	json_t *o = json_pack("{s:s, s:O, s:s, s:O}", "path", path, "line",
-	                      json_object_get(entry, "line"), "kind", kind, "text",
-	                      json_object_get(entry, "text"));
-	if (!o || json_array_append_new(found, o) < 0)
-		return -ENOMEM;
-	return 0;
+	/* a file name need not be UTF-8 either */
+	return append_object(found, "path", pt_json_text(path), "line",
+	                     json_incref(json_object_get(entry, "line")), "kind", json_string(kind),
+	                     "text", json_incref(json_object_get(entry, "text")),
+	                     (const char *)NULL);
 }
 
 static int scan_text(json_t *found, const char *path, const char *text)

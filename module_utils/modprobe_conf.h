@@ -56,14 +56,30 @@ char *pt_conf_block_apply(const char *text, const char *owner, const char *heade
 char *pt_conf_block_strip(const char *text, const char *owner);
 
 /* Parse modprobe.d text as kmod does: leading blanks skipped, '#' lines are
- * comments, a trailing backslash joins the next line. New reference: an array
+ * comments, a line ending in an odd run of backslashes is joined with the next
+ * one (that last backslash dropped; kmod reads a pair of backslashes as one
+ * escaped backslash, so an even run ends the line). New reference: an array
  * of {line (first physical line, 1-based), command ("options", "softdep",
  * "blacklist", "install", "remove", "alias", or another word as written),
- * module (normalised: '-' becomes '_'; "" when the command has none), args (the
- * rest of the line after the module, blanks collapsed to one space), text (the
- * logical line as written, continuation joined)}; bytes that are not UTF-8
- * become U+FFFD in those strings. NULL only when out of memory. */
+ * module (normalised: '-' becomes '_'; "" when the command has none), args
+ * (the rest of the line after the module, blanks collapsed to one space), text
+ * (the logical line as written, continuation joined)}; bytes that are not
+ * UTF-8 become U+FFFD in those strings. NULL only when out of memory. */
 json_t *pt_modprobe_parse(const char *text);
+
+/* Can owner's block sit in this modprobe.d text (NULL: no file yet)? kmod
+ * joins a line that ends in an escaped newline (an odd run of backslashes) with
+ * the next one before it looks for comments, so when the line the BEGIN marker
+ * follows (the last line of a text without the block, or the line before the
+ * block) continues a directive, the marker becomes part of that directive:
+ * the user's line gains "# BEGIN ..." as arguments. Joined onto a comment or a
+ * blank line it changes nothing, and that is allowed. Only modprobe.d has
+ * continuations (systemd-modules-load reads /etc/modules line by line). Returns
+ * 0, or -EINVAL with *errmsg (caller frees) naming path and the line number
+ * and saying to fix the line or remove the backslash; also -EINVAL (with
+ * pt_conf_block_find's message) for damaged markers. */
+int pt_modprobe_check_continuation(const char *text, const char *owner, const char *path,
+                                   char **errmsg);
 
 /* The modprobe.d lines for handing devices to vfio-pci at boot. */
 struct pt_vfio_conf {

@@ -3,6 +3,9 @@
  * On Debian 12/13 and Proxmox VE, /etc/modules is read at boot by
  * systemd-modules-load (through /etc/modules-load.d/modules.conf): one module
  * name per line, '#' and ';' start comments, and the whole line is the name.
+ * Each line is read on its own (systemd's modules-load.c reads line by line
+ * and strips blanks; there is no backslash continuation as in modprobe.d), so
+ * a last line ending in a backslash cannot swallow the block's first line.
  * A line such as `vfio vfio_iommu_type1 vfio_pci ids=...` (corpus 008) or
  * `vfio_pci ids=...` (corpus 006) was meant for the old sysvinit script, which
  * passed the rest of the line to modprobe as parameters; systemd-modules-load

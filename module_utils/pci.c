@@ -11,17 +11,22 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <pci/pci.h>
 
 #include "cleanup.h"
 #include "files.h"
+#include "pci_names.h"
+#include "sysfs_read.h"
 
 /* The host's own pci.ids: the module runs on the host, so its database is the
  * one whose names the user sees in lspci. */
@@ -82,30 +87,111 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* A sysfs attribute of the device as text, or NULL. */
-static char *read_attribute(const char *sysfs, const char *address, const char *name)
+/* Paths of the files under <sysfs>/devices/, built in one buffer per scan
+ * instead of one allocation per file: a scan reads about ten per device. */
+struct device_paths {
+	char *buf;       /* "<sysfs>/devices/", then an address and a file name */
+	size_t prefix;   /* the length of "<sysfs>/devices/" */
+	int devices_dir; /* "<sysfs>/devices" opened as its path resolves; -1 */
+};
+
+#define LONGEST_FILE_NAME 32 /* "driver_override" and the like */
+
+static int device_paths_init(struct device_paths *paths, const char *sysfs)
 {
-	_cleanup_free_ char *path = NULL;
-	if (asprintf(&path, "%s/devices/%s/%s", sysfs, address, name) < 0)
-		return NULL;
-	return pt_file_read_line(path);
+	size_t n = strlen(sysfs);
+	paths->prefix = n + strlen("/devices/");
+	paths->buf = malloc(paths->prefix + PT_PCI_ADDR_LEN + 1 + LONGEST_FILE_NAME + 1);
+	if (!paths->buf)
+		return -ENOMEM;
+	memcpy(paths->buf, sysfs, n);
+	memcpy(paths->buf + n, "/devices/", sizeof "/devices/");
+	paths->devices_dir = open(paths->buf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+}
+
+static void device_paths_release(struct device_paths *paths)
+{
+	free(paths->buf);
+	if (paths->devices_dir >= 0)
+		close(paths->devices_dir);
+}
+
+/* "<sysfs>/devices/<address>/<name>", or the device's own path when name is
+ * NULL. Borrowed: valid until the next call. */
+static const char *device_path(const struct device_paths *paths, const char *address,
+                               const char *name)
+{
+	char *at = paths->buf + paths->prefix;
+	memcpy(at, address, PT_PCI_ADDR_LEN); /* the NUL included */
+	if (name) {
+		at += PT_PCI_ADDR_LEN - 1;
+		*at++ = '/';
+		size_t n = strnlen(name, LONGEST_FILE_NAME);
+		memcpy(at, name, n);
+		at[n] = '\0';
+	}
+	return paths->buf;
+}
+
+/* A sysfs attribute of the device as text, or NULL: what pt_file_read_line
+ * gives for its path, read through the device's directory dir (opened under
+ * the confinement root; -errno when that failed) where it can be. */
+static char *read_attribute(const struct device_paths *paths, int dir, const char *address,
+                            const char *name)
+{
+	return pt_sysfs_read_at(dir, name, device_path(paths, address, name));
+}
+
+/* readlink of "<sysfs>/devices/<address>[/<name>]" into target (size bytes,
+ * NUL-terminated): relative to the devices directory when it is open, which
+ * resolves the same path without walking root and the directories above
+ * "devices" again (libpci and these links are a scan's path lookups). The
+ * length, or -1. */
+static ssize_t read_device_link(const struct device_paths *paths, const char *address,
+                                const char *name, char *target, size_t size)
+{
+	const char *path = device_path(paths, address, name);
+	ssize_t n = paths->devices_dir >= 0
+	                    ? readlinkat(paths->devices_dir, path + paths->prefix, target, size - 1)
+	                    : readlink(path, target, size - 1);
+	if (n >= 0)
+		target[n] = '\0';
+	return n;
 }
 
 /* The last path component of a device link (driver, iommu_group), for when
- * libpci could not resolve it, e.g. the target is missing in a sandbox root. */
-static char *link_attribute(const char *sysfs, const char *address, const char *name)
+ * libpci could not resolve it, e.g. the target is missing in a sandbox root:
+ * what pt_link_basename gives for its path. */
+static char *link_attribute(const struct device_paths *paths, const char *address, const char *name)
 {
-	_cleanup_free_ char *path = NULL;
-	if (asprintf(&path, "%s/devices/%s/%s", sysfs, address, name) < 0)
+	char target[PATH_MAX];
+	if (read_device_link(paths, address, name, target, sizeof target) < 0)
 		return NULL;
-	return pt_link_basename(path);
+	const char *slash = strrchr(target, '/');
+	return strdup(slash ? slash + 1 : target);
 }
 
 /* Canonical address of a libpci device whose domain fits in 16 bits. */
 static void format_address(char out[PT_PCI_ADDR_LEN], const struct pci_dev *p)
 {
-	snprintf(out, PT_PCI_ADDR_LEN, "%04x:%02x:%02x.%x", (unsigned)p->domain & 0xffffu,
-	         (unsigned)p->bus, (unsigned)p->dev & 0x1fu, (unsigned)p->func & 7u);
+	/* "%04x:%02x:%02x.%x", by hand: snprintf cost as much as a device's
+	 * three attribute reads */
+	static const char hex[] = "0123456789abcdef";
+	unsigned domain = (unsigned)p->domain & 0xffffu, bus = (unsigned)p->bus & 0xffu;
+	unsigned slot = (unsigned)p->dev & 0x1fu;
+	char *o = out;
+	for (int shift = 12; shift >= 0; shift -= 4)
+		*o++ = hex[(domain >> shift) & 0xf];
+	*o++ = ':';
+	*o++ = hex[bus >> 4];
+	*o++ = hex[bus & 0xf];
+	*o++ = ':';
+	*o++ = hex[slot >> 4];
+	*o++ = hex[slot & 0xf];
+	*o++ = '.';
+	*o++ = hex[(unsigned)p->func & 7u];
+	*o = '\0';
 }
 
 static char *lookup_name(struct pci_access *acc, int flags, int a, int b)
@@ -114,6 +200,21 @@ static char *lookup_name(struct pci_access *acc, int flags, int a, int b)
 	const char *name =
 	        pci_lookup_name(acc, buf, sizeof buf, flags | PCI_LOOKUP_NO_NUMBERS, a, b);
 	return dup_or_null(name);
+}
+
+/* The names through libpci, for a pci.ids that pci_names.c does not vouch for.
+ * A broken pci.ids ends in a longjmp from here: no local may hold memory that
+ * only a cleanup attribute would free while libpci runs. */
+static void lookup_names(struct pci_access *acc, struct pt_pci_device *dev)
+{
+	if (dev->vendor_id >= 0) {
+		dev->vendor_name = lookup_name(acc, PCI_LOOKUP_VENDOR, dev->vendor_id, 0);
+		if (dev->device_id >= 0)
+			dev->device_name =
+			        lookup_name(acc, PCI_LOOKUP_DEVICE, dev->vendor_id, dev->device_id);
+	}
+	if (dev->class_id >= 0)
+		dev->class_name = lookup_name(acc, PCI_LOOKUP_CLASS, dev->class_id, 0);
 }
 
 static int parse_group(const char *text)
@@ -128,16 +229,16 @@ static int parse_group(const char *text)
 }
 
 /* The number the device's iommu_group link ends in; -1 without one. */
-static int link_group(const char *sysfs, const char *address)
+static int link_group(const struct device_paths *paths, const char *address)
 {
-	_cleanup_free_ char *name = link_attribute(sysfs, address, "iommu_group");
+	_cleanup_free_ char *name = link_attribute(paths, address, "iommu_group");
 	return parse_group(name);
 }
 
 /* Fill one device from libpci's record and the extra sysfs attributes. May
  * longjmp out through libpci_error; everything it allocates is already stored
  * in dev, so the caller's cleanup releases it. */
-static void fill_device(struct pci_access *acc, const char *sysfs, struct pci_dev *p,
+static void fill_device(const struct device_paths *paths, struct pci_dev *p,
                         struct pt_pci_device *dev)
 {
 	int known = pci_fill_info(p, FILL_FLAGS);
@@ -155,7 +256,7 @@ static void fill_device(struct pci_access *acc, const char *sysfs, struct pci_de
 		/* Without a revision file libpci reads config space, which gives
 		 * all ones when that is missing too. */
 		if (p->rev_id == 0xff) {
-			_cleanup_free_ char *rev = read_attribute(sysfs, dev->address, "revision");
+			_cleanup_free_ char *rev = read_attribute(paths, -1, a, "revision");
 			if (!rev)
 				dev->revision = -1;
 		}
@@ -167,8 +268,8 @@ static void fill_device(struct pci_access *acc, const char *sysfs, struct pci_de
 		dev->subsys_device_id = p->subsys_id;
 	}
 
-	dev->iommu_group = link_group(sysfs, a);
-	dev->driver = link_attribute(sysfs, a, "driver");
+	dev->iommu_group = link_group(paths, a);
+	dev->driver = link_attribute(paths, a, "driver");
 
 	if ((known & PCI_FILL_MODULE_ALIAS) && p->module_alias) {
 		/* libpci keeps the file's trailing newline */
@@ -182,28 +283,20 @@ static void fill_device(struct pci_access *acc, const char *sysfs, struct pci_de
 	int header = pci_read_byte(p, PCI_HEADER_TYPE) & 0x7f;
 	dev->is_bridge = dev->class_id == 0x0604 || header == PCI_HEADER_TYPE_BRIDGE;
 
-	/* A broken pci.ids ends in a longjmp from here: no local may hold memory
-	 * that only a cleanup attribute would free while libpci runs. */
-	if (dev->vendor_id >= 0) {
-		dev->vendor_name = lookup_name(acc, PCI_LOOKUP_VENDOR, dev->vendor_id, 0);
-		if (dev->device_id >= 0)
-			dev->device_name =
-			        lookup_name(acc, PCI_LOOKUP_DEVICE, dev->vendor_id, dev->device_id);
-	}
-	if (dev->class_id >= 0)
-		dev->class_name = lookup_name(acc, PCI_LOOKUP_CLASS, dev->class_id, 0);
-
-	/* Plain sysfs reads from here on: no libpci, no longjmp. */
-	_cleanup_free_ char *boot_vga = read_attribute(sysfs, a, "boot_vga");
+	/* Plain sysfs reads from here on: no libpci, no longjmp, so the
+	 * directory cannot leak. Resolved under root once for the three files. */
+	_cleanup_close_ int dir =
+	        pt_file_open(device_path(paths, a, NULL), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *boot_vga = read_attribute(paths, dir, a, "boot_vga");
 	if (boot_vga && (!strcmp(boot_vga, "0") || !strcmp(boot_vga, "1")))
 		dev->boot_vga = boot_vga[0] - '0';
 
-	dev->reset_methods = read_attribute(sysfs, a, "reset_method");
+	dev->reset_methods = read_attribute(paths, dir, a, "reset_method");
 	if (dev->reset_methods && !*dev->reset_methods) {
 		free(dev->reset_methods);
 		dev->reset_methods = NULL;
 	}
-	dev->driver_override = read_attribute(sysfs, a, "driver_override");
+	dev->driver_override = read_attribute(paths, dir, a, "driver_override");
 	if (dev->driver_override &&
 	    (!*dev->driver_override || !strcmp(dev->driver_override, "(null)"))) {
 		free(dev->driver_override);
@@ -224,18 +317,12 @@ static void init_device(struct pt_pci_device *dev, const struct pci_dev *p)
 
 /* Where /sys/bus/pci/devices/ADDR points ("../../../devices/pci0000:00/
  * 0000:00:01.0/0000:07:00.0"), or its real path when it is no link. */
-static char *device_location(const char *sysfs, const char *address)
+static char *device_location(const struct device_paths *paths, const char *address)
 {
-	_cleanup_free_ char *path = NULL;
-	if (asprintf(&path, "%s/devices/%s", sysfs, address) < 0)
-		return NULL;
 	char target[4096];
-	ssize_t n = readlink(path, target, sizeof target - 1);
-	if (n > 0) {
-		target[n] = '\0';
+	if (read_device_link(paths, address, NULL, target, sizeof target) > 0)
 		return strdup(target);
-	}
-	return realpath(path, NULL);
+	return realpath(device_path(paths, address, NULL), NULL);
 }
 
 /* The upstream bridges: a device's directory sits in its bridge's directory,
@@ -243,13 +330,13 @@ static char *device_location(const char *sysfs, const char *address)
  * devices (the same place, not just the same name). One readlink per device:
  * realpath() would cost one per path component. (libpci 3.9's PCI_FILL_PARENT
  * does it with realpath and leaks two paths per device.) */
-static void find_parents(const char *sysfs, struct pt_pci_host *host)
+static void find_parents(const struct device_paths *paths, struct pt_pci_host *host)
 {
 	char **where = calloc(host->count ? host->count : 1, sizeof *where);
 	if (!where)
 		return;
 	for (size_t i = 0; i < host->count; i++)
-		where[i] = device_location(sysfs, host->devices[i].address);
+		where[i] = device_location(paths, host->devices[i].address);
 	for (size_t i = 0; i < host->count; i++) {
 		const char *loc = where[i];
 		const char *slash = loc ? strrchr(loc, '/') : NULL;
@@ -288,7 +375,8 @@ static int compare_address(const void *a, const void *b)
 
 /* Everything that calls into libpci. Returns 0 or -ENOMEM; libpci errors leave
  * through longjmp to pt_pci_scan. */
-static int scan_with_libpci(struct pci_access *acc, const char *sysfs, struct pt_pci_host *host)
+static int scan_with_libpci(struct pci_access *acc, const char *sysfs,
+                            const struct device_paths *paths, struct pt_pci_host *host)
 {
 	pci_set_param(acc, "sysfs.path", (char *)sysfs);
 	pci_set_name_list_path(acc, (char *)PCI_IDS_FILE, 0);
@@ -314,10 +402,20 @@ static int scan_with_libpci(struct pci_access *acc, const char *sysfs, struct pt
 		struct pt_pci_device *dev = &host->devices[host->count];
 		init_device(dev, p);
 		host->count++;
-		fill_device(acc, sysfs, p, dev);
+		fill_device(paths, p, dev);
 	}
+	/* Names: one pass over pci.ids for the IDs found here, instead of libpci
+	 * hashing every entry of it first (the larger part of a scan's cost);
+	 * libpci's own loader, errors and all, for a file that pass does not
+	 * vouch for. */
+	int r = pt_pci_names_fill(PCI_IDS_FILE, host);
+	if (r < 0)
+		return r;
+	if (r == PT_PCI_NAMES_ASK_LIBPCI)
+		for (size_t i = 0; i < host->count; i++)
+			lookup_names(acc, &host->devices[i]);
 	qsort(host->devices, host->count, sizeof *host->devices, compare_address);
-	find_parents(sysfs, host);
+	find_parents(paths, host);
 	return 0;
 }
 
@@ -334,9 +432,16 @@ int pt_pci_scan(const char *root, struct pt_pci_host *host, char **errmsg)
 	if (stat(devices, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
 		return 0; /* no PCI bus at all (a container, an empty root) */
 
-	struct pci_access *acc = pci_alloc();
-	if (!acc)
+	/* Allocated before setjmp: a longjmp must find nothing to release in
+	 * scan_with_libpci's frame. */
+	struct device_paths paths;
+	if (device_paths_init(&paths, sysfs) < 0)
 		return -ENOMEM;
+	struct pci_access *acc = pci_alloc();
+	if (!acc) {
+		device_paths_release(&paths);
+		return -ENOMEM;
+	}
 	acc->error = libpci_error;
 	acc->warning = libpci_quiet;
 	acc->debug = libpci_quiet;
@@ -346,7 +451,7 @@ int pt_pci_scan(const char *root, struct pt_pci_host *host, char **errmsg)
 	int r;
 	if (setjmp(jump) == 0) {
 		libpci_jump = &jump;
-		r = scan_with_libpci(acc, sysfs, host);
+		r = scan_with_libpci(acc, sysfs, &paths, host);
 	} else {
 		if (asprintf(errmsg,
 		             "cannot read the PCI devices under %s: libpci: %s. The sysfs tree "
@@ -360,6 +465,7 @@ int pt_pci_scan(const char *root, struct pt_pci_host *host, char **errmsg)
 	 * (pci_cleanup only frees). */
 	libpci_jump = NULL;
 	pci_cleanup(acc);
+	device_paths_release(&paths);
 	if (r < 0) {
 		pt_pci_host_release(host);
 		if (r == -ENOMEM && !*errmsg)

@@ -1,6 +1,7 @@
 #include "pve_mapping_plan.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,4 +220,42 @@ const char **pt_pve_plan_command(const struct pt_pve_request *req, const struct 
 		argv[n++] = cur->digest;
 	}
 	return argv;
+}
+
+int pt_pve_plan_command_check(const char *const argv[], char **msg)
+{
+	*msg = NULL;
+	struct pt_pvesh_argspace space;
+	if (pt_pvesh_argspace(argv, &space) == 0)
+		return 0;
+	size_t entries = 0, entry = 0;
+	bool is_entry = false;
+	for (size_t i = 1; argv[i]; i++) {
+		if (strcmp(argv[i - 1], "--map") != 0)
+			continue;
+		if (i == space.longest) {
+			entry = entries;
+			is_entry = true;
+		}
+		entries++;
+	}
+	if (space.longest_len > space.arg_max) {
+		const char *arg = argv[space.longest];
+		_cleanup_free_ char *what = NULL;
+		if ((is_entry ? asprintf(&what, "map entry %zu", entry)
+		              : asprintf(&what, "argument %zu", space.longest)) < 0)
+			return -ENOMEM;
+		return pt_pve_message(msg, -E2BIG,
+		                      "the mapping is too large for one pvesh call: its %s "
+		                      "('%.*s...') is %zu bytes long, and one argument can be at "
+		                      "most %zu bytes (the kernel's MAX_ARG_STRLEN); shorten it",
+		                      what, (int)pt_pvesh_cut(arg, 60), arg, space.longest_len,
+		                      space.arg_max);
+	}
+	return pt_pve_message(msg, -E2BIG,
+	                      "the mapping is too large for one pvesh call: pvesh %s with %zu "
+	                      "map entries takes %zu bytes of arguments, and this host allows "
+	                      "%zu for one command (a quarter of the stack limit, at most "
+	                      "6 MiB, less a margin); split the devices into several mappings",
+	                      argv[1], entries, space.total, space.total_max);
 }

@@ -61,4 +61,12 @@ int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
 const char **pt_pve_plan_command(const struct pt_pve_request *req, const struct pt_pve_plan *plan,
                                  const struct pt_pve_current *cur, const char *api);
 
+/* Whether argv (from pt_pve_plan_command) can run as one command on this host
+ * (pt_pvesh_argspace: each argument within the kernel's MAX_ARG_STRLEN, all of
+ * them within the argument space). Check mode runs it on the same argv the real
+ * run would execute, so both refuse alike. Returns 0; -E2BIG with *msg (caller
+ * frees) saying the mapping is too large for one pvesh call, with the entries and
+ * bytes; -ENOMEM with *msg NULL. */
+int pt_pve_plan_command_check(const char *const argv[], char **msg);
+
 #endif

@@ -1,5 +1,5 @@
-/* Reading one cluster PCI mapping through pvesh, telling "there is none" from
- * "pvesh failed" without relying on the wording of pvesh's errors. */
+/* Reading one cluster PCI mapping through pvesh, telling "there is none" (Proxmox's
+ * own answer) from "pvesh failed" or "pvesh did not run". */
 #ifndef PT_PVE_MAPPING_READ_H
 #define PT_PVE_MAPPING_READ_H
 
@@ -18,13 +18,15 @@ struct pt_pve_current {
 
 void pt_pve_current_release(struct pt_pve_current *cur);
 
-/* Read mapping `name`: `pvesh get /cluster/mapping/pci/NAME`; when that fails, the
- * list (`pvesh get /cluster/mapping/pci`) tells whether there is none, or whether
- * another node created it between the two calls (then both are tried again, up to
- * 5 times). pvesh's warnings on a successful read go to sh->warnings (once).
+/* Read mapping `name`: `pvesh get /cluster/mapping/pci/NAME`. It exists when
+ * pvesh prints it; it is absent only when pvesh answers as Proxmox does for a
+ * missing mapping (pt_pvesh_no_such_mapping). Any other outcome (pvesh could not
+ * be executed, was killed or timed out, or failed otherwise) is a failure: never
+ * taken for "absent", where check mode would predict a create the real run
+ * cannot do. pvesh's warnings (about pci.cfg) go to sh->warnings (once).
  * Returns 0 with cur filled (release with pt_pve_current_release), or -errno with
- * cur empty and *msg (caller frees; NULL when out of memory) for the user; a
- * failed pvesh call is then in sh->failure. */
+ * cur empty and *msg (caller frees; NULL when out of memory) for the user, naming
+ * the command and its error output; a failed pvesh call is then in sh->failure. */
 int pt_pve_current_read(struct pt_pvesh *sh, const char *name, struct pt_pve_current *cur,
                         char **msg);
 

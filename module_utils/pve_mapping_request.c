@@ -37,10 +37,27 @@ char *pt_pve_local_node(const char *root, char **why)
 	return strdup(buf);
 }
 
+/* Characters in s (UTF-8: bytes that do not continue a character), 0 for NULL. */
+static size_t utf8_length(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		n += (*p & 0xc0) != 0x80;
+	return n;
+}
+
 int pt_pve_request_check(const struct pt_pve_request *req, char **node, char **msg)
 {
 	*node = NULL;
 	*msg = NULL;
+	size_t length = utf8_length(req->name);
+	if (length > PT_PVE_NAME_MAX)
+		return pt_pve_message(msg, -EINVAL,
+		                      "name is %zu characters long; the module allows at most %d "
+		                      "(Proxmox sets no limit, but the ID goes into every VM "
+		                      "config, ACL path and API call that uses the mapping): "
+		                      "choose a shorter name",
+		                      length, PT_PVE_NAME_MAX);
 	if (!pt_pve_valid_configid(req->name))
 		return pt_pve_message(msg, -EINVAL,
 		                      "name '%s' is not a valid Proxmox mapping ID: it must start "

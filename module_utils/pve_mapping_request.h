@@ -8,6 +8,18 @@
 
 #include <jansson.h>
 
+/* The longest mapping ID (name) the module takes. Proxmox itself sets none: the ID
+ * is a pve-configid (pve-common JSONSchema.pm), a pattern without maxLength, and
+ * neither PVE::Mapping::PCI nor the API handlers (pve-manager
+ * PVE/API2/Cluster/Mapping/PCI.pm) add one. Yet the ID goes into every VM config
+ * that uses it (hostpciN: mapping=ID), the ACL path /mapping/pci/ID, pci.cfg
+ * (pmxcfs holds at most 1 MiB per file), the URL of every API call on it
+ * (pveproxy reads a request line into a 64 KiB buffer) and one pvesh argument
+ * (at most 128 KiB, the kernel's MAX_ARG_STRLEN): a huge ID fails late and
+ * obscurely. 128 characters is far more than a name a person types (Proxmox caps
+ * snapshot names, also pve-configids, at 40) and far below each of those limits. */
+#define PT_PVE_NAME_MAX 128
+
 struct pt_pve_request {
 	const char *root;        /* the host's root directory, "/" for the host itself */
 	const char *pvesh;       /* path of pvesh under root */
@@ -33,13 +45,12 @@ struct pt_pve_request {
  * what is missing. */
 char *pt_pve_local_node(const char *root, char **why);
 
-/* Check the request in the order the user should hear about problems: the name,
- * the node (req->node, or the local node name), the description, retries, the
- * options of the other map_mode, pvesh being executable under root. *node is set
- * (caller frees) as soon as the node name is known, even when a later check fails,
- * so that the result can report it. Returns 0; -EINVAL (-ENOENT when pvesh is
- * missing) with *msg (caller frees) saying what is wrong and what to do; -ENOMEM
- * with *msg NULL. */
+/* Check the request in the order the user should hear about problems: the name
+ * (its length, at most PT_PVE_NAME_MAX, then Proxmox's pattern), the node (req->node, or the local
+ * node name), the description, retries, the options of the other map_mode, pvesh being executable
+ * under root. *node is set (caller frees) as soon as the node name is known, even when a later
+ * check fails, so that the result can report it. Returns 0; -EINVAL (-ENOENT when pvesh is missing)
+ * with *msg (caller frees) saying what is wrong and what to do; -ENOMEM with *msg NULL. */
 int pt_pve_request_check(const struct pt_pve_request *req, char **node, char **msg);
 
 #endif

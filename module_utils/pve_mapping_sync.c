@@ -67,15 +67,24 @@ static int step(const struct pt_pve_request *req, bool check_mode, struct pt_pve
                 const struct pt_pve_current *cur, const struct pt_pve_plan *plan, const char *api,
                 int attempt, struct pt_pve_outcome *out)
 {
-	if (plan->action == PT_PVE_NONE || check_mode) {
+	if (plan->action == PT_PVE_NONE) {
 		record(out, cur, plan, attempt);
 		return 0;
 	}
+	/* Check mode builds and checks the very command the real run executes, so it
+	 * refuses what the real run cannot do. */
 	const char **argv = pt_pve_plan_command(req, plan, cur, api);
 	if (!argv)
 		return -ENOMEM;
+	int rc = pt_pve_plan_command_check(argv, &out->msg);
+	if (rc < 0 || check_mode) {
+		if (rc == 0)
+			record(out, cur, plan, attempt);
+		free(argv);
+		return rc;
+	}
 	struct pt_exec_result res;
-	int rc = pt_pvesh_run(sh, argv, &res, &out->msg);
+	rc = pt_pvesh_run(sh, argv, &res, &out->msg);
 	if (rc < 0) {
 		free(argv);
 		return rc;
@@ -83,7 +92,7 @@ static int step(const struct pt_pve_request *req, bool check_mode, struct pt_pve
 	if (res.rc == 0 && !res.timed_out) {
 		json_array_append_new(out->commands, argv_json(argv));
 		record(out, cur, plan, attempt);
-	} else if (res.timed_out || !pt_pvesh_lost_race(res.err)) {
+	} else if (pt_pvesh_did_not_run(&res) || !pt_pvesh_lost_race(res.err)) {
 		rc = pt_pvesh_fail(sh, argv, &res, &out->msg);
 	} else if (attempt >= req->retries) {
 		pt_pvesh_keep_failure(sh, argv, &res);

@@ -31,8 +31,10 @@ struct pt_pve_outcome {
 };
 
 /* Run req. In check mode only `pvesh get` runs, and out predicts exactly what a
- * real run reports (action, mapping, diff). Returns 0 with action, retries,
- * mapping and the diff set; or -errno with out->msg set to the message for the
+ * real run reports (action, mapping, diff); the pvesh command a change needs is
+ * built and checked against the kernel's argument limits in both
+ * (pt_pve_plan_command_check), so check mode refuses what the real run cannot do. Returns 0 with
+ * action, retries, mapping and the diff set; or -errno with out->msg set to the message for the
  * user (NULL when out of memory), action, mapping and the diff unset. node,
  * commands, failure and warnings are filled either way. Release out with
  * pt_pve_outcome_release in both cases. */

@@ -1,6 +1,7 @@
 #include "pve_mapping_wanted.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,11 @@ void pt_pve_wanted_release(struct pt_pve_wanted *w)
 	free(w->entries);
 	free(w->paths);
 	memset(w, 0, sizeof *w);
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Append e in its stored form. 0 or -ENOMEM. */
@@ -168,7 +174,107 @@ static int from_item(size_t i, const json_t *item, struct pt_pve_hw *hw, struct 
 	return rc;
 }
 
-/* map_mode=exact: the map option, checked against Proxmox's schema. */
+/* The device a map entry names, as a key: the node, a line feed, and the paths
+ * sorted with repeats dropped (the order of alternatives or a path given twice
+ * makes no other device). Caller frees; NULL when out of memory. */
+static char *device_key(const char *node, const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	size_t n = 1;
+	for (const char *p = path; *p; p++)
+		n += *p == ';';
+	_cleanup_free_ char **parts = calloc(n, sizeof *parts);
+	if (!copy || !parts)
+		return NULL;
+	n = 0;
+	for (char *one = copy, *next; one; one = next) {
+		next = strchr(one, ';');
+		if (next)
+			*next++ = '\0';
+		parts[n++] = one;
+	}
+	qsort(parts, n, sizeof *parts, cmp_text);
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	pt_strbuf_printf(&sb, "%s\n", node);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(parts[i], parts[i - 1]) != 0)
+			pt_strbuf_printf(&sb, "%s%s", i ? ";" : "", parts[i]);
+	return pt_strbuf_steal(&sb);
+}
+
+struct keyed {
+	char *key;    /* device_key of map[index] (owned) */
+	size_t index; /* where the entry is in the map option */
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Refuse the same device twice in map (already checked against the schema): two
+ * entries with the same node and the same paths. Proxmox takes each entry on its
+ * own (checked at VM start, the first available one used), so a repeat is at best
+ * noise and at worst two different IDs for one device. Sorting keeps 100000
+ * entries fast. 0; -EINVAL with *msg naming the first repeat (the one with the
+ * lowest index) and the entry it repeats; -ENOMEM. */
+static int refuse_repeats(const json_t *map, char **msg)
+{
+	size_t n = json_array_size(map);
+	if (n < 2)
+		return 0;
+	struct keyed *keys = calloc(n, sizeof *keys);
+	if (!keys)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const json_t *item = json_array_get(map, i);
+		keys[i].index = i;
+		keys[i].key = device_key(json_string_value(json_object_get(item, "node")),
+		                         json_string_value(json_object_get(item, "path")));
+		if (!keys[i].key)
+			rc = -ENOMEM;
+	}
+	if (rc == 0) {
+		qsort(keys, n, sizeof *keys, cmp_keyed);
+		/* A group of equal keys is in index order: its second entry is the first
+		 * repeat, of the group's first. */
+		size_t repeats = 0, first = 0, later = SIZE_MAX, start = 0;
+		for (size_t i = 1; i < n; i++) {
+			if (strcmp(keys[i].key, keys[start].key) != 0) {
+				start = i;
+				continue;
+			}
+			repeats++;
+			if (i == start + 1 && keys[i].index < later) {
+				later = keys[i].index;
+				first = keys[start].index;
+			}
+		}
+		if (repeats) {
+			const json_t *item = json_array_get(map, later);
+			char more[64] = "";
+			if (repeats > 1)
+				snprintf(more, sizeof more, " (%zu entries repeat an earlier one)",
+				         repeats);
+			rc = pt_pve_message(
+			        msg, -EINVAL,
+			        "map[%zu] repeats map[%zu]: both are node %s's device at %s, which "
+			        "makes the mapping ambiguous; give each node's device once%s",
+			        later, first, json_string_value(json_object_get(item, "node")),
+			        json_string_value(json_object_get(item, "path")), more);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(keys[i].key);
+	free(keys);
+	return rc;
+}
+
+/* map_mode=exact: the map option, checked against Proxmox's schema (every problem
+ * at once), then for repeats, then completed from the hardware. */
 static int from_map(const struct pt_pve_request *req, const char *node, struct pt_pve_hw *hw,
                     struct pt_pve_wanted *w, json_t *warnings, char **msg)
 {
@@ -179,20 +285,19 @@ static int from_map(const struct pt_pve_request *req, const char *node, struct p
 	_cleanup_strbuf_ struct pt_strbuf errors = PT_STRBUF_INIT;
 	size_t i;
 	json_t *item;
-	json_array_foreach (req->map, i, item) {
-		size_t before = errors.len;
+	json_array_foreach (req->map, i, item)
 		check_item(i, item, node, &errors);
-		if (errors.len != before)
-			continue;
-		int rc = from_item(i, item, hw, w, warnings, msg);
-		if (rc < 0)
-			return rc;
-	}
 	if (errors.oom)
 		return -ENOMEM;
 	if (errors.len)
 		return pt_pve_message(msg, -EINVAL, "%s", pt_strbuf_str(&errors) + 2);
-	return 0;
+	int rc = refuse_repeats(req->map, msg);
+	json_array_foreach (req->map, i, item) {
+		if (rc < 0)
+			break;
+		rc = from_item(i, item, hw, w, warnings, msg);
+	}
+	return rc;
 }
 
 int pt_pve_wanted_build(const struct pt_pve_request *req, const char *node, struct pt_pve_hw *hw,

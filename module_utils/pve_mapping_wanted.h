@@ -25,7 +25,9 @@ void pt_pve_wanted_release(struct pt_pve_wanted *w);
  *   id, subsystem-id and iommugroup read through hw; a slot ("07:00") maps every
  *   function, as Proxmox's "Use all functions" does;
  * - map_mode=exact: every entry of req->map, checked against Proxmox's schema (all
- *   problems in one message); an entry for `node` without id is completed from hw.
+ *   problems in one message), then for the same device twice (the same node and
+ *   the same paths, in any order: the message names both indexes); an entry for
+ *   `node` without id is completed from hw.
  *   With state=present, this node's entries that would fail Proxmox's check at VM
  *   start are reported in warnings;
  * - map_mode=node, state=absent: none.

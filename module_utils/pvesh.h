@@ -5,6 +5,7 @@
 #define PT_PVESH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -25,20 +26,65 @@ struct pt_pvesh {
 
 void pt_pvesh_release(struct pt_pvesh *sh);
 
+/* What one command's arguments may take on this host (Linux execve), and what an
+ * argument vector needs of it. */
+struct pt_pvesh_argspace {
+	size_t longest;     /* index in argv of the longest argument */
+	size_t longest_len; /* its length in bytes, without the NUL */
+	size_t arg_max;     /* the longest one argument may be, without the NUL: the
+	                       kernel's MAX_ARG_STRLEN (32 pages) less one, 131071 */
+	size_t total;       /* bytes argv and pt_exec's environment take: every string
+	                       with its NUL and a pointer each */
+	size_t total_max;   /* the most they may take: sysconf(_SC_ARG_MAX) (a quarter of
+	                       the stack limit), at most the kernel's 6 MiB, less a margin */
+};
+
+/* Measure argv against this host's limits. Returns 0 when execve can take it,
+ * -E2BIG when one argument or the whole is too long (space says which). Depends
+ * only on argv and the host (page size, stack limit), so check mode and the real
+ * run come to the same answer. */
+int pt_pvesh_argspace(const char *const argv[], struct pt_pvesh_argspace *space);
+
+/* How many bytes of s to show when showing at most max: all of it when it is
+ * shorter, else max or a little less, never cutting a UTF-8 character apart. */
+size_t pt_pvesh_cut(const char *s, size_t max);
+
+/* argv for messages: joined with spaces, an argument longer than 200 bytes cut
+ * (with its length), and after 40 arguments only how many there are in all; the
+ * command as it is for the commands the module normally runs. Caller frees; NULL
+ * when out of memory. */
+char *pt_pvesh_cmdline(const char *const argv[]);
+
 /* Run argv (argv[0] is sh->path). Returns 0 with res filled whatever pvesh's exit
  * code (release res with pt_exec_result_release), or -errno when pvesh could not
- * be started: then res is released and *msg (caller frees; NULL when out of
- * memory) says why. */
+ * be started (-E2BIG: argv does not fit pt_pvesh_argspace, checked first): then
+ * res is released and *msg (caller frees; NULL when out of memory) says why. */
 int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_result *res,
                  char **msg);
+
+/* True when the call did not run to an answer of pvesh's own: stopped at the
+ * timeout; rc 126 or 127 (pt_exec's child could not execute it: not executable,
+ * arguments too long, not found); or killed by a signal (rc 129 to 192, 128 plus
+ * the signal number; pvesh's own failures exit 255 or with a small errno). */
+bool pt_pvesh_did_not_run(const struct pt_exec_result *res);
+
+/* True when a failed `pvesh get PT_PVESH_PCI_API/ID` is Proxmox's answer that
+ * there is no mapping `id`: pvesh ran, exited non-zero, and printed the line
+ * "mapping 'ID' not found" (the read handler's `die` in pve-manager
+ * PVE/API2/Cluster/Mapping/PCI.pm; fake-pvesh prints the same). Any other failure
+ * is not that answer. */
+bool pt_pvesh_no_such_mapping(const struct pt_exec_result *res, const char *id);
 
 /* Keep argv and res (copied) as sh->failure, replacing an earlier one. */
 void pt_pvesh_keep_failure(struct pt_pvesh *sh, const char *const argv[],
                            const struct pt_exec_result *res);
 
 /* A call that failed for good: keeps it as sh->failure and returns -EIO with *msg
- * (caller frees; NULL when out of memory) naming the command, its exit code (or
- * the timeout) and the first line of its error output worth reading. */
+ * (caller frees; NULL when out of memory) naming the command (pt_pvesh_cmdline)
+ * and what happened: for a call that did not run (pt_pvesh_did_not_run) the
+ * timeout, that it could not be executed, or the signal, with its whole error
+ * output worth reading; else its exit code and the first line of its error
+ * output worth reading. */
 int pt_pvesh_fail(struct pt_pvesh *sh, const char *const argv[], const struct pt_exec_result *res,
                   char **msg);
 

@@ -29,6 +29,7 @@ char *pt_vfio_driver_current(const char *root, const char *address)
 struct mover {
 	const char *root;
 	bool check;
+	int modprobe_timeout; /* seconds */
 	bool *changed;
 	struct pt_vfio_report *rep;
 };
@@ -85,8 +86,15 @@ static int load_vfio_pci(struct mover *mv)
 		return 0;
 	static const char *const argv[] = {"modprobe", PT_VFIO_DRIVER, NULL};
 	struct pt_exec_result res;
-	int e = pt_exec(mv->root, argv, 60, &res);
-	if (e < 0 || res.rc != 0)
+	int e = pt_exec(mv->root, argv, mv->modprobe_timeout, &res);
+	if (e == 0 && res.timed_out)
+		e = pt_vfio_report_fail(
+		        mv->rep, -ETIMEDOUT,
+		        "cannot bind now: modprobe vfio-pci did not finish within %d s and was "
+		        "killed; the persistent configuration is written and applies at the next "
+		        "boot. Look at dmesg for what held it up, or raise modprobe_timeout",
+		        mv->modprobe_timeout);
+	else if (e < 0 || res.rc != 0)
 		e = pt_vfio_report_fail(
 		        mv->rep, e < 0 ? e : -EIO,
 		        "cannot bind now: modprobe vfio-pci failed (%s): %s; is the "
@@ -161,9 +169,14 @@ static const struct pt_pci_device *device_of(const struct pt_pci_host *host, con
 }
 
 int pt_vfio_driver_bind_now(const char *root, const struct pt_pci_host *host, json_t *devices,
-                            bool present, bool check, bool *changed, struct pt_vfio_report *rep)
+                            bool present, bool check, int modprobe_timeout, bool *changed,
+                            struct pt_vfio_report *rep)
 {
-	struct mover mv = {.root = root, .check = check, .changed = changed, .rep = rep};
+	struct mover mv = {.root = root,
+	                   .check = check,
+	                   .modprobe_timeout = modprobe_timeout,
+	                   .changed = changed,
+	                   .rep = rep};
 	size_t i;
 	json_t *entry;
 	if (present) {

@@ -30,8 +30,9 @@ char *pt_vfio_driver_current(const char *root, const char *address);
  * them from it when not, on the host described by `host`.
  *
  * present: a device in no IOMMU group is refused before anything moves;
- * vfio-pci is loaded (modprobe, chrooted into root) when a device needs it and
- * its driver directory is missing; each device not on vfio-pci yet is moved.
+ * vfio-pci is loaded (modprobe, chrooted into root, killed after
+ * modprobe_timeout seconds) when a device needs it and its driver directory is
+ * missing; each device not on vfio-pci yet is moved.
  * Not present: each device overridden to or bound to vfio-pci is given back.
  * Each entry's "driver_after" says the driver it has afterwards (in check
  * mode: the one it would have). Devices not in host are skipped.
@@ -40,8 +41,9 @@ char *pt_vfio_driver_current(const char *root, const char *address);
  * set to true when a device moves or would move, or vfio-pci was loaded; it is
  * left alone otherwise. Returns 0, or a negative errno with the message in rep
  * (-EINVAL for a refusal or a device that did not move, -errno of a failed
- * write or modprobe). */
+ * write or modprobe; -ETIMEDOUT when modprobe was killed). */
 int pt_vfio_driver_bind_now(const char *root, const struct pt_pci_host *host, json_t *devices,
-                            bool present, bool check, bool *changed, struct pt_vfio_report *rep);
+                            bool present, bool check, int modprobe_timeout, bool *changed,
+                            struct pt_vfio_report *rep);
 
 #endif

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "exec.h"
 #include "files.h"
 #include "modprobe_conf.h"
 #include "modules_file.h"
+#include "vfio_safety.h"
 
 #define HEADER ": managed by Ansible (edits here are overwritten)"
 
@@ -55,7 +57,70 @@ int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_vf
 		        "modules-load.d directory, so nothing would load the vfio modules from "
 		        "it at boot; use /etc/modules or e.g. /etc/modules-load.d/vfio.conf",
 		        modules);
+	/* the module's main refuses these first (pt_param_abspath); the library
+	 * keeps the rule for every caller */
+	static const char *const keys[] = {"conf_path", "blacklist_path", "modules_file"};
+	const char *paths[] = {conf, blacklist, modules};
+	for (size_t i = 0; i < 3; i++)
+		if (paths[i][0] != '/')
+			return pt_vfio_report_fail(rep, -EINVAL,
+			                           "%s '%s' is not an absolute path: give the path "
+			                           "as the host sees it, starting with / (it is "
+			                           "taken under root)",
+			                           keys[i], paths[i]);
 	return 0;
+}
+
+/* The file path leads to on the host under root, every link followed inside
+ * root, "." and ".." and doubled slashes folded: a full path (caller frees),
+ * NULL when out of memory or the links loop (then the read reports it). */
+static char *resolved(const char *root, const char *path)
+{
+	_cleanup_free_ char *inside = pt_root_realpath(root, path);
+	return inside ? pt_path_join(root, inside) : NULL;
+}
+
+/* What to do when two of the options name one file. */
+static const char *same_file_advice(size_t a, size_t b)
+{
+	if (a == PT_VFIO_CONF && b == PT_VFIO_BLACKLIST)
+		return "give the blacklist a file of its own, e.g. "
+		       "/etc/modprobe.d/blacklist-gpu.conf";
+	return "modules_file lists modules to load, one per line, and is no modprobe.d file: "
+	       "give it a file of its own, e.g. /etc/modules or /etc/modules-load.d/vfio.conf";
+}
+
+int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt_vfio_report *rep)
+{
+	static const char *const keys[] = {"conf_path", "blacklist_path", "modules_file"};
+	const char *paths[] = {opts->conf_path, opts->blacklist_path, opts->modules_file};
+	char *real[PT_VFIO_NFILES] = {NULL};
+	int e = 0;
+	for (size_t i = 0; i < PT_VFIO_NFILES; i++)
+		real[i] = resolved(opts->root, paths[i]);
+	for (size_t a = 0; !e && a < PT_VFIO_NFILES; a++) {
+		for (size_t b = a + 1; !e && b < PT_VFIO_NFILES; b++) {
+			struct stat sa, sb;
+			if (!strcmp(paths[a], paths[b]))
+				e = pt_vfio_report_fail(rep, -EINVAL, "%s and %s are both %s: %s",
+				                        keys[a], keys[b], paths[a],
+				                        same_file_advice(a, b));
+			else if (real[a] && real[b] &&
+			         (!strcmp(real[a], real[b]) ||
+			          (stat(real[a], &sa) == 0 && stat(real[b], &sb) == 0 &&
+			           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)))
+				e = pt_vfio_report_fail(
+				        rep, -EINVAL,
+				        "%s %s and %s %s are the same file (%s): the module's two "
+				        "blocks would be planned from the same old text and the "
+				        "second write would drop the first; %s",
+				        keys[a], paths[a], keys[b], paths[b], real[a],
+				        same_file_advice(a, b));
+		}
+	}
+	for (size_t i = 0; i < PT_VFIO_NFILES; i++)
+		free(real[i]);
+	return e;
 }
 
 /* Where the file is and what it holds now (old NULL: absent). */
@@ -79,6 +144,10 @@ static int plan_block(const char *root, const char *rel, const char *owner, cons
 	int e = read_file(root, rel, f, rep);
 	if (e < 0)
 		return e;
+	/* a last line that continues would swallow the BEGIN marker */
+	if (body && *body && pt_modprobe_check_continuation(f->old, owner, f->path, &err) < 0)
+		return pt_vfio_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
+		                           err ? err : "out of memory");
 	f->new_text = pt_conf_block_apply(f->old, owner, HEADER, body, f->path, &err);
 	if (!f->new_text)
 		return pt_vfio_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
@@ -166,9 +235,25 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 	if (e < 0)
 		return pt_vfio_report_fail(rep, e, "%s", err ? err : strerror(-e));
 
+	/* an earlier run's rebuild that never succeeded */
+	_cleanup_free_ char *marker = pt_path_join(root, PT_VFIO_INITRAMFS_PENDING);
+	_cleanup_free_ char *marker_text = NULL;
+	if (!marker)
+		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+	files->initramfs_pending = pt_file_read(marker, &marker_text, NULL) == 0;
+	if (files->initramfs_pending && !opts->update_initramfs)
+		pt_vfio_report_warn(
+		        rep,
+		        "an earlier run wrote the files, and update-initramfs has not succeeded "
+		        "since (%s): the initramfs may still hold the old configuration. Run "
+		        "update-initramfs -u -k all before rebooting, or run this task with "
+		        "update_initramfs: true",
+		        marker);
+
 	/* the initramfs is rebuilt after the writes: make sure that can happen */
 	bool any = differs(&f[0]) || differs(&f[1]) || differs(&f[2]);
-	if (any && opts->update_initramfs && !pt_exec_available(root, "update-initramfs"))
+	if ((any || files->initramfs_pending) && opts->update_initramfs &&
+	    !pt_exec_available(root, "update-initramfs"))
 		return pt_vfio_report_fail(
 		        rep, -ENOENT,
 		        "update-initramfs was not found under %s, so the initramfs could not carry "
@@ -230,15 +315,47 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 	return 0;
 }
 
+static const char pending_text[] =
+        "# homelab.passthrough.vfio_bind wrote its modprobe.d and modules files, and\n"
+        "# update-initramfs -u -k all has not succeeded since. The next run of the\n"
+        "# module with update_initramfs: true runs it again and then removes this file.\n";
+
+/* Record that the initramfs is to be rebuilt: 0, or the failure in rep. */
+static int mark_pending(const char *root, char **path, struct pt_vfio_report *rep)
+{
+	_cleanup_free_ char *err = NULL;
+	*path = pt_path_join(root, PT_VFIO_INITRAMFS_PENDING);
+	if (!*path)
+		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+	struct pt_write_opts o = {.mode_if_new = 0644, .mkdirs = true};
+	int e = pt_file_write_atomic(*path, pending_text, sizeof pending_text - 1, &o, NULL, &err);
+	if (e < 0)
+		return pt_vfio_report_fail(
+		        rep, e,
+		        "cannot record that the initramfs is to be rebuilt before writing the "
+		        "files: %s; nothing was written",
+		        err ? err : strerror(-e));
+	return 0;
+}
+
 int pt_vfio_files_apply(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_files *files,
                         json_t *entries, bool *changed, bool *written, struct pt_vfio_report *rep)
 {
 	_cleanup_json_ json_t *done = json_array();
+	_cleanup_free_ char *marker = NULL;
 	int e = done ? 0 : pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+	bool any = false;
+	for (size_t i = 0; i < PT_VFIO_NFILES; i++)
+		any = any || differs(&files->file[i]);
+	/* the marker first: a rebuild that then fails is retried by the next run */
+	if (!e && any && !opts->check && opts->update_initramfs && !files->initramfs_pending)
+		e = mark_pending(opts->root, &marker, rep);
 	for (size_t i = 0; !e && i < PT_VFIO_NFILES; i++)
 		e = apply_one(opts, &files->file[i], entries, done, changed, rep);
 	if (json_array_size(done))
 		*written = true;
+	else if (marker) /* nothing written after all: nothing to rebuild for */
+		pt_file_remove(marker, false, NULL, NULL);
 	return e;
 }
 
@@ -262,7 +379,15 @@ int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **comm
 	struct pt_exec_result res;
 	int timeout = opts->initramfs_timeout;
 	int e = pt_exec(opts->root, argv, timeout, &res);
-	if (e < 0 || res.rc != 0) {
+	if (e == 0 && res.rc == 0) {
+		_cleanup_free_ char *marker = pt_path_join(opts->root, PT_VFIO_INITRAMFS_PENDING);
+		_cleanup_free_ char *err = NULL;
+		if (marker && pt_file_remove(marker, false, NULL, &err) < 0)
+			pt_vfio_report_warn(rep,
+			                    "the initramfs is rebuilt, but %s could not be removed "
+			                    "(%s): the next run rebuilds it once more",
+			                    marker, err ? err : "?");
+	} else {
 		*command = json_object();
 		pt_exec_result_to_json(argv, &res, *command);
 		const char *err = res.err && *res.err ? res.err : NULL;
@@ -273,14 +398,17 @@ int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **comm
 			e = pt_vfio_report_fail(
 			        rep, -ETIMEDOUT,
 			        "update-initramfs -u -k all did not finish within %d s and was "
-			        "killed; the files are written: run it by hand, or raise "
-			        "initramfs_timeout",
+			        "killed; the files are written: raise initramfs_timeout and run "
+			        "the task again (it reruns update-initramfs until it succeeds), or "
+			        "run it by hand before rebooting",
 			        timeout);
 		else
 			e = pt_vfio_report_fail(
 			        rep, -EIO,
 			        "update-initramfs -u -k all failed (rc %d): %s; the files are "
-			        "written, so fix the cause and run it by hand before rebooting",
+			        "written, so fix the cause and run the task again (it reruns "
+			        "update-initramfs until it succeeds), or run it by hand before "
+			        "rebooting",
 			        res.rc, err ? err : "(no error output)");
 	}
 	pt_exec_result_release(&res);

@@ -20,12 +20,13 @@ static bool has_string(const json_t *list, const char *s)
 	return false;
 }
 
-/* Append name normalised ('-' → '_'), unless empty or already there. */
+/* Append name normalised ('-' → '_') unless empty; sort_unique drops the
+ * repeats afterwards, so a long list costs n log n, not a search per name. */
 static void add_module(json_t *list, const char *name)
 {
 	char norm[128];
 	pt_kmod_normalize(name, norm, sizeof norm);
-	if (*norm && !has_string(list, norm))
+	if (*norm)
 		json_array_append_new(list, json_string(norm));
 }
 
@@ -35,10 +36,11 @@ static int cmp_json_str(const void *a, const void *b)
 	              json_string_value(*(json_t *const *)b));
 }
 
-/* Sort an array of strings in place (left as it was when out of memory). */
-static void sort_strings(json_t *arr)
+/* Sort an array of strings in place and drop repeats (left as it was when
+ * out of memory). */
+static void sort_unique(json_t *arr)
 {
-	size_t n = json_array_size(arr);
+	size_t n = json_array_size(arr), w = 0;
 	json_t **v = n > 1 ? calloc(n, sizeof *v) : NULL;
 	if (!v)
 		return;
@@ -46,7 +48,13 @@ static void sort_strings(json_t *arr)
 		v[i] = json_incref(json_array_get(arr, i));
 	qsort(v, n, sizeof *v, cmp_json_str);
 	json_array_clear(arr);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (w && !cmp_json_str(&v[w - 1], &v[i]))
+			json_decref(v[i]);
+		else
+			v[w++] = v[i];
+	}
+	for (size_t i = 0; i < w; i++)
 		json_array_append_new(arr, v[i]);
 	free(v);
 }
@@ -98,7 +106,7 @@ static int softdeps(const char *root, const struct pt_pci_host *host, const json
 	}
 	for (size_t i = 0; i < nrel; i++)
 		pt_kmod_aliases_free(idx[i]);
-	sort_strings(deps);
+	sort_unique(deps);
 	return 0;
 }
 
@@ -123,12 +131,11 @@ static void mechanisms(const struct pt_pci_host *host, const json_t *selected, j
 		} else {
 			char id[16];
 			pt_pci_id_string(d->vendor_id, d->device_id, id, sizeof id);
-			if (!has_string(ids, id))
-				json_array_append_new(ids, json_string(id));
+			json_array_append_new(ids, json_string(id));
 		}
 	}
-	sort_strings(ids);
-	sort_strings(overrides);
+	sort_unique(ids);
+	sort_unique(overrides);
 }
 
 int pt_vfio_plan_make(const char *root, const struct pt_pci_host *host, const json_t *selected,
@@ -211,6 +218,6 @@ json_t *pt_vfio_plan_blacklist(const json_t *drivers)
 	json_t *v;
 	json_array_foreach (drivers, i, v)
 		add_module(out, json_string_value(v));
-	sort_strings(out);
+	sort_unique(out);
 	return out;
 }

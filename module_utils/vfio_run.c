@@ -25,7 +25,8 @@ struct run {
 	json_t *devices; /* result: one object per selected device */
 	json_t *entries; /* result: one object per managed file */
 	bool files_changed;
-	bool written; /* a file was written (not only planned) */
+	bool written;         /* a file was written (not only planned) */
+	bool rebuild_pending; /* update-initramfs reruns for an earlier run */
 	bool devices_changed;
 };
 
@@ -102,7 +103,7 @@ static int check_safety(struct run *r)
  * where the options say? */
 static bool reboot_required(const struct run *r)
 {
-	if (r->files_changed && !r->o->bind_now)
+	if ((r->files_changed || r->rebuild_pending) && !r->o->bind_now)
 		return true;
 	size_t i;
 	json_t *e;
@@ -128,7 +129,8 @@ static int steps(struct run *r)
 		        "root %s is not a directory; give the directory that holds the host's "
 		        "/etc, /sys and /proc, or / for the host itself",
 		        o->root);
-	if ((e = pt_vfio_files_check_paths(o, rep)) < 0)
+	if ((e = pt_vfio_files_check_paths(o, rep)) < 0 ||
+	    (e = pt_vfio_files_check_distinct(o, rep)) < 0)
 		return e;
 	if (o->present && (e = pt_vfio_plan_check_blacklist(o->blacklist, rep)) < 0)
 		return e;
@@ -148,7 +150,9 @@ static int steps(struct run *r)
 	    (e = pt_vfio_files_apply(o, &r->files, r->entries, &r->files_changed, &r->written,
 	                             rep)) < 0)
 		return e;
-	bool initramfs = r->files_changed && o->update_initramfs;
+	/* an earlier run's failed rebuild counts as a change to make */
+	r->rebuild_pending = r->files.initramfs_pending && o->update_initramfs;
+	bool initramfs = (r->files_changed || r->rebuild_pending) && o->update_initramfs;
 	if (initramfs) {
 		json_t *command = NULL;
 		e = pt_vfio_initramfs_update(o, &command, rep);
@@ -157,8 +161,9 @@ static int steps(struct run *r)
 		if (e < 0)
 			return e;
 	}
-	if (o->bind_now && (e = pt_vfio_driver_bind_now(o->root, &r->host, r->devices, o->present,
-	                                                o->check, &r->devices_changed, rep)) < 0)
+	if (o->bind_now &&
+	    (e = pt_vfio_driver_bind_now(o->root, &r->host, r->devices, o->present, o->check,
+	                                 o->modprobe_timeout, &r->devices_changed, rep)) < 0)
 		return e;
 	json_object_set_new(r->res->values, "initramfs_updated", json_boolean(initramfs));
 	json_object_set_new(r->res->values, "reboot_required", json_boolean(reboot_required(r)));
@@ -186,7 +191,7 @@ int pt_vfio_bind_run(const struct pt_vfio_bind_opts *opts, struct pt_vfio_bind_r
 
 	/* what is known goes into the result, failed or not */
 	res->changed = e < 0 ? r.written || (r.devices_changed && !opts->check)
-	                     : r.files_changed || r.devices_changed;
+	                     : r.files_changed || r.rebuild_pending || r.devices_changed;
 	json_t *v = res->values;
 	json_object_set_new(v, "devices", or_empty(r.devices));
 	json_object_set_new(v, "ids", or_empty(r.plan.ids));
@@ -196,6 +201,7 @@ int pt_vfio_bind_run(const struct pt_vfio_bind_opts *opts, struct pt_vfio_bind_r
 	json_object_set_new(v, "modules", or_empty(r.plan.modules));
 	json_object_set_new(v, "kernels", or_empty(r.plan.kernels));
 	json_object_set_new(v, "files", or_empty(r.entries));
+	json_object_set_new(v, "initramfs_pending", json_boolean(r.files.initramfs_pending));
 
 	pt_pci_host_release(&r.host);
 	pt_vfio_plan_release(&r.plan);

@@ -8,7 +8,8 @@
  *   vfio_plan    what the boot configuration says (ids or driver_override,
  *                softdeps, vfio modules)
  *   vfio_files   the three managed files, planned whole before the first
- *                write, then written; update-initramfs
+ *                write, then written; update-initramfs, and the marker that
+ *                makes the next run retry it when it fails
  *   vfio_driver  bind_now: the devices moved to vfio-pci through sysfs
  * Check mode goes through the same steps, the refusals included, and stops
  * short of every write and every command. */
@@ -37,6 +38,7 @@ struct pt_vfio_bind_opts {
 	const char *modules_file;   /* /etc/modules or a modules-load.d/NAME.conf */
 	bool update_initramfs;      /* rebuild the initramfs after a file changed */
 	int initramfs_timeout;      /* seconds before update-initramfs is killed */
+	int modprobe_timeout;       /* seconds before bind_now's modprobe vfio-pci is killed */
 	bool bind_now;              /* move the devices to vfio-pci on the running host */
 	bool force;                 /* go ahead despite the safety refusals (warned) */
 	bool backup;                /* keep a backup of each file before it changes */
@@ -46,9 +48,10 @@ struct pt_vfio_bind_result {
 	bool changed;   /* something changed (or would, in check mode); after a failure:
 	                   something was written or a device moved */
 	json_t *values; /* the result keys of RETURN (owned): devices, ids, softdeps,
-	                   blacklist, modules, kernels, files, and after a success
-	                   initramfs_updated and reboot_required; refusals or initramfs
-	                   (the failed command) when they say why the run failed */
+	                   blacklist, modules, kernels, files, initramfs_pending, and
+	                   after a success initramfs_updated and reboot_required;
+	                   refusals or initramfs (the failed command) when they say why
+	                   the run failed */
 	struct pt_vfio_report report; /* warnings, diffs, the failure message */
 };
 

@@ -28,6 +28,12 @@ static const char *root_prefix(const char *root)
 
 char *pt_root_realpath(const char *root, const char *path)
 {
+	/* the kernel refuses such a path anyway, and walking a huge one here
+	 * would take time quadratic in its length */
+	if (path && strlen(path) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
 	const char *prefix = root_prefix(root);
 	struct pt_strbuf done = PT_STRBUF_INIT; /* resolved part, "" meaning "/" */
 	_cleanup_free_ char *rest = strdup(path ? path : "");
@@ -73,6 +79,7 @@ char *pt_root_realpath(const char *root, const char *path)
 		target[t] = '\0';
 		if (++links > MAX_LINKS) {
 			pt_strbuf_release(&done);
+			errno = ELOOP;
 			return NULL;
 		}
 		/* Drop the link's own name, then walk its target before the rest. */
@@ -879,9 +886,38 @@ static int check_groups(const struct pt_pci_host *host, const json_t *selected, 
 	return 0;
 }
 
+/* The devices that stay with the host, by the module that drives them: module
+ * name → array of host->devices indexes, in host order. Built once, so the
+ * blacklist check costs one look-up per name however long the list is. New
+ * reference; NULL when out of memory. */
+static json_t *host_drivers(const char *root, const struct pt_pci_host *host,
+                            const json_t *selected)
+{
+	json_t *by_module = json_object();
+	for (size_t k = 0; by_module && k < host->count; k++) {
+		const struct pt_pci_device *d = &host->devices[k];
+		if (!d->driver || json_object_get(selected, d->address))
+			continue;
+		_cleanup_free_ char *mod = pt_safety_driver_module(root, d->driver);
+		json_t *list = mod ? json_object_get(by_module, mod) : NULL;
+		if (mod && !list && json_object_set_new(by_module, mod, list = json_array()) < 0)
+			list = NULL;
+		if (!list || json_array_append_new(list, json_integer((json_int_t)k)) < 0) {
+			json_decref(by_module);
+			by_module = NULL;
+		}
+	}
+	return by_module;
+}
+
 static int check_blacklist(const char *root, const struct pt_pci_host *host, const json_t *selected,
                            const json_t *blacklist, json_t *problems)
 {
+	if (!json_array_size(blacklist))
+		return 0;
+	_cleanup_json_ json_t *by_module = host_drivers(root, host, selected);
+	if (!by_module)
+		return -ENOMEM;
 	size_t i;
 	json_t *b;
 	json_array_foreach (blacklist, i, b) {
@@ -903,32 +939,27 @@ static int check_blacklist(const char *root, const struct pt_pci_host *host, con
 				return -ENOMEM;
 			continue;
 		}
+		const json_t *drives = json_object_get(by_module, module);
+		size_t victims = json_array_size(drives);
+		if (!victims)
+			continue;
 		struct pt_strbuf list = PT_STRBUF_INIT;
-		int victims = 0;
-		for (size_t k = 0; k < host->count; k++) {
-			const struct pt_pci_device *d = &host->devices[k];
-			if (!d->driver || json_object_get(selected, d->address))
-				continue;
-			_cleanup_free_ char *mod = pt_safety_driver_module(root, d->driver);
-			if (!mod || strcmp(mod, module) != 0)
-				continue;
+		size_t k;
+		json_t *index;
+		json_array_foreach (drives, k, index) {
+			const struct pt_pci_device *d = &host->devices[json_integer_value(index)];
 			_cleanup_free_ char *what = pt_safety_describe(d);
-			pt_strbuf_printf(&list, "%s%s (%s)", victims ? ", " : "", d->address,
+			pt_strbuf_printf(&list, "%s%s (%s)", k ? ", " : "", d->address,
 			                 what ? what : "?");
-			victims++;
 		}
-		int r = 0;
-		if (victims)
-			r = problem(
-			        problems, raw, "blacklist_in_use",
-			        "refusing to blacklist %s: it drives %s, which %s not being passed "
-			        "through, and a blacklisted driver is not loaded for %s at the "
-			        "next "
-			        "boot. Remove %s from blacklist_drivers (the softdep lines already "
-			        "make vfio-pci load first and take the selected devices), or set "
-			        "force: true.",
-			        raw, list.oom ? "?" : pt_strbuf_str(&list),
-			        victims > 1 ? "are" : "is", victims > 1 ? "them" : "it", raw);
+		int r = problem(problems, raw, "blacklist_in_use",
+		                "refusing to blacklist %s: it drives %s, which %s not being passed "
+		                "through, and a blacklisted driver is not loaded for %s at the "
+		                "next boot. Remove %s from blacklist_drivers (the softdep lines "
+		                "already make vfio-pci load first and take the selected devices), "
+		                "or set force: true.",
+		                raw, list.oom ? "?" : pt_strbuf_str(&list),
+		                victims > 1 ? "are" : "is", victims > 1 ? "them" : "it", raw);
 		pt_strbuf_release(&list);
 		if (r < 0)
 			return r;

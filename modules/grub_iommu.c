@@ -7,7 +7,8 @@
  *
  * The flow, each step in module_utils: the parameters asked for (iommu_params.h)
  * → the boot loader (bootloader.h) → the file read and its edit planned, with
- * warnings (cmdline_plan.h) → diff → reboot_required from /proc/cmdline
+ * warnings, and refused when the command line would outgrow what the kernel
+ * keeps (cmdline_plan.h) → diff → reboot_required from /proc/cmdline
  * (reboot_required.h) → not in check mode: the file written and update-grub or
  * proxmox-boot-tool refresh run (boot_update.h). */
 #include <stdio.h>
@@ -46,6 +47,7 @@ struct options {
 	bool backup;
 	bool update;
 	int timeout;
+	bool valid; /* false: an option was refused and the run marked failed */
 };
 
 /* Fills o; returns the params vector o->req.params points into (caller frees;
@@ -66,11 +68,13 @@ static const char **read_options(struct pt_module *m, struct options *o)
 	                .n_params = n},
 	        .iommu = pt_param_str(m, "iommu"),
 	        .bootloader = pt_param_str(m, "bootloader"),
-	        .path = pt_param_str(m, "path"),
 	        .backup = pt_param_bool(m, "backup", false),
 	        .update = pt_param_bool(m, "update", true),
 	        .timeout = pt_param_seconds(m, "timeout", 600),
 	};
+	/* pt_param_seconds has failed the run when timeout <= 0; check path
+	 * only then, so that the run carries one message. */
+	o->valid = o->timeout > 0 && pt_param_abspath(m, "path", &o->path) == 0;
 	return v;
 }
 
@@ -176,7 +180,7 @@ int main(int argc, char **argv)
 	const char **params = read_options(&m, &o);
 	struct pt_boot_detection boot = {0};
 	struct pt_cmdline_plan plan = {0};
-	if (o.timeout > 0) /* else pt_param_seconds has failed the run */
+	if (o.valid)
 		run(&m, &o, &boot, &plan);
 	pt_boot_detection_release(&boot);
 	pt_cmdline_plan_release(&plan);

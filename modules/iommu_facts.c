@@ -16,6 +16,7 @@
 #include "iommu.h"
 #include "iommu_facts_argspec.h"
 #include "files.h"
+#include "json_dump.h"
 #include "runtime.h"
 
 #define MODULE_NAME "homelab.passthrough.iommu_facts"
@@ -240,7 +241,14 @@ static int shell_mode(int argc, char **argv)
 		return 1;
 	}
 	if (json) {
-		json_dumpf(facts, stdout, JSON_INDENT(2));
+		/* json_dumpf's text, written in one piece (json_dump.h) */
+		_cleanup_free_ char *text = pt_json_dumps(facts, JSON_INDENT(2));
+		if (!text) {
+			json_decref(facts);
+			fprintf(stderr, "iommu_facts: out of memory while printing the facts\n");
+			return 1;
+		}
+		fputs(text, stdout);
 		fputc('\n', stdout);
 	} else {
 		print_table(facts);

@@ -18,7 +18,9 @@ static const char usage[] =
         "  {\"devices\": [\"0000:07:00\"], \"_ansible_check_mode\": true}\n"
         "See `ansible-doc homelab.passthrough.vfio_bind` for the options.\n";
 
-static void read_options(struct pt_module *m, struct pt_vfio_bind_opts *o)
+/* The options into o. Returns 0, or -1 when one is refused (the module is
+ * marked failed with the reason). */
+static int read_options(struct pt_module *m, struct pt_vfio_bind_opts *o)
 {
 	const char *state = pt_param_str(m, "state");
 	*o = (struct pt_vfio_bind_opts){
@@ -30,15 +32,20 @@ static void read_options(struct pt_module *m, struct pt_vfio_bind_opts *o)
 	        .include_group = pt_param_bool(m, "include_group", true),
 	        .disable_vga = pt_param_bool(m, "disable_vga", false),
 	        .blacklist = pt_param(m, "blacklist_drivers"),
-	        .conf_path = pt_param_str(m, "conf_path"),
-	        .blacklist_path = pt_param_str(m, "blacklist_path"),
-	        .modules_file = pt_param_str(m, "modules_file"),
 	        .update_initramfs = pt_param_bool(m, "update_initramfs", true),
 	        .initramfs_timeout = pt_param_seconds(m, "initramfs_timeout", 900),
+	        .modprobe_timeout = pt_param_seconds(m, "modprobe_timeout", 60),
 	        .bind_now = pt_param_bool(m, "bind_now", false),
 	        .force = pt_param_bool(m, "force", false),
 	        .backup = pt_param_bool(m, "backup", false),
 	};
+	/* a relative path would be joined onto root as "<root>vfio.conf", beside it */
+	if (o->initramfs_timeout < 0 || o->modprobe_timeout < 0 ||
+	    pt_param_abspath(m, "conf_path", &o->conf_path) < 0 ||
+	    pt_param_abspath(m, "blacklist_path", &o->blacklist_path) < 0 ||
+	    pt_param_abspath(m, "modules_file", &o->modules_file) < 0)
+		return -1;
+	return 0;
 }
 
 /* The run's report into the module's result: values, warnings, diffs, and
@@ -73,8 +80,7 @@ int main(int argc, char **argv)
 		return pt_module_finish(&m);
 	struct pt_vfio_bind_opts opts;
 	struct pt_vfio_bind_result res;
-	read_options(&m, &opts);
-	if (opts.initramfs_timeout < 0)
+	if (read_options(&m, &opts) < 0)
 		return pt_module_finish(&m);
 	int ret = pt_vfio_bind_run(&opts, &res);
 	set_result(&m, ret, &res);

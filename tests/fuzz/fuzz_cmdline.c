@@ -4,8 +4,11 @@
  * item for ensure and remove. Invariants: tokens point at their raw text, in
  * order; the normalised rendering parses back to the same tokens; an edit with
  * no items changes nothing; editing twice equals editing once; after ensure
- * every item is there, after remove none of their keys is. */
+ * every item is there, after remove none of their keys is; the items given
+ * twice edit as the items once (long lists are folded); pt_cmdline_fold agrees
+ * with the definition of equal parameters, pair by pair. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +97,64 @@ static void check_absent(const char *text, const char *const items[], size_t n)
 	pt_cmdline_release(&cl);
 }
 
+static bool equal_tokens(const struct pt_cmdline_token *a, const struct pt_cmdline_token *b,
+                         bool by_value)
+{
+	if (!pt_cmdline_key_equal(a->key, b->key))
+		return false;
+	if (!by_value || (!a->value && !b->value))
+		return true;
+	return a->value && b->value && strcmp(a->value, b->value) == 0;
+}
+
+/* first[i] is the first token equal to token i, by name and by name and value. */
+static void check_fold(const struct pt_cmdline *cl)
+{
+	const struct pt_cmdline_token **t = calloc(cl->n + 1, sizeof *t);
+	size_t *first = calloc(cl->n + 1, sizeof *first);
+	check(t != NULL && first != NULL);
+	for (size_t i = 0; i < cl->n; i++)
+		t[i] = &cl->tokens[i];
+	for (int by_value = 0; by_value < 2; by_value++) {
+		check(pt_cmdline_fold(t, cl->n, by_value, first) == 0);
+		for (size_t i = 0; i < cl->n; i++) {
+			size_t j = 0;
+			while (!equal_tokens(t[j], t[i], by_value))
+				j++;
+			check(first[i] == j);
+		}
+	}
+	free(first);
+	free(t);
+}
+
+static bool same_list(char **a, size_t na, char **b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* The items twice over (items, then items again) edit as the items once. */
+static void check_repeated(const char *text, enum pt_cmdline_op op, const char *const items[],
+                           size_t n, const char *out, const struct pt_cmdline_change *chg)
+{
+	const char *twice[16];
+	for (size_t i = 0; i < n; i++)
+		twice[i] = twice[n + i] = items[i];
+	char *out2 = NULL;
+	struct pt_cmdline_change chg2;
+	check(pt_cmdline_edit(text, op, twice, 2 * n, &out2, &chg2) == 0);
+	check(strcmp(out2, out) == 0);
+	check(same_list(chg2.added, chg2.n_added, chg->added, chg->n_added));
+	check(same_list(chg2.removed, chg2.n_removed, chg->removed, chg->n_removed));
+	pt_cmdline_change_release(&chg2);
+	free(out2);
+}
+
 static void check_edit(const char *text, enum pt_cmdline_op op, const char *const items[], size_t n)
 {
 	char *out = NULL;
@@ -115,6 +176,7 @@ static void check_edit(const char *text, enum pt_cmdline_op op, const char *cons
 		check_present(out, items, n);
 	else
 		check_absent(out, items, n);
+	check_repeated(text, op, items, n, out, &chg);
 	/* Editing twice equals editing once. */
 	char *again = NULL;
 	struct pt_cmdline_change chg2;
@@ -155,6 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(pt_cmdline_parse(buf, &cl) == 0);
 	check_tokens(buf, &cl);
 	check_render(&cl);
+	check_fold(&cl);
 	pt_cmdline_release(&cl);
 
 	char *same = NULL;

@@ -15,6 +15,9 @@
  *     bytes outside it are those of the file, applying the same body again
  *     changes nothing (editing twice equals editing once), and kmod reads the
  *     user's lines as before plus the body's lines;
+ *   - a file whose line before the block continues a directive (an odd run
+ *     of backslashes: kmod would join the BEGIN marker onto it) is refused,
+ *     naming the file and that line, and nothing else is refused for that;
  *   - the vfio and the blacklist owners' blocks live side by side: adding or
  *     removing one leaves the other as it was;
  *   - the rendered bodies read back as what was asked for. */
@@ -106,6 +109,31 @@ static void check_block_bytes(const char *text, const char *owner, const char *b
 	free(want);
 }
 
+/* Whether the modprobe.d check refuses owner's block after text (markers
+ * sound; the marker goes at end), and that it refuses exactly when the line
+ * before end ends in an odd run of backslashes (kmod's escaped newline) and
+ * names the file and that line. A continued comment or blank line may pass:
+ * then the reader must see the same lines as before (check_apply). */
+static bool refused_continued(const char *text, const char *owner, size_t end)
+{
+	char *msg = NULL;
+	bool refused = pt_modprobe_check_continuation(text, owner, PATH, &msg) < 0;
+	size_t n = end && text[end - 1] == '\n' ? end - 1 : end, run = 0, line = 1;
+	while (run < n && text[n - 1 - run] == '\\')
+		run++;
+	for (size_t i = 0; i < n; i++)
+		line += text[i] == '\n';
+	if (refused) {
+		char want[64];
+		snprintf(want, sizeof want, "%s line %zu ends in a backslash", PATH, line);
+		check(run % 2 == 1 && msg && strstr(msg, want) && strstr(msg, owner));
+	} else {
+		check(msg == NULL);
+	}
+	free(msg);
+	return refused;
+}
+
 /* Add or replace owner's block with body (not empty) in text, whose markers are
  * sound, and check everything the header promises about it. */
 static void check_apply(const char *text, const char *owner, const char *body)
@@ -135,13 +163,11 @@ static void check_apply(const char *text, const char *owner, const char *body)
 	removed = pt_conf_block_apply(added, owner, HEADER, NULL, PATH, &msg);
 	check(same(removed, stripped));
 
-	/* kmod reads the user's lines as before, then the block's. A last line
-	 * that ends in a backslash would swallow the BEGIN line (kmod joins
-	 * before it looks for comments): see the note in the report. */
-	size_t len = strlen(text);
-	bool continued = len && (text[len - 1] == '\\' ||
-	                         (len > 1 && text[len - 1] == '\n' && text[len - 2] == '\\'));
-	if (!before.found && !continued) {
+	/* kmod reads the user's lines as before, then the block's, unless the
+	 * line before the block continues a directive: that file is refused (a
+	 * refusal that lets a case through here breaks this check). */
+	bool refused = refused_continued(text, owner, before.found ? before.start : strlen(text));
+	if (!before.found && !refused) {
 		json_t *user = read_checked(text), *mine = read_checked(body),
 		       *all = read_checked(added);
 		size_t nu = json_array_size(user), nm = json_array_size(mine);

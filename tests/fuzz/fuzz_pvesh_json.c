@@ -3,15 +3,25 @@
  *
  * Any bytes must be refused cleanly or read into a mapping; a mapping read must
  * survive pt_pve_mapping_to_json and being read again unchanged, and its section
- * must render (the diff text) without trouble. A list is read entry by entry, as
- * the module looks for its id in it. */
+ * must render (the diff text) without trouble. A list (what the index call
+ * prints) is read entry by entry.
+ *
+ * The same bytes are also read as the error output of a failed get: they are
+ * Proxmox's "no such mapping" answer exactly when one line is "mapping 'fuzz' not
+ * found" and pvesh ran (never with rc 126/127, a signal or a timeout), and the
+ * failure message built from them is always there. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "exec.h"
 #include "pve_mapping.h"
+#include "pvesh.h"
 #include "strbuf.h"
 
 static void check(int cond)
@@ -66,8 +76,50 @@ static void one(const json_t *obj)
 	pt_pve_mapping_release(&m);
 }
 
+/* Whether text (NUL-terminated) has the line `line`: "\n" + text + "\n" holds
+ * "\n" + line + "\n". */
+static bool has_line(const char *text, const char *line)
+{
+	char *framed = NULL, *needle = NULL;
+	check(asprintf(&framed, "\n%s\n", text) >= 0 && asprintf(&needle, "\n%s\n", line) >= 0);
+	bool found = strstr(framed, needle) != NULL;
+	free(framed);
+	free(needle);
+	return found;
+}
+
+static void as_error_output(const uint8_t *data, size_t size)
+{
+	char *err = strndup((const char *)data, size);
+	check(err != NULL);
+	struct pt_exec_result res = {.rc = 255, .err = err};
+	check(pt_pvesh_no_such_mapping(&res, "fuzz") == has_line(err, "mapping 'fuzz' not found"));
+	const int no_answer[] = {126, 127, 137};
+	for (size_t i = 0; i < sizeof no_answer / sizeof no_answer[0]; i++) {
+		res.rc = no_answer[i];
+		check(!pt_pvesh_no_such_mapping(&res, "fuzz"));
+	}
+	res.rc = 255;
+	res.timed_out = true;
+	check(!pt_pvesh_no_such_mapping(&res, "fuzz"));
+	const char *const argv[] = {"/usr/bin/pvesh", "get", "/cluster/mapping/pci/fuzz", NULL};
+	struct pt_pvesh sh = {.root = "/", .path = argv[0], .timeout = 1};
+	for (int rc = 0; rc < 3; rc++) {
+		res.rc = rc == 0 ? 255 : rc == 1 ? 126 : 137;
+		res.timed_out = rc == 2;
+		char *msg = NULL;
+		check(pt_pvesh_fail(&sh, argv, &res, &msg) == -EIO || !msg);
+		check(!msg ||
+		      strncmp(msg, "/usr/bin/pvesh get /cluster/mapping/pci/fuzz ", 45) == 0);
+		free(msg);
+		pt_pvesh_release(&sh);
+	}
+	free(err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	as_error_output(data, size);
 	json_t *root = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
 	if (!root)
 		return 0;

@@ -56,6 +56,36 @@ pt_playbook() {
 	cat "$PT_WORK/play.out"
 	return $rc
 }
+# pt_play_recap_changed HOST OUTFILE: HOST's changed= count in the recap of the
+# ansible-playbook run whose output is OUTFILE.
+pt_play_recap_changed() { sed -n "s/^$1 *:.* changed=\([0-9]*\).*/\1/p" "$2" | tail -n 1; }
+# pt_play_changes OUTFILE: each changed task of the ansible-playbook run whose
+# output is OUTFILE, with the diff it printed (warnings, which Ansible prints once
+# per run, left out): what a --check --diff run predicted, to compare with the
+# real run's.
+pt_play_changes() {
+	$PY - "$1" <<'PYEOF'
+import re, sys
+task, block, in_warning = None, [], False
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    m = re.match(r"^TASK \[(.*)\] \*+$", line)
+    if m:
+        task, block, in_warning = m.group(1), [], False
+    elif task is None:
+        continue
+    elif line.startswith("[WARNING]"):
+        in_warning = True
+    elif in_warning and not line.startswith(("--- before", "changed: [", "ok: [")):
+        continue
+    elif line.startswith("changed: ["):
+        print("## " + task)
+        print("\n".join(block))
+    else:
+        in_warning = False
+        block.append(line)
+PYEOF
+}
 
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }
 assert_contains() { grep -qF -- "$2" "$1" || fail "${3:-$1 lacks} [$2]"; }

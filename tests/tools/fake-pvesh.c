@@ -839,23 +839,25 @@ static int do_reformat(const char *file)
 
 /* --- main --------------------------------------------------------------------------------- */
 
-/* Split an API path into its parts; returns the number of parts (at most 5). */
-static int split_path(const char *path, char parts[5][256])
+/* Split an API path into its parts, in place: returns the number of parts (at most
+ * 5; -1 for more). A part may be as long as the argument is: Proxmox sets no limit
+ * on a mapping ID, so neither does the double. */
+static int split_path(char *path, char *parts[5])
 {
 	int n = 0;
-	const char *p = path;
+	char *p = path;
 	while (*p) {
 		while (*p == '/')
 			p++;
 		if (!*p)
 			break;
 		size_t len = strcspn(p, "/");
-		if (n == 5 || len >= 256)
+		if (n == 5)
 			return -1;
-		memcpy(parts[n], p, len);
-		parts[n][len] = '\0';
-		n++;
+		parts[n++] = p;
 		p += len;
+		if (*p)
+			*p++ = '\0';
 	}
 	return n;
 }
@@ -893,8 +895,9 @@ int main(int argc, char **argv)
 	}
 	/* pvesh looks the handler up from the word after the command. */
 	const char *api_path = argv[2];
-	char parts[5][256];
-	int nparts = split_path(api_path, parts);
+	_cleanup_free_ char *path_copy = strdup(api_path);
+	char *parts[5];
+	int nparts = path_copy ? split_path(path_copy, parts) : -1;
 	bool is_pci = nparts >= 3 && strcmp(parts[0], "cluster") == 0 &&
 	              strcmp(parts[1], "mapping") == 0 && strcmp(parts[2], "pci") == 0;
 	enum method m;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,6 +400,100 @@ static void test_edit_refuses_bad_items(void **state)
 	free(out);
 }
 
+/* ---- folding and long lists ---------------------------------------------- */
+
+static void test_fold(void **state)
+{
+	(void)state;
+	struct pt_cmdline cl;
+	assert_int_equal(pt_cmdline_parse("a-b=1 a_b=1 a_b a-b=2 A_b a_b= x", &cl), 0);
+	const struct pt_cmdline_token *t[7];
+	for (size_t i = 0; i < 7; i++)
+		t[i] = &cl.tokens[i];
+	size_t first[7];
+	/* By name: '-' and '_' alike, case matters, flag or value alike. */
+	assert_int_equal(pt_cmdline_fold(t, 7, false, first), 0);
+	const size_t by_name[] = {0, 0, 0, 0, 4, 0, 6};
+	assert_memory_equal(first, by_name, sizeof by_name);
+	/* By name and value: a flag is not an empty value. */
+	assert_int_equal(pt_cmdline_fold(t, 7, true, first), 0);
+	const size_t by_value[] = {0, 0, 2, 3, 4, 5, 6};
+	assert_memory_equal(first, by_value, sizeof by_value);
+	assert_int_equal(pt_cmdline_fold(t, 0, true, first), 0);
+	pt_cmdline_release(&cl);
+}
+
+/* Compare an edit with items repeated times times against the edit with the
+ * items once: long lists are folded, they mean what the list without repeats
+ * means. */
+static void check_repeated(const char *text, enum pt_cmdline_op op, const char *const *items,
+                           size_t n, size_t times, const char *want)
+{
+	const char **many = calloc(n * times, sizeof *many);
+	assert_non_null(many);
+	for (size_t i = 0; i < n * times; i++)
+		many[i] = items[i % n];
+	char *once_out = NULL, *many_out = NULL;
+	struct pt_cmdline_change once_chg, many_chg;
+	assert_int_equal(pt_cmdline_edit(text, op, items, n, &once_out, &once_chg), 0);
+	assert_int_equal(pt_cmdline_edit(text, op, many, n * times, &many_out, &many_chg), 0);
+	assert_string_equal(once_out, want);
+	assert_string_equal(many_out, want);
+	char *a1 = joined(once_chg.added, once_chg.n_added);
+	char *a2 = joined(many_chg.added, many_chg.n_added);
+	char *r1 = joined(once_chg.removed, once_chg.n_removed);
+	char *r2 = joined(many_chg.removed, many_chg.n_removed);
+	assert_string_equal(a1, a2);
+	assert_string_equal(r1, r2);
+	free(a1);
+	free(a2);
+	free(r1);
+	free(r2);
+	pt_cmdline_change_release(&once_chg);
+	pt_cmdline_change_release(&many_chg);
+	free(once_out);
+	free(many_out);
+	free(many);
+}
+
+static void test_edit_many_items(void **state)
+{
+	(void)state;
+	const char *text = "a=1 b a=2 c=3 -- a=9";
+	const char *items[] = {"a=2", "a-x", "b", "c=4", "a=5", "a=2", "x"};
+	check_repeated(text, PT_CMDLINE_ENSURE, items, 7, 10000, "a=5 b a=2 c=4 a-x x -- a=9");
+	check_repeated(text, PT_CMDLINE_REMOVE, items, 7, 10000, " -- a=9");
+	const char *flag[] = {"nomodeset"};
+	check_repeated("quiet", PT_CMDLINE_ENSURE, flag, 1, 100000, "quiet nomodeset");
+
+	/* Many different parameters: each appended once, in order. */
+	enum { N = 20000 };
+	char(*names)[8] = calloc(N, sizeof *names);
+	const char **many = calloc(2 * N, sizeof *many);
+	assert_non_null(names);
+	assert_non_null(many);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "f%zu", i);
+		many[i] = many[N + i] = names[i];
+	}
+	char *out = NULL;
+	struct pt_cmdline_change chg;
+	assert_int_equal(pt_cmdline_edit("quiet", PT_CMDLINE_ENSURE, many, 2 * N, &out, &chg), 0);
+	assert_int_equal(chg.n_added, N);
+	assert_string_equal(chg.added[N - 1], "f19999");
+	assert_memory_equal(out, "quiet f0 f1 f2 ", strlen("quiet f0 f1 f2 "));
+	pt_cmdline_change_release(&chg);
+	char *back = NULL;
+	assert_int_equal(pt_cmdline_edit(out, PT_CMDLINE_REMOVE, many, N, &back, &chg), 0);
+	assert_string_equal(back, "quiet");
+	assert_int_equal(chg.n_removed, N);
+	pt_cmdline_change_release(&chg);
+	free(back);
+	free(out);
+	free(many);
+	free(names);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +504,8 @@ int main(void)
 	        cmocka_unit_test(test_keys),
 	        cmocka_unit_test(test_edits),
 	        cmocka_unit_test(test_edit_refuses_bad_items),
+	        cmocka_unit_test(test_fold),
+	        cmocka_unit_test(test_edit_many_items),
 	};
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
 }

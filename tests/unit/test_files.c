@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/fs.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -32,6 +31,7 @@
 #include <cmocka.h>
 
 #include "files.h"
+#include "support/tmptree.h"
 
 #define ORIGINAL "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
 
@@ -42,21 +42,6 @@ struct work {
 	char file[128]; /* dir/grub, holding ORIGINAL */
 	bool mounted;
 };
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(close(fd), 0);
-}
-
-static char *read_all(const char *path)
-{
-	char *data = NULL;
-	assert_int_equal(pt_file_read(path, &data, NULL), 0);
-	return data;
-}
 
 /* The names in dir, sorted, joined by spaces (caller frees). */
 static char *names_in(const char *dir)
@@ -97,8 +82,7 @@ static int setup(void **state)
 	struct work *w = calloc(1, sizeof *w);
 	if (!w)
 		return -1;
-	snprintf(w->dir, sizeof w->dir, "/tmp/pt-test-files.XXXXXX");
-	if (!mkdtemp(w->dir)) {
+	if (tmptree_make(w->dir, sizeof w->dir, "files") < 0) {
 		free(w);
 		return -1;
 	}
@@ -107,21 +91,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static int teardown(void **state)
 {
 	struct work *w = *state;
 	if (w->mounted)
 		umount2(w->dir, MNT_DETACH);
-	nftw(w->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmptree_remove(w->dir);
 	free(w);
 	return 0;
 }
@@ -135,7 +110,7 @@ static void mount_tmpfs(struct work *w, const char *size)
 	snprintf(opts, sizeof opts, "size=%s,mode=0755", size);
 	assert_int_equal(mount("tmpfs", w->dir, "tmpfs", 0, opts), 0);
 	w->mounted = true;
-	write_file(w->file, ORIGINAL, 0640);
+	tmptree_write(w->file, ORIGINAL, strlen(ORIGINAL), 0640);
 }
 
 /* The write failed with `err`: the message names the path and the errno text,
@@ -147,7 +122,7 @@ static void assert_untouched(const struct work *w, int r, char *msg, int err, co
 	assert_non_null(strstr(msg, w->file));
 	assert_non_null(strstr(msg, strerror(err)));
 	free(msg);
-	char *now = read_all(w->file);
+	char *now = tmptree_read(w->file);
 	assert_string_equal(now, ORIGINAL);
 	free(now);
 	struct stat st;
@@ -174,13 +149,13 @@ static char *big_text(void)
 static void test_write_replaces(void **state)
 {
 	struct work *w = *state;
-	write_file(w->file, ORIGINAL, 0640);
+	tmptree_write(w->file, ORIGINAL, strlen(ORIGINAL), 0640);
 	char *msg = NULL;
 	int fds = open_fds();
 	const char *text = "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet iommu=pt\"\n";
 	assert_int_equal(pt_file_write_atomic(w->file, text, strlen(text), NULL, NULL, &msg), 0);
 	assert_null(msg);
-	char *now = read_all(w->file);
+	char *now = tmptree_read(w->file);
 	assert_string_equal(now, text);
 	free(now);
 	struct stat st;
@@ -227,7 +202,7 @@ static void test_full_file_system(void **state)
 static void test_file_size_limit(void **state)
 {
 	struct work *w = *state;
-	write_file(w->file, ORIGINAL, 0640);
+	tmptree_write(w->file, ORIGINAL, strlen(ORIGINAL), 0640);
 	char *text = big_text(), *msg = NULL;
 	int fds = open_fds();
 	struct rlimit old, lim;
@@ -260,7 +235,7 @@ static void test_read_only_directory(void **state)
 	assert_non_null(strstr(msg, w->dir));
 	assert_non_null(strstr(msg, strerror(EROFS)));
 	free(msg);
-	char *now = read_all(w->file);
+	char *now = tmptree_read(w->file);
 	assert_string_equal(now, ORIGINAL);
 	free(now);
 	char *names = names_in(w->dir);
@@ -275,7 +250,7 @@ static void test_unwritable_directory(void **state)
 	struct work *w = *state;
 	if (geteuid() == 0)
 		skip(); /* root writes anyway; test_read_only_directory covers it */
-	write_file(w->file, ORIGINAL, 0640);
+	tmptree_write(w->file, ORIGINAL, strlen(ORIGINAL), 0640);
 	assert_int_equal(chmod(w->dir, 0555), 0);
 	char *msg = NULL;
 	int r = pt_file_write_atomic(w->file, "new\n", 4, NULL, NULL, &msg);
@@ -284,7 +259,7 @@ static void test_unwritable_directory(void **state)
 	assert_non_null(msg);
 	assert_non_null(strstr(msg, strerror(EACCES)));
 	free(msg);
-	char *now = read_all(w->file);
+	char *now = tmptree_read(w->file);
 	assert_string_equal(now, ORIGINAL);
 	free(now);
 }

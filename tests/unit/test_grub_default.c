@@ -20,6 +20,7 @@
 #include "exec.h"
 #include "files.h"
 #include "grub_default.h"
+#include "support/tmptree.h"
 
 #ifndef SHARED_DIR
 #define SHARED_DIR "../shared"
@@ -40,12 +41,12 @@ static const struct {
         {NULL, NULL},
 };
 
-static char workdir[] = "/tmp/pt-test-grub-XXXXXX";
+static char workdir[64];
 
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(workdir))
+	if (tmptree_make(workdir, sizeof workdir, "grub") < 0)
 		return -1;
 	/* Sourced files run with cwd here, whatever they do. */
 	return chdir(workdir);
@@ -54,19 +55,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	const char *const argv[] = {"/bin/rm", "-rf", workdir, NULL};
-	struct pt_exec_result res;
-	pt_exec("/", argv, 30, &res);
-	pt_exec_result_release(&res);
+	tmptree_remove(workdir);
 	return 0;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
 }
 
 /* /bin/sh -n FILE: 0 when the syntax is fine. */
@@ -184,7 +174,7 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 		fail_msg("%s: refused: %s", name, err ? err : g.problem);
 
 	/* The model reads the value the shell sees. */
-	write_file(path, text, len);
+	tmptree_write(path, text, len, 0644);
 	char *sh_before = sh_value(path, VAR);
 	const char *model_before = g.value ? g.value : "";
 	if (strcmp(sh_before, model_before) != 0)
@@ -209,7 +199,7 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 	}
 
 	/* sh accepts it and reads the new value. */
-	write_file(path, out, out_len);
+	tmptree_write(path, out, out_len, 0644);
 	if (sh_syntax(path) != 0)
 		fail_msg("%s: sh -n rejects the result", name);
 	char *sh_after = sh_value(path, VAR);
@@ -409,7 +399,7 @@ static void test_synthetic_edits(void **state)
 		/* The shell agrees. */
 		char path[512];
 		snprintf(path, sizeof path, "%s/case", workdir);
-		write_file(path, out, out_len);
+		tmptree_write(path, out, out_len, 0644);
 		if (sh_syntax(path) != 0)
 			fail_msg("case %zu: sh -n rejects [%s]", c, out);
 		char *sh = sh_value(path, "X");

@@ -28,6 +28,7 @@
 #include "iommu_params.h"
 #include "reboot_required.h"
 #include "strbuf.h"
+#include "support/tmptree.h"
 
 #ifndef SOURCE_DIR
 #define SOURCE_DIR "."
@@ -37,23 +38,9 @@
 #define RECORD_CMD SOURCE_DIR "/build/tools/record-cmd"
 #define HOSTS      SOURCE_DIR "/tests/fixtures/hosts/"
 
-static char workdir[] = "/tmp/pt-test-grub-iommu-XXXXXX";
+static char workdir[64];
 
 /* ---- fixture roots and files ------------------------------------------------ */
-
-static void run_or_fail(const char *const argv[])
-{
-	struct pt_exec_result res;
-	int r = pt_exec(NULL, argv, 120, &res);
-	if (r < 0 || res.rc != 0) {
-		_cleanup_free_ char *cmd = pt_exec_cmdline(argv);
-		fprintf(stderr, "%s failed (rc %d): %s%s\n", cmd, res.rc, res.out ? res.out : "",
-		        res.err ? res.err : "");
-		pt_exec_result_release(&res);
-		fail_msg("command failed");
-	}
-	pt_exec_result_release(&res);
-}
 
 /* A fresh sandbox root for host (a tests/fixtures/hosts name), private to the
  * calling test. Returns a static path. */
@@ -64,17 +51,13 @@ static const char *fresh_root(const char *host, const char *test)
 	snprintf(path, sizeof path, "%s/%s-%s", workdir, test, host);
 	snprintf(source, sizeof source, HOSTS "%s.yml", host);
 	const char *const argv[] = {MKROOT, source, path, NULL};
-	run_or_fail(argv);
+	tmptree_run(argv);
 	return path;
 }
 
 static void put(const char *root, const char *path, const char *text)
 {
-	_cleanup_free_ char *full = pt_path_join(root, path);
-	FILE *f = fopen(full, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
+	tmptree_put(root, path, text);
 }
 
 static char *get(const char *root, const char *path)
@@ -462,6 +445,237 @@ static void test_plan_warnings(void **state)
 	pt_cmdline_plan_release(&p);
 }
 
+/* ---- the length of the command line ----------------------------------------------------- */
+
+/* One parameter of len bytes, "x=aaa...". Caller frees. */
+static char *param_of_length(size_t len)
+{
+	char *s = malloc(len + 1);
+	assert_non_null(s);
+	memset(s, 'a', len);
+	memcpy(s, "x=", 2);
+	s[len] = '\0';
+	return s;
+}
+
+static void test_params_length(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	_cleanup_free_ char *fits = param_of_length(PT_CMDLINE_KERNEL_SIZE - 1);
+	_cleanup_free_ char *over = param_of_length(PT_CMDLINE_KERNEL_SIZE);
+	const char *good[] = {"quiet", fits};
+	assert_int_equal(pt_iommu_params_check(good, 2, &err), 0);
+	const char *bad[] = {"quiet", over};
+	assert_int_equal(pt_iommu_params_check(bad, 2, &err), -EINVAL);
+	assert_non_null(strstr(err, "params[1] (x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...) is 2048 bytes "
+	                            "long, too long for the kernel command line: the kernel "
+	                            "keeps 2048 bytes"));
+	free(err);
+	/* The message quotes the start of the item, not half a UTF-8 character. */
+	over[31] = (char)0xc3; /* é */
+	over[32] = (char)0xa9;
+	assert_int_equal(pt_iommu_params_check(bad, 2, &err), -EINVAL);
+	assert_non_null(strstr(err, "(x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaa...)"));
+	free(err);
+}
+
+/* The GRUB line: GRUB_CMDLINE_LINUX (empty on pve1), a blank, then
+ * GRUB_CMDLINE_LINUX_DEFAULT. At the limit passes, one byte more is refused,
+ * before anything is planned to be written. */
+static void test_plan_length_grub(void **state)
+{
+	(void)state;
+	const char *pve1 = fresh_root("pve1-gtx1050ti", "length");
+	size_t fixed = strlen(" quiet intel_iommu=on iommu=pt ");
+	_cleanup_free_ char *at = param_of_length(PT_CMDLINE_MAX_LENGTH - fixed);
+	_cleanup_free_ char *over = param_of_length(PT_CMDLINE_MAX_LENGTH - fixed + 1);
+	const char *items[] = {at};
+	struct pt_iommu_request req = want(true, "intel", true, items, 1);
+	struct pt_cmdline_plan p;
+	char *err = NULL;
+	assert_int_equal(PT_CMDLINE_MAX_LENGTH, 2048 - 1 - 256);
+	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_int_equal(1 + strlen(p.cmdline_after), PT_CMDLINE_MAX_LENGTH);
+	assert_true(pt_cmdline_plan_changed(&p));
+	assert_int_equal(p.warnings.n, 0);
+	pt_cmdline_plan_release(&p);
+
+	items[0] = over;
+	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), -EINVAL);
+	assert_non_null(strstr(err, "the kernel command line in /etc/default/grub "
+	                            "(GRUB_CMDLINE_LINUX, a blank and GRUB_CMDLINE_LINUX_DEFAULT) "
+	                            "would be 1792 bytes long after this run (6 now), too long"));
+	assert_non_null(strstr(err, "keeps 2048 bytes"));
+	assert_non_null(strstr(err, "adds up to 256"));
+	assert_non_null(strstr(err, "at most 1791"));
+	assert_false(pt_cmdline_plan_changed(&p));
+	free(err);
+	pt_cmdline_plan_release(&p);
+
+	/* GRUB_CMDLINE_LINUX is on the line too, before the edited value. */
+	items[0] = at;
+	put(pve1, "/etc/default/grub",
+	    "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"ro\"\n");
+	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), -EINVAL);
+	assert_non_null(strstr(err, "would be 1793 bytes long after this run (8 now)"));
+	free(err);
+	pt_cmdline_plan_release(&p);
+}
+
+static void test_plan_length_systemd_boot(void **state)
+{
+	(void)state;
+	const char *pve2 = fresh_root("pve2-systemd-boot", "length");
+	const char *line = "root=ZFS=rpool/ROOT/pve-1 boot=zfs";
+	size_t fixed = strlen(line) + strlen(" iommu=pt ");
+	_cleanup_free_ char *at = param_of_length(PT_CMDLINE_MAX_LENGTH - fixed);
+	_cleanup_free_ char *over = param_of_length(PT_CMDLINE_MAX_LENGTH - fixed + 1);
+	const char *items[] = {at};
+	struct pt_iommu_request req = want(true, "amd", true, items, 1);
+	struct pt_cmdline_plan p;
+	char *err = NULL;
+	assert_int_equal(plan(&p, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req, &err),
+	                 0);
+	assert_int_equal(strlen(p.cmdline_after), PT_CMDLINE_MAX_LENGTH);
+	pt_cmdline_plan_release(&p);
+	items[0] = over;
+	assert_int_equal(plan(&p, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req, &err),
+	                 -EINVAL);
+	char want_msg[200];
+	snprintf(want_msg, sizeof want_msg,
+	         "the kernel command line in /etc/kernel/cmdline would be 1792 bytes long after "
+	         "this run (%zu now), too long",
+	         strlen(line));
+	assert_non_null(strstr(err, want_msg));
+	free(err);
+	pt_cmdline_plan_release(&p);
+}
+
+/* A host whose command line is too long already keeps booting as it did: a
+ * run that does not lengthen it goes ahead (with a warning), one that would is
+ * refused. */
+static void test_plan_length_existing(void **state)
+{
+	(void)state;
+	const char *pve1 = fresh_root("pve1-gtx1050ti", "long");
+	_cleanup_free_ char *long_param = param_of_length(2000);
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	pt_strbuf_printf(&sb, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt %s\"\n",
+	                 long_param);
+	put(pve1, "/etc/default/grub", pt_strbuf_str(&sb));
+	pt_strbuf_release(&sb);
+	size_t now = 1 + strlen("quiet intel_iommu=on iommu=pt ") + 2000;
+	char is_long[64];
+	snprintf(is_long, sizeof is_long, "is %zu bytes long, more than the 1791", now);
+
+	/* No-op: nothing to add. */
+	struct pt_iommu_request req = want(true, "intel", true, NULL, 0);
+	struct pt_cmdline_plan p;
+	char *err = NULL;
+	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_false(pt_cmdline_plan_changed(&p));
+	assert_true(warned(&p, "/etc/default/grub", is_long));
+	assert_true(warned(&p, "This run does not lengthen it", NULL));
+	pt_cmdline_plan_release(&p);
+
+	/* Replacing a value by one as long, or removing, does not lengthen it. */
+	sb = (struct pt_strbuf)PT_STRBUF_INIT;
+	pt_strbuf_printf(&sb, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=nt %s\"\n",
+	                 long_param);
+	put(pve1, "/etc/default/grub", pt_strbuf_str(&sb));
+	pt_strbuf_release(&sb);
+	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_true(pt_cmdline_plan_changed(&p));
+	assert_true(warned(&p, is_long, NULL));
+	pt_cmdline_plan_release(&p);
+	req = want(false, "intel", true, NULL, 0);
+	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_true(pt_cmdline_plan_changed(&p));
+	assert_true(warned(&p, "bytes long, more than the 1791", NULL));
+	pt_cmdline_plan_release(&p);
+
+	/* Adding to it: refused, naming the file, the lengths and the limit. */
+	const char *flag[] = {"nomodeset"};
+	req = want(true, "intel", true, flag, 1);
+	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), -EINVAL);
+	char grows[120];
+	snprintf(grows, sizeof grows,
+	         "/etc/default/grub (GRUB_CMDLINE_LINUX, a blank and "
+	         "GRUB_CMDLINE_LINUX_DEFAULT) would be %zu bytes long",
+	         now + strlen(" nomodeset"));
+	assert_non_null(strstr(err, grows));
+	assert_non_null(strstr(err, "at most 1791"));
+	free(err);
+	pt_cmdline_plan_release(&p);
+}
+
+/* ---- long params lists ------------------------------------------------------------------ */
+
+static void test_many_params(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	char(*names)[16] = calloc(N, sizeof *names);
+	const char **items = calloc(N, sizeof *items);
+	assert_non_null(names);
+	assert_non_null(items);
+	struct pt_strbuf running = PT_STRBUF_INIT;
+	for (size_t i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], i % 2 ? "k%zu=v" : "f%zu", i);
+		items[i] = names[i];
+		pt_strbuf_printf(&running, "%s ", names[i]);
+	}
+	/* reboot_required: every one of them there, or one missing. */
+	struct pt_iommu_request req = want(true, "none", false, items, N);
+	assert_int_equal(pt_reboot_required_cmdline(pt_strbuf_str(&running), &req), 0);
+	items[N - 1] = "k19999=w";
+	assert_int_equal(pt_reboot_required_cmdline(pt_strbuf_str(&running), &req), 1);
+	req.present = false;
+	assert_int_equal(pt_reboot_required_cmdline("quiet", &req), 0);
+	assert_int_equal(pt_reboot_required_cmdline("quiet k2 f1", &req), 0);
+	/* Any occurrence of a name being removed, flag or value. */
+	assert_int_equal(pt_reboot_required_cmdline("quiet k3", &req), 1);
+	assert_int_equal(pt_reboot_required_cmdline("quiet f19998=x", &req), 1);
+	pt_strbuf_release(&running);
+
+	/* The same value asked for twice is one value: the occurrence the
+	 * kernel keeps (the last) must have it, as the file ends up with it once. */
+	const char *twice[] = {"video=efifb:off", "video=efifb:off"};
+	req = want(true, "none", false, twice, 2);
+	assert_int_equal(pt_reboot_required_cmdline("video=efifb:off video=vesafb:off", &req), 1);
+	assert_int_equal(pt_reboot_required_cmdline("video=vesafb:off video=efifb:off", &req), 0);
+	free(items);
+	free(names);
+}
+
+/* GRUB_CMDLINE_LINUX's conflicting parameters are named once each, in the
+ * order written, however many items ask for their key. */
+static void test_plan_linux_conflicts(void **state)
+{
+	(void)state;
+	const char *pve1 = fresh_root("pve1-gtx1050ti", "conflicts");
+	put(pve1, "/etc/default/grub",
+	    "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
+	    "GRUB_CMDLINE_LINUX=\"iommu=soft video=x intel_iommu=on iommu=1 -- iommu=2\"\n");
+	const char *video[] = {"video=x", "video=y", "video=y", "iommu=pt"};
+	struct pt_iommu_request req = want(true, "intel", true, video, 4);
+	struct pt_cmdline_plan p;
+	char *err = NULL;
+	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_true(warned(&p, "(line 2) also holds iommu=soft, video=x, iommu=1; it is not edited",
+	                   NULL));
+	pt_cmdline_plan_release(&p);
+	const char *keys[] = {"video", "iommu"};
+	req = want(false, "intel", true, keys, 2);
+	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_true(warned(&p,
+	                   "also holds iommu=soft, video=x, intel_iommu=on, iommu=1; it is not "
+	                   "edited",
+	                   "remove it there as well"));
+	pt_cmdline_plan_release(&p);
+}
+
 /* ---- regeneration ---------------------------------------------------------------------- */
 
 static void test_boot_update_run(void **state)
@@ -475,9 +689,9 @@ static void test_boot_update_run(void **state)
 	_cleanup_free_ char *stub = pt_path_join(pve1, "/usr/sbin/update-grub");
 	_cleanup_free_ char *etc = pt_path_join(pve1, "/etc/record-cmd");
 	const char *const mk[] = {"/bin/mkdir", "-p", sbin, etc, NULL};
-	run_or_fail(mk);
+	tmptree_run(mk);
 	const char *const install[] = {"/usr/bin/install", "-m", "0755", RECORD_CMD, stub, NULL};
-	run_or_fail(install);
+	tmptree_run(install);
 
 	struct pt_iommu_request req = want(true, "intel", true, NULL, 0);
 	struct pt_cmdline_plan p;
@@ -507,7 +721,7 @@ static void test_boot_update_run(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(workdir))
+	if (tmptree_make(workdir, sizeof workdir, "grub-iommu") < 0)
 		return -1;
 	if (access(MKROOT, X_OK) != 0) {
 		fprintf(stderr, "%s is missing: run `make tools` first\n", MKROOT);
@@ -521,10 +735,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	const char *const argv[] = {"/bin/rm", "-rf", workdir, NULL};
-	struct pt_exec_result res;
-	pt_exec(NULL, argv, 60, &res);
-	pt_exec_result_release(&res);
+	tmptree_remove(workdir);
 	return 0;
 }
 
@@ -540,6 +751,12 @@ int main(void)
 	        cmocka_unit_test(test_plan_pve2_systemd_boot),
 	        cmocka_unit_test(test_plan_refusals),
 	        cmocka_unit_test(test_plan_warnings),
+	        cmocka_unit_test(test_params_length),
+	        cmocka_unit_test(test_plan_length_grub),
+	        cmocka_unit_test(test_plan_length_systemd_boot),
+	        cmocka_unit_test(test_plan_length_existing),
+	        cmocka_unit_test(test_many_params),
+	        cmocka_unit_test(test_plan_linux_conflicts),
 	        cmocka_unit_test(test_boot_update_run),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -19,6 +19,7 @@
 
 #include "exec.h"
 #include "iommu.h"
+#include "support/tmptree.h"
 
 /* The module under test, with its main renamed. */
 #define main iommu_facts_main
@@ -40,21 +41,6 @@ static char workdir[256];
 
 /* ---- fixture roots ---------------------------------------------------------- */
 
-static void run_or_fail(const char *const argv[])
-{
-	struct pt_exec_result res = {0};
-	int r = pt_exec(NULL, argv, 120, &res);
-	if (r < 0 || res.rc != 0) {
-		char *cmd = pt_exec_cmdline(argv);
-		fprintf(stderr, "%s failed (rc %d): %s%s\n", cmd, res.rc, res.out ? res.out : "",
-		        res.err ? res.err : "");
-		free(cmd);
-		pt_exec_result_release(&res);
-		fail_msg("command failed");
-	}
-	pt_exec_result_release(&res);
-}
-
 /* A root built once per test run: <workdir>/<name>. Returns a static path. */
 static const char *root_of(const char *kind, const char *name)
 {
@@ -67,13 +53,13 @@ static const char *root_of(const char *kind, const char *name)
 	if (!strcmp(kind, "capture")) {
 		snprintf(source, sizeof source, CAPTURES "%s.tgz", name);
 		const char *argv[] = {MKROOT, "--capture", source, path, NULL};
-		run_or_fail(argv);
+		tmptree_run(argv);
 	} else {
 		snprintf(source, sizeof source, HOSTS "%s.yml", name);
 		if (stat(source, &st) < 0)
 			fail_msg("fixture %s is missing", source);
 		const char *argv[] = {MKROOT, source, path, NULL};
-		run_or_fail(argv);
+		tmptree_run(argv);
 	}
 	return path;
 }
@@ -440,7 +426,7 @@ static void test_datacenter_gpu_iommu_off(void **state)
 static void copy_tree(const char *from, const char *to)
 {
 	const char *argv[] = {"/bin/cp", "-a", from, to, NULL};
-	run_or_fail(argv);
+	tmptree_run(argv);
 }
 
 /* Attributes gone or unreadable: null fields, not a failure. */
@@ -520,15 +506,9 @@ static void test_libpci_error_is_failed_result(void **state)
 
 	/* garbage where the devices directory should be */
 	snprintf(root, sizeof root, "%s/garbage", workdir);
-	snprintf(path, sizeof path, "%s/sys/bus/pci", root);
-	const char *argv[] = {"/bin/mkdir", "-p", path, NULL};
-	run_or_fail(argv);
-	snprintf(path, sizeof path, "%s/sys/bus/pci/devices", root);
-	FILE *g = fopen(path, "w");
-	fputs("\x7f"
-	      "ELF garbage\n",
-	      g);
-	fclose(g);
+	tmptree_put(root, "/sys/bus/pci/devices",
+	            "\x7f"
+	            "ELF garbage\n");
 	args = json_pack("{s:s}", "root", root);
 	result = run_module(args, &rc);
 	assert_int_equal(rc, 1);
@@ -712,8 +692,7 @@ static void test_group_helpers(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(workdir, sizeof workdir, "/tmp/pt-test-iommu-facts.XXXXXX");
-	if (!mkdtemp(workdir))
+	if (tmptree_make(workdir, sizeof workdir, "iommu-facts") < 0)
 		return -1;
 	if (access(MKROOT, X_OK) != 0) {
 		fprintf(stderr, "%s is missing: run `make tools` first\n", MKROOT);
@@ -727,10 +706,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	const char *argv[] = {"/bin/rm", "-rf", workdir, NULL};
-	struct pt_exec_result res = {0};
-	pt_exec(NULL, argv, 60, &res);
-	pt_exec_result_release(&res);
+	tmptree_remove(workdir);
 	return 0;
 }
 

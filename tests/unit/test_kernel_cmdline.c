@@ -18,6 +18,7 @@
 #include "exec.h"
 #include "files.h"
 #include "kernel_cmdline.h"
+#include "support/tmptree.h"
 
 #ifndef SHARED_DIR
 #define SHARED_DIR "../shared"
@@ -40,21 +41,18 @@ static const struct {
         {"010-theRealCarneiro-etc.cmdline", NULL},
 };
 
-static char workdir[] = "/tmp/pt-test-kcmdline-XXXXXX";
+static char workdir[64];
 
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(workdir) ? 0 : -1;
+	return tmptree_make(workdir, sizeof workdir, "kcmdline") < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	const char *const argv[] = {"/bin/rm", "-rf", workdir, NULL};
-	struct pt_exec_result res;
-	pt_exec("/", argv, 30, &res);
-	pt_exec_result_release(&res);
+	tmptree_remove(workdir);
 	return 0;
 }
 
@@ -64,10 +62,7 @@ static char *first_line_as_proxmox_reads_it(const char *data, size_t len)
 {
 	char path[256];
 	snprintf(path, sizeof path, "%s/cmdline", workdir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
+	tmptree_write(path, data, len, 0644);
 	const char *const argv[] = {
 	        "/bin/sh",
 	        "-c",

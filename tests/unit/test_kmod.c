@@ -1,6 +1,5 @@
 /* module_utils/kmod: loaded modules, how a kernel ships a module, and which
  * modules a device's modalias loads, on a root built here. */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,59 +15,14 @@
 #include <jansson.h>
 
 #include "kmod.h"
+#include "support/tmptree.h"
 
 static char root[256];
-
-static void mkdirs(const char *path)
-{
-	char buf[1300];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(buf, 0755);
-		*p = '/';
-	}
-	mkdir(buf, 0755);
-}
 
 /* Write root/rel, creating its directory. */
 static void put(const char *rel, const char *text)
 {
-	char path[1200];
-	snprintf(path, sizeof path, "%s/%s", root, rel);
-	char dir[1200];
-	snprintf(dir, sizeof dir, "%s", path);
-	*strrchr(dir, '/') = '\0';
-	mkdirs(dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char sub[1200];
-		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(sub);
-		else
-			unlink(sub);
-	}
-	closedir(d);
-	rmdir(path);
+	tmptree_put(root, rel, text);
 }
 
 /* Debian 12's 6.1 kernel (vfio_virqfd separate) and a 6.8 Proxmox kernel
@@ -77,8 +31,7 @@ static void remove_tree(const char *path)
 static int make_root(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof root, "/tmp/pt-test-kmod.XXXXXX");
-	if (!mkdtemp(root))
+	if (tmptree_make(root, sizeof root, "kmod") < 0)
 		return -1;
 	put("proc/modules",
 	    "vfio_pci 16384 0 - Live 0xffffffffc025f000\n"
@@ -118,7 +71,7 @@ static int make_root(void **state)
 static int drop_root(void **state)
 {
 	(void)state;
-	remove_tree(root);
+	tmptree_remove(root);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include "exec.h"
 #include "files.h"
+#include "support/tmptree.h"
 
 #ifndef SOURCE_DIR
 #define SOURCE_DIR "."
@@ -276,12 +277,9 @@ static void test_refusals(void **state)
 	char yml[PATH_MAX], root[PATH_MAX];
 	snprintf(yml, sizeof yml, "%s/bad.yml", workdir);
 	snprintf(root, sizeof root, "%s/bad", workdir);
-	FILE *f = fopen(yml, "w");
-	assert_non_null(f);
-	fputs("devices:\n  - {address: \"0000:01:00.0\", vendor: 0x10de, device: 0x1c82, class: "
-	      "0x0300}\n",
-	      f);
-	fclose(f);
+	tmptree_put(workdir, "bad.yml",
+	            "devices:\n  - {address: \"0000:01:00.0\", vendor: 0x10de, device: 0x1c82, "
+	            "class: 0x0300}\n");
 	assert_int_not_equal(mkroot(&err, yml, root, NULL, NULL), 0);
 	assert_non_null(strstr(err, "bad.yml:2: class of 0000:01:00.0 must be 6 hex digits"));
 	free(err);
@@ -294,8 +292,7 @@ static void test_refusals(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(workdir, sizeof workdir, "/tmp/pt-test-mkroot.XXXXXX");
-	if (!mkdtemp(workdir))
+	if (tmptree_make(workdir, sizeof workdir, "mkroot") < 0)
 		return -1;
 	if (access(MKROOT, X_OK) != 0) {
 		fprintf(stderr, "%s is missing: run `make tools` first\n", MKROOT);
@@ -316,10 +313,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	const char *argv[] = {"/bin/rm", "-rf", workdir, NULL};
-	struct pt_exec_result res = {0};
-	pt_exec(NULL, argv, 60, &res);
-	pt_exec_result_release(&res);
+	tmptree_remove(workdir);
 	return 0;
 }
 

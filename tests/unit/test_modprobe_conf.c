@@ -19,6 +19,7 @@
 
 #include "files.h"
 #include "modprobe_conf.h"
+#include "support/tmptree.h"
 
 #ifndef SHARED_DIR
 #define SHARED_DIR "../shared"
@@ -28,15 +29,6 @@
 #define HEADER ": managed by Ansible"
 
 static char root[256];
-
-static char *slurp(const char *path)
-{
-	char *data = NULL;
-	int r = pt_file_read(path, &data, NULL);
-	if (r < 0)
-		fail_msg("cannot read %s: %s", path, strerror(-r));
-	return data;
-}
 
 /* Every file of a corpus folder, sorted; NULL-terminated, caller frees. */
 static char **corpus(const char *folder)
@@ -178,7 +170,7 @@ static void roundtrip_folder(const char *folder)
 	char **files = corpus(folder);
 	int count = 0;
 	for (char **f = files; *f; f++, count++) {
-		char *orig = slurp(*f);
+		char *orig = tmptree_read(*f);
 		char *err = NULL;
 		char *a = pt_conf_block_apply(orig, OWNER, HEADER,
 		                              "options vfio-pci ids=10de:1c82\n", *f, &err);
@@ -263,7 +255,7 @@ static json_t *parse_corpus(const char *name)
 {
 	char path[512];
 	snprintf(path, sizeof path, "%s/corpus/modprobe/%s", SHARED_DIR, name);
-	char *text = slurp(path);
+	char *text = tmptree_read(path);
 	json_t *l = pt_modprobe_parse(text);
 	free(text);
 	assert_non_null(l);
@@ -292,6 +284,72 @@ static void test_parse_corpus(void **state)
 	assert_int_equal(json_array_size(l), 4);
 	assert_string_equal(field(entry(l, 2), "command"), "alias");
 	assert_string_equal(field(entry(l, 3), "module"), "lbm_nouveau");
+	json_decref(l);
+}
+
+/* A last line that continues would take the BEGIN marker into the user's
+ * directive (kmod joins before it looks for comments): refused, naming the file
+ * and the line; harmless joins (a comment, a blank line) and an even run of
+ * backslashes (an escaped backslash) are not. */
+static void test_continuation(void **state)
+{
+	(void)state;
+	static const char *const refused[][2] = {
+	        {"options snd-hda-intel model=auto \\\n", "line 1 ends in a backslash"},
+	        {"# x\noptions snd-hda-intel \\", "line 2 ends in a backslash"},
+	        {"install a /bin/true \\\\\\\n", "line 1 "},
+	        {"options a \\\n# looks like a comment \\\n", "line 2 "},
+	        {"   \\\n  blacklist a \\\n", "line 2 "},
+	        /* the block in place behind such a line: kmod has joined its marker */
+	        {"softdep a \\\n# BEGIN " OWNER HEADER "\nblacklist b\n# END " OWNER "\n",
+	         "line 1 "},
+	};
+	static const char *const allowed[] = {
+	        NULL,
+	        "",
+	        "options a b\n",
+	        "options a \\\\\n",
+	        "options a \\\n  b=1\n",
+	        "options a \\\n\n",
+	        "# a comment \\\n",
+	        "   \\\n",
+	        "options a \\\r\n",
+	        "\r\\\n",
+	        /* the block ends the file: whatever follows it is ours */
+	        "options a\n# BEGIN " OWNER HEADER "\nblacklist b\n# END " OWNER "\n",
+	};
+	char *msg = NULL;
+	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+		assert_int_equal(pt_modprobe_check_continuation(refused[i][0], OWNER,
+		                                                "/etc/modprobe.d/x.conf", &msg),
+		                 -EINVAL);
+		if (!msg || !strstr(msg, refused[i][1]) ||
+		    !strstr(msg, "/etc/modprobe.d/x.conf line ") ||
+		    !strstr(msg, "modprobe would join the next line onto it") ||
+		    !strstr(msg, "remove the trailing backslash"))
+			fail_msg("case %zu: want [%s] in [%s]", i, refused[i][1],
+			         msg ? msg : "(null)");
+		free(msg);
+	}
+	for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
+		int r = pt_modprobe_check_continuation(allowed[i], OWNER, "/x.conf", &msg);
+		if (r != 0)
+			fail_msg("case %zu refused: %s", i, msg ? msg : "(null)");
+		assert_null(msg);
+	}
+	/* damaged markers are reported as such */
+	assert_int_equal(
+	        pt_modprobe_check_continuation("# END " OWNER "\n", OWNER, "/x.conf", &msg),
+	        -EINVAL);
+	assert_non_null(strstr(msg, "is damaged"));
+	free(msg);
+
+	/* the reader agrees: an even run of backslashes ends the line */
+	json_t *l = pt_modprobe_parse("options a \\\\\nblacklist b\noptions c \\\\\\\n d\n");
+	assert_int_equal(json_array_size(l), 3);
+	assert_string_equal(field(entry(l, 0), "text"), "options a \\\\");
+	assert_string_equal(field(entry(l, 1), "command"), "blacklist");
+	assert_string_equal(field(entry(l, 2), "args"), "\\\\ d");
 	json_decref(l);
 }
 
@@ -375,57 +433,30 @@ static void test_render_blacklist(void **state)
 
 /* --- conflicts ------------------------------------------------------------------ */
 
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char sub[1024];
-		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(sub);
-		else
-			unlink(sub);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
 static int make_root(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof root, "/tmp/pt-test-modprobe.XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
+	return tmptree_make(root, sizeof root, "modprobe") < 0 ? -1 : 0;
 }
 
 static int drop_root(void **state)
 {
 	(void)state;
-	remove_tree(root);
+	tmptree_remove(root);
 	return 0;
 }
 
+/* root/rel with text, its directories made */
 static void put(const char *rel, const char *text)
 {
-	char path[1024];
-	snprintf(path, sizeof path, "%s%s", root, rel);
-	struct pt_write_opts o = {.mode_if_new = 0644, .mkdirs = true};
-	char *err = NULL;
-	assert_int_equal(pt_file_write_atomic(path, text, strlen(text), &o, NULL, &err), 0);
+	tmptree_put(root, rel, text);
 }
 
 static void put_corpus(const char *rel, const char *name)
 {
 	char path[512];
 	snprintf(path, sizeof path, "%s/corpus/modprobe/%s", SHARED_DIR, name);
-	char *text = slurp(path);
+	char *text = tmptree_read(path);
 	put(rel, text);
 	free(text);
 }
@@ -504,6 +535,7 @@ int main(void)
 	        cmocka_unit_test(test_block_roundtrip_corpus_modules),
 	        cmocka_unit_test(test_parse_lines),
 	        cmocka_unit_test(test_parse_corpus),
+	        cmocka_unit_test(test_continuation),
 	        cmocka_unit_test(test_render_vfio),
 	        cmocka_unit_test(test_render_overrides),
 	        cmocka_unit_test(test_render_blacklist),

@@ -1,7 +1,6 @@
 /* module_utils/modules_file: which vfio modules the installed kernels want in
  * /etc/modules, and the edit that adds only the missing ones and keeps every
  * corpus file's own lines byte for byte. */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +18,7 @@
 
 #include "files.h"
 #include "modules_file.h"
+#include "support/tmptree.h"
 
 #ifndef SHARED_DIR
 #define SHARED_DIR "../shared"
@@ -99,67 +99,22 @@ static void test_list_from_states(void **state)
 	json_decref(s);
 }
 
-static void mkdirs(const char *path)
-{
-	char buf[1024];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(buf, 0755);
-		*p = '/';
-	}
-	mkdir(buf, 0755);
-}
-
+/* root/rel with text, its directories made */
 static void put(const char *rel, const char *text)
 {
-	char path[1024], dir[1024];
-	snprintf(path, sizeof path, "%s%s", root, rel);
-	snprintf(dir, sizeof dir, "%s", path);
-	*strrchr(dir, '/') = '\0';
-	mkdirs(dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char sub[1024];
-		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(sub);
-		else
-			unlink(sub);
-	}
-	closedir(d);
-	rmdir(path);
+	tmptree_put(root, rel, text);
 }
 
 static int make_root(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof root, "/tmp/pt-test-modules.XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
+	return tmptree_make(root, sizeof root, "modules") < 0 ? -1 : 0;
 }
 
 static int drop_root(void **state)
 {
 	(void)state;
-	remove_tree(root);
+	tmptree_remove(root);
 	return 0;
 }
 
@@ -365,6 +320,24 @@ static void test_corpus(void **state)
 	json_decref(w4);
 }
 
+/* systemd-modules-load reads /etc/modules one line at a time, with no
+ * continuation (unlike modprobe.d): a last line that ends in a backslash does
+ * not take the block's first line with it, so the block goes after it as
+ * after any other line, and that line loads nothing it did not before. */
+static void test_no_continuation(void **state)
+{
+	(void)state;
+	json_t *w = three();
+	char *t = update("vfio_pci \\\n", w, NULL);
+	assert_string_equal(t, "vfio_pci \\\n" BEGIN "vfio\nvfio_iommu_type1\nvfio_pci\n" END);
+	char *back = update(t, NULL, NULL);
+	assert_string_equal(back, "vfio_pci \\\n");
+	assert_false(pt_modules_line_loads("vfio_pci \\", "vfio_pci"));
+	free(t);
+	free(back);
+	json_decref(w);
+}
+
 static void test_notes_name_the_line(void **state)
 {
 	(void)state;
@@ -402,6 +375,7 @@ int main(void)
 	        cmocka_unit_test(test_block_follows_wanted),
 	        cmocka_unit_test(test_damaged_block),
 	        cmocka_unit_test(test_corpus),
+	        cmocka_unit_test(test_no_continuation),
 	        cmocka_unit_test(test_notes_name_the_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,42 +19,11 @@
 
 #include "files.h"
 #include "pci.h"
+#include "support/tmptree.h"
 
 static char root[256];
 
 /* ---- building a tree ---------------------------------------------------- */
-
-static void mkdirs(const char *path)
-{
-	char buf[1024];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(buf, 0755);
-		*p = '/';
-	}
-	mkdir(buf, 0755);
-}
-
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[2200];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static void link_to(const char *target, const char *dir, const char *name)
-{
-	char path[2200];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	unlink(path);
-	assert_int_equal(symlink(target, path), 0);
-}
 
 /* A device at sysfs path `devpath` (under /sys/devices), e.g.
  * "pci0000:00/0000:00:02.0/0000:01:00.0", with the basic attributes. Returns
@@ -63,87 +32,64 @@ static void device(const char *devpath, const char *vendor, const char *dev, con
                    char out[1024])
 {
 	snprintf(out, 1024, "%s/sys/devices/%s", root, devpath);
-	mkdirs(out);
+	tmptree_mkdirs(out);
 	const char *addr = strrchr(devpath, '/') ? strrchr(devpath, '/') + 1 : devpath;
 	char bus[1024], target[1024];
 	snprintf(bus, sizeof bus, "%s/sys/bus/pci/devices", root);
-	mkdirs(bus);
+	tmptree_mkdirs(bus);
 	snprintf(target, sizeof target, "../../../devices/%s", devpath);
-	link_to(target, bus, addr);
+	tmptree_link(bus, addr, target);
 	if (vendor)
-		put(out, "vendor", vendor);
+		tmptree_put(out, "vendor", vendor);
 	if (dev)
-		put(out, "device", dev);
+		tmptree_put(out, "device", dev);
 	if (class)
-		put(out, "class", class);
+		tmptree_put(out, "class", class);
+}
+
+/* The way up from the device's directory to /sys, as a relative link starts:
+ * ../ once per component of sys/devices/<devpath> below /sys. */
+static void up_to_sys(const char *devpath, char up[256])
+{
+	int depth = 2;
+	for (const char *p = devpath; *p; p++)
+		depth += *p == '/';
+	up[0] = '\0';
+	for (int i = 0; i < depth; i++)
+		strcat(up, "../");
 }
 
 /* Link the device into IOMMU group n (creating the group). */
 static void group(const char *dir, const char *devpath, int n)
 {
-	char g[1024], target[1024];
+	char g[1024], target[1024], up[256];
 	snprintf(g, sizeof g, "%s/sys/kernel/iommu_groups/%d/devices", root, n);
-	mkdirs(g);
-	/* ../ once per component of sys/devices/<devpath> below /sys */
-	int depth = 2;
-	for (const char *p = devpath; *p; p++)
-		depth += *p == '/';
-	char up[256] = "";
-	for (int i = 0; i < depth; i++)
-		strcat(up, "../");
+	tmptree_mkdirs(g);
+	up_to_sys(devpath, up);
 	snprintf(target, sizeof target, "%skernel/iommu_groups/%d", up, n);
-	link_to(target, dir, "iommu_group");
+	tmptree_link(dir, "iommu_group", target);
 }
 
 static void driver(const char *dir, const char *devpath, const char *name)
 {
-	char d[1024], target[1024];
+	char d[1024], target[1024], up[256];
 	snprintf(d, sizeof d, "%s/sys/bus/pci/drivers/%s", root, name);
-	mkdirs(d);
-	int depth = 2;
-	for (const char *p = devpath; *p; p++)
-		depth += *p == '/';
-	char up[256] = "";
-	for (int i = 0; i < depth; i++)
-		strcat(up, "../");
+	tmptree_mkdirs(d);
+	up_to_sys(devpath, up);
 	snprintf(target, sizeof target, "%sbus/pci/drivers/%s", up, name);
-	link_to(target, dir, "driver");
-}
-
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char sub[1024];
-		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(sub);
-		else
-			unlink(sub);
-	}
-	closedir(d);
-	rmdir(path);
+	tmptree_link(dir, "driver", target);
 }
 
 static int make_root(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof root, "/tmp/pt-test-pci.XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
+	return tmptree_make(root, sizeof root, "pci") < 0 ? -1 : 0;
 }
 
 static int drop_root(void **state)
 {
 	(void)state;
-	remove_tree(root);
+	tmptree_remove(root);
 	return 0;
 }
 
@@ -153,26 +99,26 @@ static void build_pve1(void)
 {
 	char dir[1024];
 	device("pci0000:00/0000:00:01.1", "0x1022\n", "0x1453\n", "0x060400\n", dir);
-	put(dir, "config", "");
+	tmptree_put(dir, "config", "");
 	group(dir, "pci0000:00/0000:00:01.1", 2);
 	driver(dir, "pci0000:00/0000:00:01.1", "pcieport");
 
 	device("pci0000:00/0000:00:01.1/0000:07:00.0", "0x10de\n", "0x1c82\n", "0x030000\n", dir);
-	put(dir, "subsystem_vendor", "0x1462\n");
-	put(dir, "subsystem_device", "0x8c96\n");
-	put(dir, "revision", "0xa1\n");
-	put(dir, "boot_vga", "1\n");
-	put(dir, "reset_method", "flr bus\n");
-	put(dir, "driver_override", "(null)\n");
-	put(dir, "modalias", "pci:v000010DEd00001C82sv00001462sd00008C96bc03sc00i00\n");
+	tmptree_put(dir, "subsystem_vendor", "0x1462\n");
+	tmptree_put(dir, "subsystem_device", "0x8c96\n");
+	tmptree_put(dir, "revision", "0xa1\n");
+	tmptree_put(dir, "boot_vga", "1\n");
+	tmptree_put(dir, "reset_method", "flr bus\n");
+	tmptree_put(dir, "driver_override", "(null)\n");
+	tmptree_put(dir, "modalias", "pci:v000010DEd00001C82sv00001462sd00008C96bc03sc00i00\n");
 	group(dir, "pci0000:00/0000:00:01.1/0000:07:00.0", 14);
 	driver(dir, "pci0000:00/0000:00:01.1/0000:07:00.0", "nouveau");
 
 	device("pci0000:00/0000:00:01.1/0000:07:00.1", "0x10de\n", "0x0fb9\n", "0x040300\n", dir);
-	put(dir, "subsystem_vendor", "0x1462\n");
-	put(dir, "subsystem_device", "0x8c96\n");
-	put(dir, "revision", "0xa1\n");
-	put(dir, "driver_override", "vfio-pci\n");
+	tmptree_put(dir, "subsystem_vendor", "0x1462\n");
+	tmptree_put(dir, "subsystem_device", "0x8c96\n");
+	tmptree_put(dir, "revision", "0xa1\n");
+	tmptree_put(dir, "driver_override", "vfio-pci\n");
 	group(dir, "pci0000:00/0000:00:01.1/0000:07:00.1", 14);
 
 	device("pci0000:00/0000:00:02.1/0000:04:00.0", "0x10ec\n", "0x8168\n", "0x020000\n", dir);
@@ -281,8 +227,8 @@ static void test_dangling_group_link(void **state)
 	(void)state;
 	char dir[1024];
 	device("pci0000:00/0000:00:05.0", "0x8086\n", "0x10d3\n", "0x020000\n", dir);
-	link_to("../../../kernel/iommu_groups/42", dir, "iommu_group");
-	link_to("../../../bus/pci/drivers/e1000e", dir, "driver");
+	tmptree_link(dir, "iommu_group", "../../../kernel/iommu_groups/42");
+	tmptree_link(dir, "driver", "../../../bus/pci/drivers/e1000e");
 	struct pt_pci_host host;
 	char *err = NULL;
 	assert_int_equal(pt_pci_scan(root, &host, &err), 0);
@@ -321,7 +267,7 @@ static void test_libpci_error_becomes_message(void **state)
 	pt_pci_host_release(&host);
 
 	/* and the library is usable again afterwards */
-	put(dir, "vendor", "0x1234\n");
+	tmptree_put(dir, "vendor", "0x1234\n");
 	assert_int_equal(pt_pci_scan(root, &host, &err), 0);
 	assert_int_equal(host.count, 1);
 	pt_pci_host_release(&host);
@@ -332,8 +278,8 @@ static void test_devices_not_a_directory(void **state)
 	(void)state;
 	char dir[1024];
 	snprintf(dir, sizeof dir, "%s/sys/bus/pci", root);
-	mkdirs(dir);
-	put(dir, "devices", "garbage\n");
+	tmptree_mkdirs(dir);
+	tmptree_put(dir, "devices", "garbage\n");
 	struct pt_pci_host host;
 	char *err = NULL;
 	assert_int_equal(pt_pci_scan(root, &host, &err), -EIO);

@@ -31,6 +31,7 @@
 #include "pve_mapping_sync.h"
 #include "pve_mapping_wanted.h"
 #include "pvesh.h"
+#include "support/tmptree.h"
 
 #ifndef SOURCE_DIR
 #define SOURCE_DIR "."
@@ -50,38 +51,6 @@ static char root[300];
 
 /* --- fixtures ------------------------------------------------------------------ */
 
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char sub[1200];
-		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(sub);
-		else
-			unlink(sub);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
-static void run_tool(const char *const argv[])
-{
-	struct pt_exec_result res;
-	int r = pt_exec(NULL, argv, 120, &res);
-	if (r < 0 || res.rc != 0)
-		fail_msg("%s failed (%d, rc %d): %s", argv[0], r, res.rc, res.err ? res.err : "");
-	pt_exec_result_release(&res);
-}
-
 static char *under(const char *path)
 {
 	static char buf[4][700];
@@ -98,27 +67,26 @@ static void host(const char *name)
 	char yml[600];
 	snprintf(yml, sizeof yml, SOURCE_DIR "/tests/fixtures/hosts/%s.yml", name);
 	const char *const mkroot[] = {SOURCE_DIR "/build/tools/mkroot", yml, root, NULL};
-	run_tool(mkroot);
+	tmptree_run(mkroot);
 	const char *const mkdir[] = {"/bin/mkdir", "-p", under("/usr/bin"),
 	                             under("/etc/pve/mapping"), NULL};
-	run_tool(mkdir);
+	tmptree_run(mkdir);
 	const char *const install[] = {
 	        "/usr/bin/install",      "-m", "0755", SOURCE_DIR "/build/tools/fake-pvesh",
 	        under("/usr/bin/pvesh"), NULL};
-	run_tool(install);
+	tmptree_run(install);
 }
 
 static int make_base(void **state)
 {
 	(void)state;
-	snprintf(base, sizeof base, "/tmp/pt-test-pve-pci-mapping.XXXXXX");
-	return mkdtemp(base) ? 0 : -1;
+	return tmptree_make(base, sizeof base, "pve-pci-mapping") < 0 ? -1 : 0;
 }
 
 static int drop_base(void **state)
 {
 	(void)state;
-	remove_tree(base);
+	tmptree_remove(base);
 	return 0;
 }
 
@@ -143,10 +111,7 @@ static char *cfg_text(void)
 
 static void write_cfg(const char *text)
 {
-	FILE *f = fopen(under(PT_PVE_PCI_CFG), "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	tmptree_put(root, PT_PVE_PCI_CFG, text);
 }
 
 /* A current mapping NAME holding the given entries (NULL-terminated). */
@@ -757,13 +722,8 @@ static void test_sync_failures(void **state)
 	const char *const stub[] = {
 	        "/usr/bin/install",      "-m", "0755", SOURCE_DIR "/build/tools/record-cmd",
 	        under("/usr/bin/pvesh"), NULL};
-	run_tool(stub);
-	const char *const mkdir[] = {"/bin/mkdir", "-p", under("/etc/record-cmd"), NULL};
-	run_tool(mkdir);
-	FILE *f = fopen(under("/etc/record-cmd/pvesh.get.out"), "w");
-	assert_non_null(f);
-	fputs("[1]\n", f);
-	fclose(f);
+	tmptree_run(stub);
+	tmptree_put(root, "/etc/record-cmd/pvesh.get.out", "[1]\n");
 	assert_true(pt_pve_sync(&req, true, &out) < 0);
 	assert_string_equal(out.msg, "pvesh get /cluster/mapping/pci/" NAME " returned what is "
 	                             "not a mapping: pvesh returned a list where a mapping "

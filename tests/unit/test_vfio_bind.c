@@ -27,6 +27,7 @@
 #include "files.h"
 #include "runtime.h"
 #include "strbuf.h"
+#include "support/tmptree.h"
 #include "vfio_bind_argspec.h"
 #include "vfio_driver.h"
 #include "vfio_files.h"
@@ -48,38 +49,6 @@ static char root[300];
 
 /* --- fixtures ------------------------------------------------------------------ */
 
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char sub[1200];
-		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(sub);
-		else
-			unlink(sub);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
-static void run_tool(const char *const argv[])
-{
-	struct pt_exec_result res;
-	int r = pt_exec(NULL, argv, 120, &res);
-	if (r < 0 || res.rc != 0)
-		fail_msg("%s failed (%d, rc %d): %s", argv[0], r, res.rc, res.err ? res.err : "");
-	pt_exec_result_release(&res);
-}
-
 static void stub(const char *name)
 {
 	char path[600];
@@ -87,10 +56,10 @@ static void stub(const char *name)
 	char dir[600];
 	snprintf(dir, sizeof dir, "%s/usr/sbin", root);
 	const char *const argv[] = {"/bin/mkdir", "-p", dir, NULL};
-	run_tool(argv);
+	tmptree_run(argv);
 	const char *const cp[] = {
 	        "/usr/bin/install", "-m", "0755", SOURCE_DIR "/build/tools/record-cmd", path, NULL};
-	run_tool(cp);
+	tmptree_run(cp);
 }
 
 /* A root from tests/fixtures/hosts/NAME.yml, with update-initramfs and modprobe stubbed. */
@@ -100,7 +69,7 @@ static void host(const char *name)
 	char yml[600];
 	snprintf(yml, sizeof yml, SOURCE_DIR "/tests/fixtures/hosts/%s.yml", name);
 	const char *const argv[] = {SOURCE_DIR "/build/tools/mkroot", yml, root, NULL};
-	run_tool(argv);
+	tmptree_run(argv);
 	stub("update-initramfs");
 	stub("modprobe");
 }
@@ -109,7 +78,7 @@ static void capture(const char *tgz)
 {
 	snprintf(root, sizeof root, "%s/root", base);
 	const char *const argv[] = {SOURCE_DIR "/build/tools/mkroot", "--capture", tgz, root, NULL};
-	run_tool(argv);
+	tmptree_run(argv);
 	stub("update-initramfs");
 	stub("modprobe");
 }
@@ -117,14 +86,13 @@ static void capture(const char *tgz)
 static int make_base(void **state)
 {
 	(void)state;
-	snprintf(base, sizeof base, "/tmp/pt-test-vfio-bind.XXXXXX");
-	return mkdtemp(base) ? 0 : -1;
+	return tmptree_make(base, sizeof base, "vfio-bind") < 0 ? -1 : 0;
 }
 
 static int drop_base(void **state)
 {
 	(void)state;
-	remove_tree(base);
+	tmptree_remove(base);
 	return 0;
 }
 
@@ -146,10 +114,7 @@ static char *slurp(const char *rel)
 
 static void put(const char *rel, const char *text)
 {
-	char *p = rpath(rel), *err = NULL;
-	struct pt_write_opts o = {.mode_if_new = 0644, .mkdirs = true};
-	assert_int_equal(pt_file_write_atomic(p, text, strlen(text), &o, NULL, &err), 0);
-	free(p);
+	tmptree_put(root, rel, text);
 }
 
 static char *corpus(const char *rel)
@@ -211,6 +176,7 @@ static void read_options(const struct pt_module *m, struct pt_vfio_bind_opts *o)
 	        .modules_file = pt_param_str(m, "modules_file"),
 	        .update_initramfs = pt_param_bool(m, "update_initramfs", true),
 	        .initramfs_timeout = (int)pt_param_int(m, "initramfs_timeout", 900),
+	        .modprobe_timeout = (int)pt_param_int(m, "modprobe_timeout", 60),
 	        .bind_now = pt_param_bool(m, "bind_now", false),
 	        .force = pt_param_bool(m, "force", false),
 	        .backup = pt_param_bool(m, "backup", false),
@@ -955,8 +921,9 @@ static void test_initramfs_fails(void **state)
 	assert_true(failed(r));
 	assert_true(changed(r));
 	assert_string_equal(msg(r), "update-initramfs -u -k all failed (rc 3): E: boom\n; the "
-	                            "files are written, so fix the cause and run it by hand "
-	                            "before rebooting");
+	                            "files are written, so fix the cause and run the task again "
+	                            "(it reruns update-initramfs until it succeeds), or run it by "
+	                            "hand before rebooting");
 	json_t *cmd = json_object_get(r, "initramfs");
 	assert_int_equal(json_integer_value(json_object_get(cmd, "rc")), 3);
 	assert_string_equal(json_string_value(json_object_get(cmd, "stderr")), "E: boom\n");

@@ -4,7 +4,6 @@
  * another name) over a root with two installed kernels (Debian's 6.1 with
  * vfio_virqfd as a module and vfio-pci built in, Proxmox's 6.8). */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,55 +19,22 @@
 #include <jansson.h>
 
 #include "pci.h"
+#include "support/tmptree.h"
 #include "vfio_plan.h"
 #include "vfio_report.h"
 
 static char root[64];
 
-static void mkdirs(const char *path)
-{
-	char buf[512];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(buf, 0755);
-		*p = '/';
-	}
-	mkdir(buf, 0755);
-}
-
 /* root/rel with text, parent directories made */
 static void put(const char *rel, const char *text)
 {
-	char path[512];
-	snprintf(path, sizeof path, "%s%s", root, rel);
-	*strrchr(path, '/') = '\0';
-	mkdirs(path);
-	snprintf(path, sizeof path, "%s%s", root, rel);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	tmptree_put(root, rel, text);
 }
 
 /* root/rel as a symlink to target, parent directories made */
 static void ln(const char *rel, const char *target)
 {
-	char path[512];
-	snprintf(path, sizeof path, "%s%s", root, rel);
-	*strrchr(path, '/') = '\0';
-	mkdirs(path);
-	snprintf(path, sizeof path, "%s%s", root, rel);
-	assert_int_equal(symlink(target, path), 0);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
+	tmptree_link(root, rel, target);
 }
 
 static struct pt_pci_device devs[8];
@@ -92,8 +58,7 @@ static void add_dev(const char *addr, int vendor, int device, const char *driver
 static int make_root(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof root, "/tmp/pt-test-vfio-plan.XXXXXX");
-	assert_non_null(mkdtemp(root));
+	assert_int_equal(tmptree_make(root, sizeof root, "vfio-plan"), 0);
 	put("/lib/modules/6.1.0-18-amd64/modules.dep",
 	    "kernel/drivers/vfio/vfio.ko:\nkernel/drivers/vfio/vfio_virqfd.ko:\n");
 	put("/lib/modules/6.1.0-18-amd64/modules.builtin", "kernel/drivers/vfio/pci/vfio-pci.ko\n");
@@ -124,7 +89,7 @@ static int make_root(void **state)
 static int drop_root(void **state)
 {
 	(void)state;
-	nftw(root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmptree_remove(root);
 	return 0;
 }
 

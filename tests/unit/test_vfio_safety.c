@@ -2,7 +2,6 @@
  * cutting the host off, on small sysfs/proc trees built here (bridges, bonds,
  * VLANs, partitions, LVM, md, ZFS, swap, USB and SATA under their controllers,
  * absolute and relative links) and on a device list built by hand. */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,97 +18,42 @@
 #include <jansson.h>
 
 #include "pci.h"
+#include "support/tmptree.h"
 #include "vfio_safety.h"
 
 static char root[256];
 
 /* --- building trees --------------------------------------------------------- */
 
-static void mkdirs(const char *path)
-{
-	char buf[1024];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(buf, 0755);
-		*p = '/';
-	}
-	mkdir(buf, 0755);
-}
-
-static void parent_dirs(const char *path)
-{
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s", path);
-	*strrchr(dir, '/') = '\0';
-	mkdirs(dir);
-}
-
 /* root/rel with text */
 static void put(const char *rel, const char *text)
 {
-	char path[1024];
-	snprintf(path, sizeof path, "%s%s", root, rel);
-	parent_dirs(path);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	tmptree_put(root, rel, text);
 }
 
 static void dir(const char *rel)
 {
 	char path[1024];
 	snprintf(path, sizeof path, "%s%s", root, rel);
-	mkdirs(path);
+	tmptree_mkdirs(path);
 }
 
 /* root/rel -> target (verbatim) */
 static void ln(const char *rel, const char *target)
 {
-	char path[1024];
-	snprintf(path, sizeof path, "%s%s", root, rel);
-	parent_dirs(path);
-	unlink(path);
-	assert_int_equal(symlink(target, path), 0);
-}
-
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char sub[1024];
-		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(sub);
-		else
-			unlink(sub);
-	}
-	closedir(d);
-	rmdir(path);
+	tmptree_link(root, rel, target);
 }
 
 static int make_root(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof root, "/tmp/pt-test-safety.XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
+	return tmptree_make(root, sizeof root, "safety") < 0 ? -1 : 0;
 }
 
 static int drop_root(void **state)
 {
 	(void)state;
-	remove_tree(root);
+	tmptree_remove(root);
 	return 0;
 }
 

@@ -30,6 +30,11 @@ pvesh get /cluster/mapping/pci/gpu --output-format json
 expect_rc 255 "get missing"; expect_err_exact "mapping 'gpu' not found
 "
 [ -s "$OUT" ] && fail "get of a missing mapping printed on stdout"
+# Proxmox sets no length limit on a mapping ID, and neither does the double.
+long=g$(printf 'x%.0s' $(seq 1 4999))
+pvesh get "/cluster/mapping/pci/$long" --output-format json
+expect_rc 255 "get missing (long id)"; expect_err_exact "mapping '$long' not found
+"
 
 note "create writes Proxmox's layout"
 pvesh create /cluster/mapping/pci --id gpu --map "$E1" --description "GTX 1050 Ti" --mdev 0

@@ -2,8 +2,9 @@
 # tests/pve/README.md) in a sandbox root of the seed host pve1: GTX 1050 Ti
 # 10de:1c82 (subsystem 1462:8c96) at 0000:07:00.0, audio 10de:0fb9 at 07:00.1,
 # both in IOMMU group 14. Create, no-op, check and diff mode, other nodes' entries
-# kept, exact mode, removal, description and flags, validation, the hardware
-# mismatch warning, pvesh failures, and 16 nodes at once (direct and with forks).
+# kept, exact mode, removal, description and flags, validation and limits, the
+# hardware mismatch warning, pvesh failures (a get that did not run included), and
+# 16 nodes at once (direct and with forks).
 source "${PT_REPO:-$(cd "$(dirname "$0")/../../../.." && pwd)}/tests/integration/lib.sh"
 
 ROOT=$PT_WORK/pve1
@@ -296,6 +297,36 @@ assert_contains "$PT_WORK/pvesh_fails.json" "failed (rc 255)"
 # pvesh's warnings about the file reach the user.
 assert_contains "$PT_WORK/pvesh_fails.json" "pvesh: file /etc/pve/mapping/pci.cfg line 2 (section 'broken')"
 rm "$CFG"
+
+note "limits: a name over 128 characters, the same device twice in map"
+before=$(writes)
+bad long_name "name: g$(printf 'x%.0s' $(seq 1 128))
+devices: ['0000:07:00']" "name is 129 characters long; the module allows at most 128"
+bad repeat "name: $NAME
+map_mode: exact
+map: [{node: pve2, path: '0000:02:00', id: '10de:1c82'}, {node: pve3, path: '0000:02:00', id: '10de:1c82'}, {node: pve2, path: '0000:02:00', id: '10de:1c82', iommugroup: 9}]" "map[2] repeats map[0]: both are node pve2's device at 0000:02:00"
+assert_eq "$(writes)" "$before" "pvesh writes after refused limits"
+
+note "a pvesh get that did not run is a failure, never 'no such mapping'"
+install -m 0755 "$PT_TOOLS/record-cmd" "$ROOT/usr/bin/pvesh"
+mkdir -p "$ROOT/etc/record-cmd"
+echo 126 >"$ROOT/etc/record-cmd/pvesh.get.rc"
+echo "cannot execute the command" >"$ROOT/etc/record-cmd/pvesh.get.err"
+task not_run "name: $NAME
+devices: ['0000:07:00']" --check
+assert_eq "$(r not_run 'r["failed"]')" true
+assert_eq "$(r not_run 'r.get("action")')" null
+assert_eq "$(r not_run 'r["rc"]')" 126
+assert_eq "$(r not_run 'r["msg"]')" "/usr/bin/pvesh get /cluster/mapping/pci/$NAME --output-format json could not be executed (rc 126): cannot execute the command"
+echo 255 >"$ROOT/etc/record-cmd/pvesh.get.rc"
+echo "ipcc_send_rec[1] failed: Connection refused" >"$ROOT/etc/record-cmd/pvesh.get.err"
+task get_fails "name: $NAME
+devices: ['0000:07:00']"
+assert_eq "$(r get_fails 'r["failed"]')" true
+assert_contains "$PT_WORK/get_fails.json" "failed (rc 255): ipcc_send_rec[1] failed: Connection refused"
+grep -qE '^pvesh (create|set|delete)' "$ROOT/var/log/record-cmd.log" && fail "pvesh wrote after a failed get"
+rm -r "$ROOT/etc/record-cmd"
+install -m 0755 "$PT_TOOLS/fake-pvesh" "$ROOT/usr/bin/pvesh"
 
 note "retries run out while another node keeps changing the file: said so"
 pvesh create /cluster/mapping/pci --id $NAME --map "$E1"

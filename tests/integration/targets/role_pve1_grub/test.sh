@@ -31,32 +31,9 @@ play() {
 	cat "$PT_WORK/$name.out"
 	return $rc
 }
-recap_changed() { sed -n 's/^pve1 *:.* changed=\([0-9]*\).*/\1/p' "$PT_WORK/$1.out" | tail -n 1; }
-# changes NAME: each changed task of a run with the diff it printed (warnings,
-# which Ansible prints once per run, left out).
-changes() {
-	$PY - "$PT_WORK/$1.out" <<'PYEOF'
-import re, sys
-task, block, in_warning = None, [], False
-for line in open(sys.argv[1]):
-    line = line.rstrip("\n")
-    m = re.match(r"^TASK \[(.*)\] \*+$", line)
-    if m:
-        task, block, in_warning = m.group(1), [], False
-    elif task is None:
-        continue
-    elif line.startswith("[WARNING]"):
-        in_warning = True
-    elif in_warning and not line.startswith(("--- before", "changed: [", "ok: [")):
-        continue
-    elif line.startswith("changed: ["):
-        print("## " + task)
-        print("\n".join(block))
-    else:
-        in_warning = False
-        block.append(line)
-PYEOF
-}
+recap_changed() { pt_play_recap_changed pve1 "$PT_WORK/$1.out"; }
+# changes NAME: each changed task of run NAME with the diff it printed.
+changes() { pt_play_changes "$PT_WORK/$1.out"; }
 calls() { pt_stub_calls "$root" | grep -c -x -- "$1" || true; }
 
 # --- check mode on the fresh host -------------------------------------------

@@ -2,7 +2,10 @@
 # pve1 with real corpus files at the module's paths (check mode, diff, apply,
 # idempotence, absent restoring every byte), the r8169 blacklist refusal, two
 # identical GPUs bound by address, a GPU sharing its group with the NIC, the q35
-# capture, k=v arguments ad hoc, and the docs. Run by tests/integration/run.sh
+# capture, a failed update-initramfs retried by the next run, a hung modprobe
+# killed after modprobe_timeout, one file named twice (./, //, symlink, hard
+# link) and a relative path refused, a continued last line in modprobe.d
+# refused, k=v arguments ad hoc, and the docs. Run by tests/integration/run.sh
 # after `make install tools`.
 source "${PT_REPO:-$(cd "$(dirname "$0")/../../../.." && pwd)}/tests/integration/lib.sh"
 
@@ -204,6 +207,106 @@ assert_eq "$(j q35 'r["modules"]')" '["vfio", "vfio_iommu_type1", "vfio_pci", "v
 grep -qx "vfio_virqfd" "$q35/etc/modules" || fail "q35: vfio_virqfd not in /etc/modules"
 play q35_again "{devices: ['0000:01:00'], root: '$q35'}"
 assert_eq "$(j q35_again 'r["changed"]')" "false" "q35 second run"
+
+# ---------------------------------------------------------------------------------
+note "update-initramfs fails after the files are written: the next run retries it"
+ir=$PT_WORK/initramfs
+pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$ir"
+pt_stub "$ir" update-initramfs
+marker=$ir/var/lib/homelab-passthrough/vfio_bind.initramfs-pending
+IR="{devices: ['0000:07:00'], root: '$ir'}"
+echo 1 >"$ir/etc/record-cmd/update-initramfs.rc"
+echo "E: mkinitramfs failure cpio 141" >"$ir/etc/record-cmd/update-initramfs.err"
+play ir1 "$IR"
+refused ir1
+has_msg ir1 "update-initramfs -u -k all failed (rc 1): E: mkinitramfs failure cpio 141"
+has_msg ir1 "run the task again (it reruns update-initramfs until it succeeds)"
+assert_eq "$(j ir1 'r["changed"]')" "true" "the files were written"
+assert_contains "$ir/etc/modprobe.d/vfio.conf" "options vfio-pci ids=10de:0fb9,10de:1c82"
+[ -f "$marker" ] || fail "no pending-rebuild marker after the failed update-initramfs"
+rm "$ir/etc/record-cmd/update-initramfs.rc" "$ir/etc/record-cmd/update-initramfs.err"
+pt_snapshot "$ir" "$PT_WORK/ir.pre"
+play ir_check "$IR" --check --diff
+ok ir_check
+assert_eq "$(j ir_check '[r["changed"], r["initramfs_pending"], r["initramfs_updated"], r["reboot_required"]]')" \
+	"[true, true, true, true]" "check mode predicts the rerun"
+assert_eq "$(j ir_check '[f["changed"] for f in r["files"]]')" "[false, false, false]" "no file changes"
+assert_tree_unchanged "$ir" "$PT_WORK/ir.pre"
+play ir2 "$IR"
+ok ir2
+assert_eq "$(j ir2 '[r["changed"], r["initramfs_pending"], r["initramfs_updated"]]')" \
+	"[true, true, true]" "the second run reruns update-initramfs"
+assert_eq "$(j ir2 'r["files"]')" "$(j ir_check 'r["files"]')" "check mode predicted the files"
+[ -e "$marker" ] && fail "the marker stays after update-initramfs succeeded"
+assert_eq "$(pt_stub_calls "$ir")" "$(printf 'update-initramfs -u -k all\nupdate-initramfs -u -k all')" \
+	"update-initramfs ran twice"
+play ir3 "$IR"
+ok ir3
+assert_eq "$(j ir3 '[r["changed"], r["initramfs_pending"], r["initramfs_updated"]]')" \
+	"[false, false, false]" "the third run is a no-op"
+assert_eq "$(pt_stub_calls "$ir" | wc -l)" "2" "the third run ran nothing"
+note "and the same for state=absent"
+echo 1 >"$ir/etc/record-cmd/update-initramfs.rc"
+play ir_absent1 "{state: absent, root: '$ir'}"
+refused ir_absent1
+[ -f "$marker" ] || fail "no marker after state=absent's failed update-initramfs"
+[ -e "$ir/etc/modprobe.d/vfio.conf" ] && fail "absent: vfio.conf should be gone"
+rm "$ir/etc/record-cmd/update-initramfs.rc"
+play ir_absent2 "{state: absent, root: '$ir'}"
+ok ir_absent2
+assert_eq "$(j ir_absent2 '[r["changed"], r["initramfs_updated"]]')" "[true, true]" "absent reruns"
+play ir_absent3 "{state: absent, root: '$ir'}"
+assert_eq "$(j ir_absent3 'r["changed"]')" "false" "absent: the next run is a no-op"
+assert_eq "$(pt_stub_calls "$ir" | wc -l)" "4" "update-initramfs runs"
+
+# ---------------------------------------------------------------------------------
+note "bind_now: a modprobe vfio-pci that hangs is killed after modprobe_timeout"
+mh=$PT_WORK/modprobe-hang
+pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$mh"
+pt_stub "$mh" update-initramfs modprobe
+echo 60 >"$mh/etc/record-cmd/modprobe.sleep"
+start=$(date +%s)
+play mhang "{devices: ['0000:07:00'], bind_now: true, modprobe_timeout: 2, root: '$mh'}"
+took=$(($(date +%s) - start))
+refused mhang
+has_msg mhang "modprobe vfio-pci did not finish within 2 s and was killed"
+has_msg mhang "raise modprobe_timeout"
+[ "$took" -lt 30 ] || fail "the hung modprobe took $took s"
+assert_eq "$(pt_stub_calls "$mh")" "$(printf 'update-initramfs -u -k all\nmodprobe vfio-pci')" "commands"
+assert_contains "$mh/etc/modprobe.d/vfio.conf" "options vfio-pci ids=" "the persistent part is written"
+
+# ---------------------------------------------------------------------------------
+note "one file named twice: refused before anything is written, however it is spelled"
+sf=$PT_WORK/samefile
+pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$sf"
+pt_stub "$sf" update-initramfs
+printf '# mine\n' >"$sf/etc/modprobe.d/vfio.conf"
+ln "$sf/etc/modprobe.d/vfio.conf" "$sf/etc/modprobe.d/hard.conf"
+ln -s modprobe.d "$sf/etc/gpu.d"
+pt_snapshot "$sf" "$PT_WORK/sf.pre"
+for spelling in /etc/modprobe.d/./vfio.conf //etc/modprobe.d/vfio.conf /etc/gpu.d/vfio.conf \
+	/etc/modprobe.d/hard.conf; do
+	play same "{devices: ['0000:07:00'], blacklist_drivers: [nvidiafb], blacklist_path: '$spelling', root: '$sf'}"
+	refused same
+	has_msg same "conf_path /etc/modprobe.d/vfio.conf and blacklist_path $spelling are the same file"
+	assert_tree_unchanged "$sf" "$PT_WORK/sf.pre"
+done
+play relpath "{devices: ['0000:07:00'], conf_path: 'etc/modprobe.d/vfio.conf', root: '$sf'}"
+refused relpath
+has_msg relpath "conf_path 'etc/modprobe.d/vfio.conf' is not an absolute path"
+
+note "a conf_path whose last line continues a directive is refused, in check mode too"
+printf 'options snd-hda-intel model=auto \\\n' >"$sf/etc/modprobe.d/vfio.conf"
+pt_snapshot "$sf" "$PT_WORK/sf.pre"
+for mode in check real; do
+	opt=(); [ $mode = check ] && opt=(--check)
+	play "cont_$mode" "{devices: ['0000:07:00'], root: '$sf'}" "${opt[@]}"
+	refused "cont_$mode"
+	has_msg "cont_$mode" "$sf/etc/modprobe.d/vfio.conf line 1 ends in a backslash, so modprobe would join the next line onto it"
+	has_msg "cont_$mode" "remove the trailing backslash"
+	assert_tree_unchanged "$sf" "$PT_WORK/sf.pre"
+done
+[ -z "$(pt_stub_calls "$sf")" ] || fail "a refusal ran a command"
 
 # ---------------------------------------------------------------------------------
 note "ad hoc with k=v strings: a comma list of IDs, check mode"
