@@ -211,8 +211,8 @@ static uint64_t token_hash(const struct pt_cmdline_token *t, bool by_value)
 	return h;
 }
 
-static bool token_equal(const struct pt_cmdline_token *a, const struct pt_cmdline_token *b,
-                        bool by_value)
+bool pt_cmdline_token_equal(const struct pt_cmdline_token *a, const struct pt_cmdline_token *b,
+                            bool by_value)
 {
 	if (!pt_cmdline_key_equal(a->key, b->key))
 		return false;
@@ -247,7 +247,7 @@ int pt_cmdline_fold(const struct pt_cmdline_token *const *tokens, size_t n, bool
 		size_t s = (size_t)h & (cap - 1);
 		while (table[s].index != SIZE_MAX &&
 		       (table[s].hash != h ||
-		        !token_equal(tokens[table[s].index], tokens[i], by_value)))
+		        !pt_cmdline_token_equal(tokens[table[s].index], tokens[i], by_value)))
 			s = (s + 1) & (cap - 1);
 		if (table[s].index == SIZE_MAX)
 			table[s] = (struct fold_slot){.index = i, .hash = h};

@@ -50,6 +50,12 @@ char *pt_cmdline_render(const struct pt_cmdline *cl);
 /* Parameter names equal, with '-' and '_' counted as the same character. */
 bool pt_cmdline_key_equal(const char *a, const char *b);
 
+/* Two tokens are the same parameter: equal names (as above) and, when
+ * by_value, the same value too (both without a value counts as the same). The
+ * equality pt_cmdline_fold groups by. */
+bool pt_cmdline_token_equal(const struct pt_cmdline_token *a, const struct pt_cmdline_token *b,
+                            bool by_value);
+
 /* The first kernel parameter (not after `--`) named key, or NULL. Borrowed. */
 const struct pt_cmdline_token *pt_cmdline_find(const struct pt_cmdline *cl, const char *key);
 

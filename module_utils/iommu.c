@@ -574,6 +574,24 @@ static json_t *group_facts(const char *root, const struct pt_pci_host *host,
 	return groups;
 }
 
+/* The IDs and the names of a device, in the order both the device and the gpu
+ * entries show them. */
+static void set_ids(json_t *o, const struct pt_pci_device *d)
+{
+	set(o, "vendor_id", hex4_or_null(d->vendor_id));
+	set(o, "device_id", hex4_or_null(d->device_id));
+	set(o, "subsystem_vendor_id", hex4_or_null(d->subsys_vendor_id));
+	set(o, "subsystem_device_id", hex4_or_null(d->subsys_device_id));
+	set(o, "class_id", hex4_or_null(d->class_id));
+}
+
+static void set_names(json_t *o, const struct pt_pci_device *d)
+{
+	set(o, "class_name", string_or_null(d->class_name));
+	set(o, "vendor_name", string_or_null(d->vendor_name));
+	set(o, "device_name", string_or_null(d->device_name));
+}
+
 /* ---- devices and GPUs ------------------------------------------------------- */
 
 static json_t *reset_methods(const char *text)
@@ -592,15 +610,9 @@ static json_t *reset_methods(const char *text)
 static json_t *device_facts(const struct pt_pci_device *d, const struct pt_kmod_aliases *aliases)
 {
 	json_t *o = json_object();
-	set(o, "vendor_id", hex4_or_null(d->vendor_id));
-	set(o, "device_id", hex4_or_null(d->device_id));
-	set(o, "subsystem_vendor_id", hex4_or_null(d->subsys_vendor_id));
-	set(o, "subsystem_device_id", hex4_or_null(d->subsys_device_id));
-	set(o, "class_id", hex4_or_null(d->class_id));
+	set_ids(o, d);
 	set(o, "revision", hex_or_null(d->revision < 0 ? -1 : d->revision & 0xff, 2));
-	set(o, "class_name", string_or_null(d->class_name));
-	set(o, "vendor_name", string_or_null(d->vendor_name));
-	set(o, "device_name", string_or_null(d->device_name));
+	set_names(o, d);
 	set(o, "driver", string_or_null(d->driver));
 	set(o, "driver_override", string_or_null(d->driver_override));
 	set(o, "modalias", string_or_null(d->modalias));
@@ -640,14 +652,8 @@ static json_t *gpu_facts(const struct pt_pci_host *host, const struct pt_pci_dev
 	json_t *intruders = addresses ? pt_iommu_intruders(host, addresses, n) : json_array();
 
 	json_t *o = json_object();
-	set(o, "vendor_id", hex4_or_null(gpu->vendor_id));
-	set(o, "device_id", hex4_or_null(gpu->device_id));
-	set(o, "subsystem_vendor_id", hex4_or_null(gpu->subsys_vendor_id));
-	set(o, "subsystem_device_id", hex4_or_null(gpu->subsys_device_id));
-	set(o, "class_id", hex4_or_null(gpu->class_id));
-	set(o, "class_name", string_or_null(gpu->class_name));
-	set(o, "vendor_name", string_or_null(gpu->vendor_name));
-	set(o, "device_name", string_or_null(gpu->device_name));
+	set_ids(o, gpu);
+	set_names(o, gpu);
 	set(o, "slot", json_stringn_nocheck(slot, strlen(slot)));
 	set(o, "functions", functions);
 	set(o, "iommu_group", int_or_null(gpu->iommu_group));
