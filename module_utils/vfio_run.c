@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cleanup.h"
 #include "pci.h"
+#include "runtime.h"
 #include "strbuf.h"
 #include "vfio_driver.h"
 #include "vfio_files.h"
@@ -217,4 +219,51 @@ void pt_vfio_bind_result_release(struct pt_vfio_bind_result *res)
 	json_decref(res->values);
 	pt_vfio_report_release(&res->report);
 	res->values = NULL;
+}
+
+void pt_vfio_bind_result_to_module(struct pt_module *m, int ret,
+                                   const struct pt_vfio_bind_result *res)
+{
+	const char *key;
+	size_t i;
+	json_t *v;
+	json_array_foreach (res->report.warnings, i, v)
+		pt_warn(m, "%s", json_string_value(v));
+	json_array_foreach (res->report.diffs, i, v)
+		pt_diff_add(m, json_string_value(json_object_get(v, "path")),
+		            json_string_value(json_object_get(v, "before")),
+		            json_string_value(json_object_get(v, "after")));
+	if (ret < 0)
+		pt_module_fail(m, "%s", res->report.msg ? res->report.msg : "out of memory");
+	pt_result_set_changed(m, res->changed);
+	json_object_foreach (res->values, key, v)
+		pt_result_set(m, key, json_incref(v));
+}
+
+int pt_vfio_bind_opts_read(struct pt_module *m, struct pt_vfio_bind_opts *o)
+{
+	const char *state = pt_param_str(m, "state");
+	*o = (struct pt_vfio_bind_opts){
+	        .root = pt_module_root(m),
+	        .present = !state || !strcmp(state, "present"),
+	        .check = m->check_mode,
+	        .devices = pt_param(m, "devices"),
+	        .ids = pt_param(m, "ids"),
+	        .include_group = pt_param_bool(m, "include_group", true),
+	        .disable_vga = pt_param_bool(m, "disable_vga", false),
+	        .blacklist = pt_param(m, "blacklist_drivers"),
+	        .update_initramfs = pt_param_bool(m, "update_initramfs", true),
+	        .initramfs_timeout = pt_param_seconds(m, "initramfs_timeout", 900),
+	        .modprobe_timeout = pt_param_seconds(m, "modprobe_timeout", 60),
+	        .bind_now = pt_param_bool(m, "bind_now", false),
+	        .force = pt_param_bool(m, "force", false),
+	        .backup = pt_param_bool(m, "backup", false),
+	};
+	/* a relative path would be joined onto root as "<root>vfio.conf", beside it */
+	if (o->initramfs_timeout < 0 || o->modprobe_timeout < 0 ||
+	    pt_param_abspath(m, "conf_path", &o->conf_path) < 0 ||
+	    pt_param_abspath(m, "blacklist_path", &o->blacklist_path) < 0 ||
+	    pt_param_abspath(m, "modules_file", &o->modules_file) < 0)
+		return -1;
+	return 0;
 }

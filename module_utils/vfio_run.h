@@ -63,4 +63,18 @@ int pt_vfio_bind_run(const struct pt_vfio_bind_opts *opts, struct pt_vfio_bind_r
 
 void pt_vfio_bind_result_release(struct pt_vfio_bind_result *res);
 
+struct pt_module;
+
+/* The module's options into o (strings borrowed from m's parameters). Returns
+ * 0, or -1 when one is refused (a timeout out of range, a relative path): m is
+ * then marked failed with the reason. */
+int pt_vfio_bind_opts_read(struct pt_module *m, struct pt_vfio_bind_opts *o);
+
+/* Put a run's outcome into the module's result: its warnings and diffs, the
+ * failure message when ret < 0, changed, and every value (new references
+ * taken; res keeps its own). What modules/vfio_bind.c's main and the tests that
+ * run it without a process both do. */
+void pt_vfio_bind_result_to_module(struct pt_module *m, int ret,
+                                   const struct pt_vfio_bind_result *res);
+
 #endif

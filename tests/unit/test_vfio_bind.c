@@ -158,51 +158,6 @@ static char *digest(void)
 
 /* --- running the module --------------------------------------------------------- */
 
-/* The options as modules/vfio_bind.c's main reads them. */
-static void read_options(const struct pt_module *m, struct pt_vfio_bind_opts *o)
-{
-	const char *state = pt_param_str(m, "state");
-	*o = (struct pt_vfio_bind_opts){
-	        .root = pt_module_root(m),
-	        .present = !state || !strcmp(state, "present"),
-	        .check = m->check_mode,
-	        .devices = pt_param(m, "devices"),
-	        .ids = pt_param(m, "ids"),
-	        .include_group = pt_param_bool(m, "include_group", true),
-	        .disable_vga = pt_param_bool(m, "disable_vga", false),
-	        .blacklist = pt_param(m, "blacklist_drivers"),
-	        .conf_path = pt_param_str(m, "conf_path"),
-	        .blacklist_path = pt_param_str(m, "blacklist_path"),
-	        .modules_file = pt_param_str(m, "modules_file"),
-	        .update_initramfs = pt_param_bool(m, "update_initramfs", true),
-	        .initramfs_timeout = (int)pt_param_int(m, "initramfs_timeout", 900),
-	        .modprobe_timeout = (int)pt_param_int(m, "modprobe_timeout", 60),
-	        .bind_now = pt_param_bool(m, "bind_now", false),
-	        .force = pt_param_bool(m, "force", false),
-	        .backup = pt_param_bool(m, "backup", false),
-	};
-}
-
-/* The run's report into the module's result, as modules/vfio_bind.c's main
- * puts it. */
-static void set_result(struct pt_module *m, int ret, struct pt_vfio_bind_result *res)
-{
-	const char *key;
-	size_t i;
-	json_t *v;
-	json_array_foreach (res->report.warnings, i, v)
-		pt_warn(m, "%s", json_string_value(v));
-	json_array_foreach (res->report.diffs, i, v)
-		pt_diff_add(m, json_string_value(json_object_get(v, "path")),
-		            json_string_value(json_object_get(v, "before")),
-		            json_string_value(json_object_get(v, "after")));
-	if (ret < 0)
-		pt_module_fail(m, "%s", res->report.msg ? res->report.msg : "out of memory");
-	pt_result_set_changed(m, res->changed);
-	json_object_foreach (res->values, key, v)
-		pt_result_set(m, key, json_incref(v));
-}
-
 /* Run with args (a JSON object text; "root" is added). Returns the result. */
 static json_t *run(const char *args_text)
 {
@@ -215,14 +170,16 @@ static json_t *run(const char *args_text)
 	if (pt_module_init_json(&m, MODULE_NAME, vfio_bind_argspec_json, args) == 0) {
 		struct pt_vfio_bind_opts o;
 		struct pt_vfio_bind_result res;
-		read_options(&m, &o);
-		int ret = pt_vfio_bind_run(&o, &res);
-		/* a failure always comes with its message and errno */
-		assert_true(ret <= 0);
-		if (ret < 0)
-			assert_non_null(res.report.msg);
-		set_result(&m, ret, &res);
-		pt_vfio_bind_result_release(&res);
+		/* a refused option leaves the module failed with its message */
+		if (pt_vfio_bind_opts_read(&m, &o) == 0) {
+			int ret = pt_vfio_bind_run(&o, &res);
+			/* a failure always comes with its message and errno */
+			assert_true(ret <= 0);
+			if (ret < 0)
+				assert_non_null(res.report.msg);
+			pt_vfio_bind_result_to_module(&m, ret, &res);
+			pt_vfio_bind_result_release(&res);
+		}
 	}
 	json_t *r = pt_module_result(&m);
 	pt_module_release(&m);
