@@ -113,7 +113,7 @@ mk() {
 	fi
 }
 for h in "$repo"/tests/fixtures/hosts/*.yml; do mk 0 "$h" "$work/$(basename "$h" .yml)"; done
-for c in "${PT_SHARED:-$repo/../shared}"/fixtures/captures/*.tgz; do
+for c in "$repo"/tests/fixtures/captures/*.tgz; do
 	[ -f "$c" ] && mk 0 --capture "$c" "$work/$(basename "$c" .tgz)"
 done
 mk 0 --synthetic 64 16 "$work/synthetic"

@@ -1,8 +1,11 @@
 /* The /etc/default/grub editor (module_utils/grub_default.h) over every file of
- * ../shared/corpus/grub and Debian's stock file (grub2-common's template, fetched
- * into build/debian by `make build/debian/etc-default-grub`), checked against
- * /bin/sh itself: `sh -n` accepts the result and sourcing it gives the value the
- * model says. Then the cases it must refuse, each with its message. */
+ * tests/fixtures/files/grub (one per shape the editor meets: each quoting style,
+ * continued lines, shell around the variable, and the shapes it must refuse) and
+ * Debian 12's stock file, checked against /bin/sh itself: `sh -n` accepts the
+ * result and sourcing it gives the value the model says. The drop-ins of
+ * tests/fixtures/files/grub.d as grub_iommu reads them. Then the cases it must
+ * refuse, each with its message. When the corpus is there (support/corpus.h),
+ * every file of corpus/grub too. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -20,24 +23,32 @@
 #include "exec.h"
 #include "files.h"
 #include "grub_default.h"
+#include "support/corpus.h"
 #include "support/tmptree.h"
 
-#ifndef SHARED_DIR
-#define SHARED_DIR "../shared"
-#endif
-#ifndef SOURCE_DIR
-#define SOURCE_DIR "."
-#endif
-
 #define VAR         "GRUB_CMDLINE_LINUX_DEFAULT"
-#define DEBIAN_GRUB SOURCE_DIR "/build/debian/etc-default-grub"
+#define FILES       FIXTURES_DIR "/files"
+#define DEBIAN_GRUB FILES "/debian12-default-grub"
 
-/* Corpus files the editor must refuse, with a piece of the message. None of the
- * 33 real files needs refusing today; the synthetic cases below cover refusals. */
-static const struct {
+/* Files the editor must refuse, with a piece of the message; every other file
+ * of the folder must be edited. */
+struct refusal_case {
 	const char *file;
 	const char *message;
-} corpus_refusals[] = {
+};
+
+/* None of the 33 real files of the corpus needs refusing today. */
+static const struct refusal_case corpus_refusals[] = {
+        {NULL, NULL},
+};
+
+/* tests/fixtures/files/grub: the shapes the module refuses, naming the line. */
+static const struct refusal_case fixture_refusals[] = {
+        {"self-reference.grub", "refers to itself"},
+        {"value-continued.grub", "spans several lines"},
+        {"mixed-quoting.grub", "mixes quoting styles"},
+        {"conditional.grub", "block"},
+        {"command-substitution.grub", "runs a command"},
         {NULL, NULL},
 };
 
@@ -148,17 +159,18 @@ static void assert_only_target_changed(const char *name, const char *before, siz
 
 /* Ensure (or remove) the IOMMU parameters in one file and check everything the
  * issue asks. */
-static void check_file(const char *name, const char *text, size_t len, enum pt_cmdline_op op)
+static void check_file(const char *name, const char *text, size_t len, enum pt_cmdline_op op,
+                       const struct refusal_case *refusals)
 {
-	for (size_t i = 0; corpus_refusals[i].file; i++)
-		if (strcmp(corpus_refusals[i].file, name) == 0) {
+	for (size_t i = 0; refusals && refusals[i].file; i++)
+		if (strcmp(refusals[i].file, name) == 0) {
 			struct pt_grub_default g;
 			char *err = NULL;
 			int r = pt_grub_default_parse(text, len, VAR, name, &g, &err);
 			const char *msg = r < 0 ? err : g.problem;
-			if (!msg || !strstr(msg, corpus_refusals[i].message))
-				fail_msg("%s: expected a refusal with [%s]", name,
-				         corpus_refusals[i].message);
+			if (!msg || !strstr(msg, refusals[i].message) || !strstr(msg, "line "))
+				fail_msg("%s: expected a refusal with [%s] and the line, got: %s",
+				         name, refusals[i].message, msg ? msg : "(none)");
 			free(err);
 			pt_grub_default_release(&g);
 			return;
@@ -243,52 +255,63 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 	pt_grub_default_release(&g);
 }
 
-static size_t corpus_files(void)
+/* check_file on every file of dir (at least min of them, so that a folder
+ * that lost its files cannot pass by checking nothing). */
+static void for_each_file(const char *dir, enum pt_cmdline_op op,
+                          const struct refusal_case *refusals, int min)
 {
-	DIR *d = opendir(SHARED_DIR "/corpus/grub");
-	assert_non_null(d);
-	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		fail_msg("cannot read %s", dir);
+	int done = 0;
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.') {
+			char path[512];
+			snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+			char *text = NULL;
+			size_t len = 0;
+			assert_int_equal(pt_file_read(path, &text, &len), 0);
+			check_file(names[i]->d_name, text, len, op, refusals);
+			free(text);
+			done++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (done < min)
+		fail_msg("%s: %d files, want at least %d", dir, done, min);
+	/* Every refusal named is a file of the folder. */
+	for (size_t i = 0; refusals[i].file; i++) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/%s", dir, refusals[i].file);
+		if (access(path, R_OK) != 0)
+			fail_msg("%s: no such fixture", path);
+	}
 }
 
-static void for_each_corpus_file(enum pt_cmdline_op op)
+static void test_fixtures_ensure(void **state)
 {
-	size_t n = corpus_files();
-	assert_true(n >= 33);
-	DIR *d = opendir(SHARED_DIR "/corpus/grub");
-	struct dirent *e;
-	size_t done = 0;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[512];
-		snprintf(path, sizeof path, SHARED_DIR "/corpus/grub/%s", e->d_name);
-		char *text = NULL;
-		size_t len = 0;
-		assert_int_equal(pt_file_read(path, &text, &len), 0);
-		check_file(e->d_name, text, len, op);
-		free(text);
-		done++;
-	}
-	closedir(d);
-	assert_int_equal(done, n);
+	(void)state;
+	for_each_file(FILES "/grub", PT_CMDLINE_ENSURE, fixture_refusals, 18);
+}
+
+static void test_fixtures_remove(void **state)
+{
+	(void)state;
+	for_each_file(FILES "/grub", PT_CMDLINE_REMOVE, fixture_refusals, 18);
 }
 
 static void test_corpus_ensure(void **state)
 {
 	(void)state;
-	for_each_corpus_file(PT_CMDLINE_ENSURE);
+	for_each_file(corpus_path("grub", NULL), PT_CMDLINE_ENSURE, corpus_refusals, 33);
 }
 
 static void test_corpus_remove(void **state)
 {
 	(void)state;
-	for_each_corpus_file(PT_CMDLINE_REMOVE);
+	for_each_file(corpus_path("grub", NULL), PT_CMDLINE_REMOVE, corpus_refusals, 33);
 }
 
 static void test_debian_default(void **state)
@@ -297,12 +320,9 @@ static void test_debian_default(void **state)
 	char *text = NULL;
 	size_t len = 0;
 	if (pt_file_read(DEBIAN_GRUB, &text, &len) < 0)
-		fail_msg(
-		        "%s is missing: run `make build/debian/etc-default-grub` (apt-get download "
-		        "grub2-common)",
-		        DEBIAN_GRUB);
-	check_file("debian-default-grub", text, len, PT_CMDLINE_ENSURE);
-	check_file("debian-default-grub", text, len, PT_CMDLINE_REMOVE);
+		fail_msg("cannot read %s", DEBIAN_GRUB);
+	check_file("debian-default-grub", text, len, PT_CMDLINE_ENSURE, NULL);
+	check_file("debian-default-grub", text, len, PT_CMDLINE_REMOVE, NULL);
 	/* The stock value is "quiet": exactly what the edit gives. */
 	struct pt_grub_default g;
 	char *err = NULL, *out = NULL;
@@ -512,15 +532,75 @@ static void test_refusals(void **state)
 	}
 }
 
-/* What grub_iommu asks of drop-ins: grub/026 sets the variable outright (it
- * overrides 025); an appending drop-in refers to itself. */
+/* What grub_iommu asks of drop-ins (tests/fixtures/files/grub.d): one that sets
+ * the variable outright overrides /etc/default/grub, one that appends to it
+ * refers to itself, and the others do not set it. */
 static void test_dropins(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file;
+		unsigned n_set, line;
+		bool self_reference;
+	} dropins[] = {
+	        {"50-cloud-settings.cfg", 1, 12, false},
+	        {"60-append-console.cfg", 1, 2, true},
+	        {"70-linux-only.cfg", 0, 0, false},
+	        {"pve-distributor.cfg", 0, 0, false},
+	};
+	for (size_t i = 0; i < sizeof dropins / sizeof *dropins; i++) {
+		char path[512];
+		snprintf(path, sizeof path, FILES "/grub.d/%s", dropins[i].file);
+		char *text = NULL;
+		size_t len;
+		assert_int_equal(pt_file_read(path, &text, &len), 0);
+		struct pt_grub_default g;
+		char *err = NULL;
+		if (pt_grub_default_parse(text, len, VAR, dropins[i].file, &g, &err) != 0)
+			fail_msg("%s: %s", dropins[i].file, err);
+		if (g.n_set != dropins[i].n_set || g.line != dropins[i].line ||
+		    g.self_reference != dropins[i].self_reference)
+			fail_msg("%s: n_set %u line %u self %d", dropins[i].file, g.n_set, g.line,
+			         g.self_reference);
+		/* An appending drop-in cannot be edited, and says why. */
+		assert_true(!dropins[i].self_reference || g.problem);
+		pt_grub_default_release(&g);
+		free(text);
+	}
+
+	/* 70-linux-only.cfg sets the other variable, found on its own. */
+	char *text = NULL;
+	size_t len;
+	assert_int_equal(pt_file_read(FILES "/grub.d/70-linux-only.cfg", &text, &len), 0);
+	struct pt_grub_default g;
+	char *err = NULL;
+	assert_int_equal(pt_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "70", &g, &err), 0);
+	assert_int_equal(g.n_set, 1);
+	assert_string_equal(g.value, "intel_iommu=on iommu=pt");
+	pt_grub_default_release(&g);
+	free(text);
+
+	/* shell-features.grub: GRUB_CMDLINE_XEN_DEFAULT and ..._XEN_REPLACE_DEFAULT are
+	 * other variables, the here-document and the quoted text no assignments. */
+	assert_int_equal(pt_file_read(FILES "/grub/shell-features.grub", &text, &len), 0);
+	assert_int_equal(pt_grub_default_parse(text, len, VAR, "shell-features", &g, &err), 0);
+	assert_int_equal(g.n_set, 1);
+	assert_int_equal(g.line, 17);
+	assert_string_equal(g.value, "quiet");
+	pt_grub_default_release(&g);
+	free(text);
+}
+
+/* The same questions on two real files of the corpus: grub/026 sets the variable
+ * outright (it overrides 025); grub/009's GRUB_CMDLINE_XEN_DEFAULT is another
+ * variable. */
+static void test_corpus_dropins(void **state)
 {
 	(void)state;
 	char *text = NULL;
 	size_t len;
-	assert_int_equal(
-	        pt_file_read(SHARED_DIR "/corpus/grub/026-matsuu-isucon12q.grub", &text, &len), 0);
+	assert_int_equal(pt_file_read(corpus_path("grub", "026-matsuu-isucon12q.grub"), &text, &len),
+	                 0);
 	struct pt_grub_default g;
 	char *err = NULL;
 	assert_int_equal(
@@ -539,11 +619,8 @@ static void test_dropins(void **state)
 	assert_non_null(g.problem);
 	pt_grub_default_release(&g);
 
-	/* grub/009: GRUB_CMDLINE_XEN_DEFAULT is another variable; GRUB_CMDLINE_LINUX
-	 * is found on its own. */
-	assert_int_equal(pt_file_read(SHARED_DIR "/corpus/grub/009-Davizuco-virtualizacion.grub",
-	                              &text, &len),
-	                 0);
+	assert_int_equal(
+	        pt_file_read(corpus_path("grub", "009-Davizuco-virtualizacion.grub"), &text, &len), 0);
 	assert_int_equal(pt_grub_default_parse(text, len, VAR, "009", &g, &err), 0);
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "quiet");
@@ -559,9 +636,18 @@ static void test_dropins(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_corpus_ensure),  cmocka_unit_test(test_corpus_remove),
-	        cmocka_unit_test(test_debian_default), cmocka_unit_test(test_synthetic_edits),
-	        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_dropins),
+	        cmocka_unit_test(test_fixtures_ensure), cmocka_unit_test(test_fixtures_remove),
+	        cmocka_unit_test(test_debian_default),  cmocka_unit_test(test_synthetic_edits),
+	        cmocka_unit_test(test_refusals),        cmocka_unit_test(test_dropins),
 	};
-	return cmocka_run_group_tests_name("grub_default", tests, setup, teardown);
+	const struct CMUnitTest corpus_tests[] = {
+	        cmocka_unit_test(test_corpus_ensure),
+	        cmocka_unit_test(test_corpus_remove),
+	        cmocka_unit_test(test_corpus_dropins),
+	};
+	int rc = cmocka_run_group_tests_name("grub_default", tests, setup, teardown);
+	if (corpus_present())
+		rc += cmocka_run_group_tests_name("grub_default corpus", corpus_tests, setup,
+		                                  teardown);
+	return rc;
 }

@@ -1,7 +1,9 @@
 /* /etc/kernel/cmdline (module_utils/kernel_cmdline.h) over every file of
- * ../shared/corpus/kernel-cmdline: the one-line files are edited (checked with
- * the way proxmox-boot-tool reads the file: its get_first_line in /bin/sh), the
- * others refused with the reason. */
+ * tests/fixtures/files/kernel-cmdline and, when the corpus is there
+ * (support/corpus.h), of corpus/kernel-cmdline: the one-line files are edited
+ * (checked with the way proxmox-boot-tool reads the file: its get_first_line in
+ * /bin/sh), the others refused with the reason. */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,17 +20,30 @@
 #include "exec.h"
 #include "files.h"
 #include "kernel_cmdline.h"
+#include "support/corpus.h"
 #include "support/tmptree.h"
 
-#ifndef SHARED_DIR
-#define SHARED_DIR "../shared"
-#endif
-
-/* Every corpus file and what the module must do with it. */
-static const struct {
+/* A file and what the module must do with it. */
+struct cmdline_case {
 	const char *file;
 	const char *refusal; /* a piece of the message, or NULL: editable */
-} corpus[] = {
+};
+
+/* Every file of tests/fixtures/files/kernel-cmdline. */
+static const struct cmdline_case fixtures[] = {
+        {"zfs-root.cmdline", NULL},
+        {"zfs-already-on.cmdline", NULL},
+        {"no-final-newline.cmdline", NULL},
+        {"trailing-blank-lines.cmdline", NULL},
+        {"quoted-value.cmdline", NULL}, /* a quoted value with a space is one parameter */
+        {"two-lines.cmdline", "1 more line (from line 2)"},
+        {"comment-first.cmdline", "starts with a # comment"},
+        {"no-root.cmdline", "has no root= parameter"},
+        {NULL, NULL},
+};
+
+/* Every corpus file. */
+static const struct cmdline_case corpus[] = {
         {"001-AdrianLSY-Proxmox-setup.cmdline", NULL},
         {"002-clukawski-archlinux-root.cmdline", NULL}, /* root= with no value: still root= */
         {"003-karabaja4-arch.cmdline", NULL},
@@ -39,6 +54,7 @@ static const struct {
         {"008-colinxs-goliath-etc.cmdline", NULL},
         {"009-wolfhechel-etc.cmdline", "more lines (from line 2)"},
         {"010-theRealCarneiro-etc.cmdline", NULL},
+        {NULL, NULL},
 };
 
 static char workdir[64];
@@ -155,32 +171,58 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 	pt_kernel_cmdline_release(&k);
 }
 
-static void test_corpus(void **state)
+/* Every case of the table against its file in dir; every file of dir must have
+ * a case (a new fixture cannot go unchecked). */
+static void check_folder(const char *dir, const struct cmdline_case *cases)
 {
-	(void)state;
-	for (size_t i = 0; i < sizeof corpus / sizeof *corpus; i++) {
+	size_t n_cases = 0;
+	for (size_t i = 0; cases[i].file; i++, n_cases++) {
 		char path[512];
-		snprintf(path, sizeof path, SHARED_DIR "/corpus/kernel-cmdline/%s", corpus[i].file);
+		snprintf(path, sizeof path, "%s/%s", dir, cases[i].file);
 		char *text = NULL;
 		size_t len = 0;
 		if (pt_file_read(path, &text, &len) < 0)
 			fail_msg("cannot read %s", path);
-		if (!corpus[i].refusal) {
-			check_editable(corpus[i].file, text, len, PT_CMDLINE_ENSURE);
-			check_editable(corpus[i].file, text, len, PT_CMDLINE_REMOVE);
+		if (!cases[i].refusal) {
+			check_editable(cases[i].file, text, len, PT_CMDLINE_ENSURE);
+			check_editable(cases[i].file, text, len, PT_CMDLINE_REMOVE);
 		} else {
 			struct pt_kernel_cmdline k;
 			char *err = NULL;
 			int r = pt_kernel_cmdline_parse(text, len, "/etc/kernel/cmdline", &k, &err);
-			if (r != -EINVAL || !err || !strstr(err, corpus[i].refusal) ||
+			if (r != -EINVAL || !err || !strstr(err, cases[i].refusal) ||
 			    !strstr(err, "/etc/kernel/cmdline"))
 				fail_msg("%s: expected a refusal with [%s], got rc %d: %s",
-				         corpus[i].file, corpus[i].refusal, r, err ? err : "");
+				         cases[i].file, cases[i].refusal, r, err ? err : "");
 			free(err);
 			pt_kernel_cmdline_release(&k);
 		}
 		free(text);
 	}
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		fail_msg("cannot read %s", dir);
+	size_t files = 0;
+	for (int i = 0; i < n; i++) {
+		files += names[i]->d_name[0] != '.';
+		free(names[i]);
+	}
+	free(names);
+	if (files != n_cases)
+		fail_msg("%s holds %zu files, the table %zu", dir, files, n_cases);
+}
+
+static void test_fixtures(void **state)
+{
+	(void)state;
+	check_folder(FIXTURES_DIR "/files/kernel-cmdline", fixtures);
+}
+
+static void test_corpus(void **state)
+{
+	(void)state;
+	check_folder(corpus_path("kernel-cmdline", NULL), corpus);
 }
 
 static void test_synthetic(void **state)
@@ -247,8 +289,15 @@ static void test_synthetic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_corpus),
+	        cmocka_unit_test(test_fixtures),
 	        cmocka_unit_test(test_synthetic),
 	};
-	return cmocka_run_group_tests_name("kernel_cmdline", tests, setup, teardown);
+	const struct CMUnitTest corpus_tests[] = {
+	        cmocka_unit_test(test_corpus),
+	};
+	int rc = cmocka_run_group_tests_name("kernel_cmdline", tests, setup, teardown);
+	if (corpus_present())
+		rc += cmocka_run_group_tests_name("kernel_cmdline corpus", corpus_tests, setup,
+		                                  teardown);
+	return rc;
 }
