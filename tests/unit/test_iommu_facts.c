@@ -29,13 +29,10 @@
 #ifndef SOURCE_DIR
 #define SOURCE_DIR "."
 #endif
-#ifndef SHARED_DIR
-#define SHARED_DIR "../shared"
-#endif
 
 #define MKROOT   SOURCE_DIR "/build/tools/mkroot"
 #define HOSTS    SOURCE_DIR "/tests/fixtures/hosts/"
-#define CAPTURES SHARED_DIR "/fixtures/captures/"
+#define CAPTURES SOURCE_DIR "/tests/fixtures/captures/"
 
 static char workdir[256];
 

@@ -27,6 +27,7 @@
 #include "files.h"
 #include "runtime.h"
 #include "strbuf.h"
+#include "support/corpus.h"
 #include "support/tmptree.h"
 #include "vfio_bind_argspec.h"
 #include "vfio_driver.h"
@@ -37,9 +38,6 @@
 
 #define MODULE_NAME "homelab.passthrough.vfio_bind"
 
-#ifndef SHARED_DIR
-#define SHARED_DIR "../shared"
-#endif
 #ifndef SOURCE_DIR
 #define SOURCE_DIR "."
 #endif
@@ -117,10 +115,19 @@ static void put(const char *rel, const char *text)
 	tmptree_put(root, rel, text);
 }
 
-static char *corpus(const char *rel)
+/* A corpus file (folder/name); the test runs only when the corpus is there. */
+static char *corpus(const char *folder, const char *name)
+{
+	char *data = NULL;
+	assert_int_equal(pt_file_read(corpus_path(folder, name), &data, NULL), 0);
+	return data;
+}
+
+/* A file of tests/fixtures/files. */
+static char *fixture(const char *rel)
 {
 	char path[600], *data = NULL;
-	snprintf(path, sizeof path, "%s/corpus/%s", SHARED_DIR, rel);
+	snprintf(path, sizeof path, "%s/files/%s", FIXTURES_DIR, rel);
 	assert_int_equal(pt_file_read(path, &data, NULL), 0);
 	return data;
 }
@@ -360,16 +367,68 @@ static void test_pve1_apply_idempotent_absent(void **state)
 	free(modules_before);
 }
 
+/* The user's own files (tests/fixtures/files) at the module's paths stay byte for
+ * byte outside the block, and come back whole with state=absent. */
+static void test_pve1_own_files_restored(void **state)
+{
+	(void)state;
+	host("pve1-gtx1050ti");
+	char *conf = fixture("modprobe.d/kvm-options.conf");
+	char *black = fixture("modprobe.d/blacklist-no-final-newline.conf");
+	char *mods = fixture("modules/with-parameters.modules");
+	char *other = fixture("modprobe.d/continued-middle.conf");
+	put("/etc/modprobe.d/vfio.conf", conf);
+	put("/etc/modprobe.d/blacklist-gpu.conf", black);
+	put("/etc/modules", mods);
+	put("/etc/modprobe.d/passthrough.conf", other);
+
+	json_t *r = run("{\"devices\": [\"0000:07:00.0\"], \"blacklist_drivers\": [\"nouveau\"], "
+	                "\"disable_vga\": true}");
+	expect_ok(r);
+	/* the user's lines first, untouched; then the block */
+	char *want = NULL;
+	assert_true(asprintf(&want,
+	                     "%s" VFIO_BEGIN "options vfio-pci ids=10de:0fb9,10de:1c82 "
+	                     "disable_vga=1\nsoftdep nouveau pre: vfio-pci\nsoftdep nvidiafb pre: "
+	                     "vfio-pci\nsoftdep snd_hda_intel pre: vfio-pci\n" VFIO_END,
+	                     conf) > 0);
+	expect_file("/etc/modprobe.d/vfio.conf", want);
+	free(want);
+	/* no final newline before: still none after */
+	assert_true(asprintf(&want,
+	                     "%s\n# BEGIN homelab.passthrough.vfio_bind/blacklist: managed by "
+	                     "Ansible (edits here are overwritten)\nblacklist nouveau\n"
+	                     "# END homelab.passthrough.vfio_bind/blacklist",
+	                     black) > 0);
+	expect_file("/etc/modprobe.d/blacklist-gpu.conf", want);
+	free(want);
+	/* the continued ids= line elsewhere is pointed out, by file and line */
+	assert_true(has_warning(r, "/etc/modprobe.d/passthrough.conf line 3"));
+	json_decref(r);
+
+	r = run("{\"state\": \"absent\"}");
+	expect_ok(r);
+	expect_file("/etc/modprobe.d/vfio.conf", conf);
+	expect_file("/etc/modprobe.d/blacklist-gpu.conf", black);
+	expect_file("/etc/modules", mods);
+	expect_file("/etc/modprobe.d/passthrough.conf", other);
+	json_decref(r);
+	free(conf);
+	free(black);
+	free(mods);
+	free(other);
+}
+
 /* The user's own files (from the corpus) at the module's paths stay byte for byte
  * outside the block, and come back whole with state=absent. */
 static void test_pve1_corpus_files_restored(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	char *conf = corpus("modprobe/003-mikumeow-PVE_BAK.conf");
-	char *black = corpus("modprobe/008-gammaman88-proxmox-amd-5700u-gpu-passthrough.conf");
-	char *mods = corpus("modules/005-JoonaHa-Single-GPU-VFIO-Win10.modules");
-	char *other = corpus("modprobe/001-iroger-ASRock-TRX40-proxmox.conf");
+	char *conf = corpus("modprobe", "003-mikumeow-PVE_BAK.conf");
+	char *black = corpus("modprobe", "008-gammaman88-proxmox-amd-5700u-gpu-passthrough.conf");
+	char *mods = corpus("modules", "005-JoonaHa-Single-GPU-VFIO-Win10.modules");
+	char *other = corpus("modprobe", "001-iroger-ASRock-TRX40-proxmox.conf");
 	put("/etc/modprobe.d/vfio.conf", conf);
 	put("/etc/modprobe.d/blacklist-gpu.conf", black);
 	put("/etc/modules", mods);
@@ -851,7 +910,7 @@ static void test_debian12_two_kernels(void **state)
 static void test_q35_capture(void **state)
 {
 	(void)state;
-	capture(SHARED_DIR "/fixtures/captures/qemu-q35-intel-vtd.tgz");
+	capture(FIXTURES_DIR "/captures/qemu-q35-intel-vtd.tgz");
 	json_t *r = run("{\"devices\": [\"0000:01:00\"], \"_ansible_diff\": true}");
 	expect_ok(r);
 	expect_json(json_object_get(r, "ids"), "[\"1234:1111\",\"8086:293e\"]");
@@ -983,7 +1042,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_pve1_check_mode, make_base, drop_base),
 	        cmocka_unit_test_setup_teardown(test_pve1_apply_idempotent_absent, make_base,
 	                                        drop_base),
-	        cmocka_unit_test_setup_teardown(test_pve1_corpus_files_restored, make_base,
+	        cmocka_unit_test_setup_teardown(test_pve1_own_files_restored, make_base,
 	                                        drop_base),
 	        cmocka_unit_test_setup_teardown(test_pve1_blacklist_r8169_refused, make_base,
 	                                        drop_base),
@@ -1011,5 +1070,12 @@ int main(void)
 	        cmocka_unit_test(test_report),
 	        cmocka_unit_test(test_driver_names),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest corpus_tests[] = {
+	        cmocka_unit_test_setup_teardown(test_pve1_corpus_files_restored, make_base,
+	                                        drop_base),
+	};
+	int rc = cmocka_run_group_tests_name("vfio_bind", tests, NULL, NULL);
+	if (corpus_present())
+		rc += cmocka_run_group_tests_name("vfio_bind corpus", corpus_tests, NULL, NULL);
+	return rc;
 }
