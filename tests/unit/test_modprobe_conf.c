@@ -1,6 +1,7 @@
-/* module_utils/modprobe_conf: the managed block (every corpus file comes back
- * byte for byte), modprobe.d parsing as kmod reads it, the vfio.conf and
- * blacklist renderers, and the conflicting lines elsewhere in modprobe.d. */
+/* module_utils/modprobe_conf: the managed block (every file of
+ * tests/fixtures/files/modprobe.d and modules, and of the corpus when it is there,
+ * comes back byte for byte), modprobe.d parsing as kmod reads it, the vfio.conf
+ * and blacklist renderers, and the conflicting lines elsewhere in modprobe.d. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -19,22 +20,19 @@
 
 #include "files.h"
 #include "modprobe_conf.h"
+#include "support/corpus.h"
 #include "support/tmptree.h"
 
-#ifndef SHARED_DIR
-#define SHARED_DIR "../shared"
-#endif
+#define FILES FIXTURES_DIR "/files"
 
 #define OWNER  "homelab.passthrough.vfio_bind"
 #define HEADER ": managed by Ansible"
 
 static char root[256];
 
-/* Every file of a corpus folder, sorted; NULL-terminated, caller frees. */
-static char **corpus(const char *folder)
+/* Every file of folder dir, sorted; NULL-terminated, caller frees. */
+static char **folder_files(const char *dir)
 {
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s/corpus/%s", SHARED_DIR, folder);
 	struct dirent **names;
 	int n = scandir(dir, &names, NULL, alphasort);
 	assert_true(n > 2);
@@ -163,15 +161,33 @@ static void test_block_damaged(void **state)
 	assert_null(pt_conf_block_strip("# BEGIN " OWNER "\n", OWNER));
 }
 
-/* Add, update and remove the block on every corpus file: the user's bytes
- * stay, the block is where expected, and removal gives the original back. */
-static void roundtrip_folder(const char *folder)
+/* Add, update and remove the block on every file of dir: the user's bytes
+ * stay, the block is where expected, and removal gives the original back. A file
+ * named refused must be refused instead by kmod's continuation check, with message
+ * in the error: its last line continues onto whatever follows. refused NULL: no
+ * continuation check (/etc/modules is read line by line, without continuation). */
+static void roundtrip_folder(const char *dir, int min, const char *refused, const char *message)
 {
-	char **files = corpus(folder);
+	char **files = folder_files(dir);
 	int count = 0;
 	for (char **f = files; *f; f++, count++) {
 		char *orig = tmptree_read(*f);
 		char *err = NULL;
+		const char *base = strrchr(*f, '/') + 1;
+		if (refused) {
+			/* modprobe.d: kmod's continuation check first, as vfio_bind does */
+			int r = pt_modprobe_check_continuation(orig, OWNER, *f, &err);
+			if (strcmp(base, refused) == 0) {
+				if (r != -EINVAL || !err || !strstr(err, message))
+					fail_msg("%s: want a refusal with [%s], got %s", *f, message,
+					         err ? err : "none");
+				free(err);
+				free(orig);
+				continue;
+			}
+			if (r != 0)
+				fail_msg("%s: %s", *f, err);
+		}
 		char *a = pt_conf_block_apply(orig, OWNER, HEADER,
 		                              "options vfio-pci ids=10de:1c82\n", *f, &err);
 		if (!a)
@@ -196,20 +212,33 @@ static void roundtrip_folder(const char *folder)
 		free(b);
 		free(back);
 	}
-	assert_true(count >= 10);
+	if (count < min)
+		fail_msg("%s: %d files, want at least %d", dir, count, min);
 	free_list(files);
+}
+
+static void test_block_roundtrip_fixtures_modprobe(void **state)
+{
+	(void)state;
+	roundtrip_folder(FILES "/modprobe.d", 8, "continued-last-line.conf", "ends in a backslash");
+}
+
+static void test_block_roundtrip_fixtures_modules(void **state)
+{
+	(void)state;
+	roundtrip_folder(FILES "/modules", 5, NULL, NULL);
 }
 
 static void test_block_roundtrip_corpus_modprobe(void **state)
 {
 	(void)state;
-	roundtrip_folder("modprobe");
+	roundtrip_folder(corpus_path("modprobe", NULL), 10, NULL, NULL);
 }
 
 static void test_block_roundtrip_corpus_modules(void **state)
 {
 	(void)state;
-	roundtrip_folder("modules");
+	roundtrip_folder(corpus_path("modules", NULL), 10, NULL, NULL);
 }
 
 /* --- parsing -------------------------------------------------------------------- */
@@ -251,15 +280,59 @@ static void test_parse_lines(void **state)
 	json_decref(l);
 }
 
-static json_t *parse_corpus(const char *name)
+static json_t *parse_file(const char *path)
 {
-	char path[512];
-	snprintf(path, sizeof path, "%s/corpus/modprobe/%s", SHARED_DIR, name);
 	char *text = tmptree_read(path);
 	json_t *l = pt_modprobe_parse(text);
 	free(text);
 	assert_non_null(l);
 	return l;
+}
+
+static json_t *parse_corpus(const char *name)
+{
+	return parse_file(corpus_path("modprobe", name));
+}
+
+static json_t *parse_fixture(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, FILES "/modprobe.d/%s", name);
+	return parse_file(path);
+}
+
+static void test_parse_fixtures(void **state)
+{
+	(void)state;
+	/* options and softdeps; module names as kmod spells them (_ for -) */
+	json_t *l = parse_fixture("vfio-ids.conf");
+	assert_int_equal(json_array_size(l), 3);
+	assert_string_equal(field(entry(l, 0), "module"), "vfio_pci");
+	assert_string_equal(field(entry(l, 0), "args"), "ids=10de:1c82,10de:0fb9 disable_vga=1");
+	assert_int_equal(json_integer_value(json_object_get(entry(l, 0), "line")), 2);
+	assert_string_equal(field(entry(l, 2), "command"), "softdep");
+	json_decref(l);
+	/* a directive continued over two lines is one, at its first line */
+	l = parse_fixture("continued-middle.conf");
+	assert_int_equal(json_array_size(l), 2);
+	assert_string_equal(field(entry(l, 0), "args"), "ids=1002:73bf,1002:ab28");
+	assert_int_equal(json_integer_value(json_object_get(entry(l, 0), "line")), 3);
+	assert_string_equal(field(entry(l, 1), "command"), "blacklist");
+	json_decref(l);
+	/* commented lines are not lines; an empty file has none */
+	l = parse_fixture("comments-only.conf");
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+	l = parse_fixture("empty.conf");
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+	/* alias keeps its first word as module; install keeps its command */
+	l = parse_fixture("kvm-options.conf");
+	assert_int_equal(json_array_size(l), 4);
+	assert_string_equal(field(entry(l, 2), "command"), "alias");
+	assert_string_equal(field(entry(l, 3), "command"), "install");
+	assert_string_equal(field(entry(l, 3), "args"), "/bin/false");
+	json_decref(l);
 }
 
 static void test_parse_corpus(void **state)
@@ -452,13 +525,70 @@ static void put(const char *rel, const char *text)
 	tmptree_put(root, rel, text);
 }
 
-static void put_corpus(const char *rel, const char *name)
+static void put_file(const char *rel, const char *path)
 {
-	char path[512];
-	snprintf(path, sizeof path, "%s/corpus/modprobe/%s", SHARED_DIR, name);
 	char *text = tmptree_read(path);
 	put(rel, text);
 	free(text);
+}
+
+static void put_corpus(const char *rel, const char *name)
+{
+	put_file(rel, corpus_path("modprobe", name));
+}
+
+static void put_fixture(const char *rel, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, FILES "/modprobe.d/%s", name);
+	put_file(rel, path);
+}
+
+/* The conflicting lines, from the repository's own files: ids= lines in other
+ * files (a continued one at its first line), the user's own line outside the
+ * block of vfio.conf, install lines; not a file modprobe never reads. */
+static void test_conflicts_fixtures(void **state)
+{
+	(void)state;
+	put_fixture("/etc/modprobe.d/passthrough.conf", "vfio-ids.conf");
+	put_fixture("/etc/modprobe.d/pve-blacklist.conf", "blacklist-gpu.conf");
+	put_fixture("/lib/modprobe.d/old.conf", "continued-middle.conf");
+	put_fixture("/etc/modprobe.d/kvm.conf", "kvm-options.conf");
+	put_fixture("/etc/modprobe.d/vfio.conf.dpkg-old", "vfio-ids.conf");
+	char *own_text = pt_conf_block_apply("blacklist vfio_pci\n", OWNER, "",
+	                                     "options vfio-pci ids=10de:1c82\n", "own", NULL);
+	put("/etc/modprobe.d/vfio.conf", own_text);
+	free(own_text);
+	put("/usr/lib/modprobe.d/kvm.conf", "options vfio-pci ids=dead:beef\n");
+
+	char own[512];
+	snprintf(own, sizeof own, "%s/etc/modprobe.d/vfio.conf", root);
+	json_t *found = json_array();
+	assert_int_equal(pt_modprobe_find_conflicts(root, own, OWNER, found), 0);
+	char *dump = json_dumps(found, JSON_COMPACT);
+	size_t ids = 0, blacklist = 0, other = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach (found, i, e) {
+		const char *k = field(e, "kind");
+		if (!strcmp(k, "ids"))
+			ids++;
+		else if (!strcmp(k, "blacklist"))
+			blacklist++;
+		else
+			other++;
+		assert_null(strstr(field(e, "path"), "dpkg-old"));
+		assert_null(strstr(field(e, "path"), "/usr/lib/"));
+	}
+	if (ids != 2 || blacklist != 1 || other != 0)
+		fail_msg("unexpected conflicts: %s", dump);
+	json_t *first = json_array_get(found, 0);
+	assert_non_null(strstr(field(first, "path"), "/etc/modprobe.d/passthrough.conf"));
+	assert_int_equal(json_integer_value(json_object_get(first, "line")), 2);
+	assert_string_equal(field(first, "text"),
+	                    "options vfio-pci ids=10de:1c82,10de:0fb9 disable_vga=1");
+	free(dump);
+	json_decref(found);
 }
 
 static void test_conflicts(void **state)
@@ -514,6 +644,18 @@ static void test_conflicts_none(void **state)
 	json_t *found = json_array();
 	assert_int_equal(pt_modprobe_find_conflicts(root, NULL, OWNER, found), 0);
 	assert_int_equal(json_array_size(found), 0);
+	put_fixture("/etc/modprobe.d/a.conf", "comments-only.conf");
+	put_fixture("/etc/modprobe.d/b.conf", "vfio-ids.conf");
+	assert_int_equal(pt_modprobe_find_conflicts(root, NULL, OWNER, found), 0);
+	/* only comments in a; b sets ids once */
+	assert_int_equal(json_array_size(found), 1);
+	json_decref(found);
+}
+
+static void test_conflicts_none_corpus(void **state)
+{
+	(void)state;
+	json_t *found = json_array();
 	put_corpus("/etc/modprobe.d/a.conf", "011-Alkeryn-dotfiles_root.conf");
 	put_corpus("/etc/modprobe.d/b.conf", "009-smartperson-ubuntu-x570-qemu-setup.conf");
 	assert_int_equal(pt_modprobe_find_conflicts(root, NULL, OWNER, found), 0);
@@ -531,16 +673,26 @@ int main(void)
 	        cmocka_unit_test(test_block_replaced_in_place),
 	        cmocka_unit_test(test_block_owners_are_distinct),
 	        cmocka_unit_test(test_block_damaged),
-	        cmocka_unit_test(test_block_roundtrip_corpus_modprobe),
-	        cmocka_unit_test(test_block_roundtrip_corpus_modules),
+	        cmocka_unit_test(test_block_roundtrip_fixtures_modprobe),
+	        cmocka_unit_test(test_block_roundtrip_fixtures_modules),
 	        cmocka_unit_test(test_parse_lines),
-	        cmocka_unit_test(test_parse_corpus),
+	        cmocka_unit_test(test_parse_fixtures),
 	        cmocka_unit_test(test_continuation),
 	        cmocka_unit_test(test_render_vfio),
 	        cmocka_unit_test(test_render_overrides),
 	        cmocka_unit_test(test_render_blacklist),
-	        cmocka_unit_test_setup_teardown(test_conflicts, make_root, drop_root),
+	        cmocka_unit_test_setup_teardown(test_conflicts_fixtures, make_root, drop_root),
 	        cmocka_unit_test_setup_teardown(test_conflicts_none, make_root, drop_root),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest corpus_tests[] = {
+	        cmocka_unit_test(test_block_roundtrip_corpus_modprobe),
+	        cmocka_unit_test(test_block_roundtrip_corpus_modules),
+	        cmocka_unit_test(test_parse_corpus),
+	        cmocka_unit_test_setup_teardown(test_conflicts, make_root, drop_root),
+	        cmocka_unit_test_setup_teardown(test_conflicts_none_corpus, make_root, drop_root),
+	};
+	int rc = cmocka_run_group_tests_name("modprobe_conf", tests, NULL, NULL);
+	if (corpus_present())
+		rc += cmocka_run_group_tests_name("modprobe_conf corpus", corpus_tests, NULL, NULL);
+	return rc;
 }

@@ -1,6 +1,7 @@
 /* module_utils/modules_file: which vfio modules the installed kernels want in
- * /etc/modules, and the edit that adds only the missing ones and keeps every
- * corpus file's own lines byte for byte. */
+ * /etc/modules, and the edit that adds only the missing ones and keeps the
+ * user's own lines byte for byte (tests/fixtures/files/modules, and the corpus
+ * when it is there). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,11 +19,9 @@
 
 #include "files.h"
 #include "modules_file.h"
+#include "support/corpus.h"
 #include "support/tmptree.h"
 
-#ifndef SHARED_DIR
-#define SHARED_DIR "../shared"
-#endif
 
 #define OWNER "homelab.passthrough.vfio_bind"
 #define BEGIN "# BEGIN " OWNER ": vfio modules, managed by Ansible (edits here are overwritten)\n"
@@ -30,10 +29,15 @@
 
 static char root[256];
 
+/* name from the corpus (corpus/modules) or, with a "fixture:" prefix, from
+ * tests/fixtures/files/modules. Caller frees. */
 static char *corpus_text(const char *name)
 {
 	char path[512];
-	snprintf(path, sizeof path, "%s/corpus/modules/%s", SHARED_DIR, name);
+	if (strncmp(name, "fixture:", 8) == 0)
+		snprintf(path, sizeof path, FIXTURES_DIR "/files/modules/%s", name + 8);
+	else
+		snprintf(path, sizeof path, "%s", corpus_path("modules", name));
 	char *data = NULL;
 	int r = pt_file_read(path, &data, NULL);
 	if (r < 0)
@@ -271,6 +275,21 @@ static const struct corpus_case cases[] = {
         {"010-portellam-deploy-VFIO.modules", "", "", 2, 1},
 };
 
+/* The repository's own files (empty.modules: test_empty_file's case). */
+static const struct corpus_case fixture_cases[] = {
+        /* Debian's file: comments only, everything missing */
+        {"fixture:debian-default.modules", "vfio\nvfio_iommu_type1\nvfio_pci\n",
+         "vfio\nvfio_iommu_type1\nvfio_pci\nvfio_virqfd\n", 0, 0},
+        /* all four by hand: vfio_virqfd is noted when the kernels do not want it */
+        {"fixture:vfio-by-hand.modules", "", "", 1, 0},
+        /* `vfio-pci ids=...` names no module systemd-modules-load can load */
+        {"fixture:with-parameters.modules", "vfio\nvfio_iommu_type1\nvfio_pci\n",
+         "vfio\nvfio_iommu_type1\nvfio_pci\nvfio_virqfd\n", 1, 1},
+        /* two of them, no final newline */
+        {"fixture:no-final-newline.modules", "vfio_iommu_type1\n",
+         "vfio_iommu_type1\nvfio_virqfd\n", 0, 0},
+};
+
 static void check_case(const struct corpus_case *c, json_t *wanted, const char *added, int notes)
 {
 	char *orig = corpus_text(c->file);
@@ -308,16 +327,27 @@ static void check_case(const struct corpus_case *c, json_t *wanted, const char *
 	free(back);
 }
 
-static void test_corpus(void **state)
+static void check_cases(const struct corpus_case *list, size_t n)
 {
-	(void)state;
 	json_t *w3 = three(), *w4 = four();
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		check_case(&cases[i], w3, cases[i].added3, cases[i].notes3);
-		check_case(&cases[i], w4, cases[i].added4, cases[i].notes4);
+	for (size_t i = 0; i < n; i++) {
+		check_case(&list[i], w3, list[i].added3, list[i].notes3);
+		check_case(&list[i], w4, list[i].added4, list[i].notes4);
 	}
 	json_decref(w3);
 	json_decref(w4);
+}
+
+static void test_fixtures(void **state)
+{
+	(void)state;
+	check_cases(fixture_cases, sizeof fixture_cases / sizeof fixture_cases[0]);
+}
+
+static void test_corpus(void **state)
+{
+	(void)state;
+	check_cases(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* systemd-modules-load reads /etc/modules one line at a time, with no
@@ -339,6 +369,32 @@ static void test_no_continuation(void **state)
 }
 
 static void test_notes_name_the_line(void **state)
+{
+	(void)state;
+	char *orig = corpus_text("fixture:with-parameters.modules");
+	json_t *w = three();
+	json_t *n = NULL;
+	char *t = update(orig, w, &n);
+	const char *msg = json_string_value(json_array_get(n, 0));
+	if (!msg || !strstr(msg, "/etc/modules line 4 (vfio-pci ids=10de:1c82)") ||
+	    !strstr(msg, "loads nothing"))
+		fail_msg("note: %s", msg ? msg : "(none)");
+	json_decref(n);
+	free(t);
+	free(orig);
+
+	orig = corpus_text("fixture:vfio-by-hand.modules");
+	t = update(orig, w, &n);
+	msg = json_string_value(json_array_get(n, 0));
+	if (!msg || !strstr(msg, "/etc/modules line 5 lists vfio_virqfd"))
+		fail_msg("note: %s", msg ? msg : "(none)");
+	json_decref(n);
+	free(t);
+	free(orig);
+	json_decref(w);
+}
+
+static void test_notes_name_the_line_corpus(void **state)
 {
 	(void)state;
 	char *orig = corpus_text("008-smartperson-ubuntu-x570-qemu-setup.modules");
@@ -374,9 +430,16 @@ int main(void)
 	        cmocka_unit_test(test_empty_file),
 	        cmocka_unit_test(test_block_follows_wanted),
 	        cmocka_unit_test(test_damaged_block),
-	        cmocka_unit_test(test_corpus),
+	        cmocka_unit_test(test_fixtures),
 	        cmocka_unit_test(test_no_continuation),
 	        cmocka_unit_test(test_notes_name_the_line),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest corpus_tests[] = {
+	        cmocka_unit_test(test_corpus),
+	        cmocka_unit_test(test_notes_name_the_line_corpus),
+	};
+	int rc = cmocka_run_group_tests_name("modules_file", tests, NULL, NULL);
+	if (corpus_present())
+		rc += cmocka_run_group_tests_name("modules_file corpus", corpus_tests, NULL, NULL);
+	return rc;
 }
