@@ -266,8 +266,9 @@ $(ASAN_DIR)/tests/%: tests/unit/%.c $(UNIT_SUPPORT:%.c=$(ASAN_DIR)/obj/%.o) $(AS
 # executions and libFuzzer's final coverage (cov:, ft:). Seeds: the corpus it
 # grew before (build/fuzz/corpus/NAME, where new inputs go), the hand-written
 # tests/fuzz/corpus/NAME, and the folders tests/fuzz/NAME.seeds lists, read-only
-# and in place — relative to SHARED (e.g. corpus/grub), or to the repository
-# when they start with ./ (e.g. ./tests/fixtures/files). tests/fuzz/NAME.dict is
+# and in place — relative to the repository when they start with ./ (e.g.
+# ./tests/fixtures/files), else to SHARED (e.g. corpus/grub: the optional corpus
+# layer, left out in one line when SHARED/corpus is absent). tests/fuzz/NAME.dict is
 # the harness's libFuzzer dictionary (the words of its format), when present.
 #   make fuzz         every harness for FUZZ_SECONDS (FUZZ=NAME... picks some)
 #   make fuzz-smoke   every harness for FUZZ_SMOKE_SECONDS from its seeds only
@@ -291,7 +292,7 @@ $(BUILD)/fuzz/obj/%.o: %.c
 
 $(FUZZ_BIN): $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJ) \
              $(MODULES:%=$(GEN)/%_argspec.h)
-	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -o $@ $< \
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< \
 	  $(FUZZ_OBJ) -ljansson -lpci
 
 fuzz: $(FUZZ:%=$(BUILD)/fuzz/%)

@@ -1,6 +1,6 @@
 /* One vfio_bind run: hand PCI devices to vfio-pci persistently (and now, with
  * bind_now) without cutting the host off, or give them back (docs in
- * modules/vfio_bind.yml, the rules in DESIGN.md).
+ * modules/vfio_bind.yml, the rules in docs/architecture.md).
  *
  * The steps, each in the file named for it:
  *   vfio_select  which devices (addresses, IDs, their IOMMU groups)

@@ -1,5 +1,5 @@
 /* What must stay with the host when devices go to vfio-pci: the checks that
- * keep a passthrough change from cutting the host off (DESIGN.md, "Safety
+ * keep a passthrough change from cutting the host off (docs/architecture.md, "Safety
  * rules").
  *
  *   default_route      the NIC under the interface of a default route

@@ -4,7 +4,7 @@
  * Input: the bytes of the args file Ansible writes. Each input goes through
  * pt_module_init (the file is a memfd, read back through /proc/self/fd) with
  * the generated spec of every module (build/gen/NAME_argspec.h) and the spec of
- * the ansible-core 2.14 vectors (../shared/fixtures/argspec, when present: it
+ * the ansible-core 2.14 vectors (tests/fixtures/argspec: it
  * has no_log, aliases, float, dict and required options). Invariants:
  *   - init succeeds or fails, never crashes; a failure is a result with
  *     failed=true and a non-empty msg, a success has params; the options are
@@ -33,8 +33,8 @@
 #include "pve_pci_mapping_argspec.h"
 #include "vfio_bind_argspec.h"
 
-#ifndef SHARED_DIR
-#define SHARED_DIR "../shared"
+#ifndef SOURCE_DIR
+#define SOURCE_DIR "."
 #endif
 
 struct spec {
@@ -59,7 +59,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	specs[n_specs++] =
 	        (struct spec){"homelab.passthrough.iommu_facts", iommu_facts_argspec_json};
 	json_t *vectors =
-	        json_load_file(SHARED_DIR "/fixtures/argspec/ansible-2.14-vectors.json", 0, NULL);
+	        json_load_file(SOURCE_DIR "/tests/fixtures/argspec/ansible-2.14-vectors.json", 0, NULL);
 	json_t *spec = json_object_get(vectors, "argument_spec");
 	if (json_is_object(spec)) {
 		vectors_spec = json_dumps(spec, JSON_COMPACT);

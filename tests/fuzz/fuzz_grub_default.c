@@ -3,7 +3,8 @@
  * A first byte 0 or 1 picks the variable (0: GRUB_CMDLINE_LINUX_DEFAULT, 1: X,
  * so that short inputs reach the editing paths) and the rest is the file; any
  * other first byte starts the file itself, for GRUB_CMDLINE_LINUX_DEFAULT (so
- * the corpus files in ../shared/corpus/grub are seeds as they are). Any bytes must
+ * the files of tests/fixtures/files/grub, and of the corpus when it is there,
+ * are seeds as they are). Any bytes must
  * parse or be refused without crashing or leaking. When the file is editable:
  * setting the value it already has gives the file back byte for byte
  * (render(parse(x)) == x); ensuring intel_iommu=on iommu=pt (and removing them)

@@ -8,8 +8,10 @@
 # fresh build/fuzz/smoke/NAME, so the smoke run starts from the seeds alone
 # and takes the same time every time. Seeds, read in place and never written:
 # tests/fuzz/corpus/NAME, and every folder tests/fuzz/NAME.seeds lists (one a
-# line, # comments; relative to $SHARED, by default ../shared next to the
-# repository, or to the repository when it starts with ./). tests/fuzz/NAME.dict,
+# line, # comments; relative to the repository when it starts with ./, else to
+# $SHARED, by default ../shared next to the repository: the corpus layer, which
+# is optional — when $SHARED/corpus is absent its folders are left out, said in
+# one line). tests/fuzz/NAME.dict,
 # when present, is the harness's libFuzzer dictionary (words of its format).
 #
 # Prints one line per harness: executions, libFuzzer's final coverage (cov:
@@ -44,11 +46,20 @@ seed_dirs() {
 		[ -n "$line" ] || continue
 		case $line in
 		./*) dir=$repo/${line#./} ;;
-		*) dir=$shared/$line ;;
+		*)
+			dir=$shared/$line
+			[ -d "$shared/corpus" ] || continue # the corpus layer is absent: said once
+			;;
 		esac
 		if [ -d "$dir" ]; then echo "$dir"; else echo "run.sh: $name: no seed folder $dir" >&2; fi
 	done <"$here/$name.seeds"
 }
+
+if [ -d "$shared/corpus" ]; then
+	echo "corpus layer: seeds from $shared/corpus too"
+else
+	echo "corpus layer skipped: $shared/corpus is absent (SHARED=DIR to add its seeds)"
+fi
 
 failed=()
 for name in "$@"; do

@@ -5,7 +5,6 @@ set -euo pipefail
 PT_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PT_TOOLS=$PT_REPO/build/tools
 PT_FIXTURES=$PT_REPO/tests/fixtures
-PT_SHARED=${PT_SHARED:-$(cd "$PT_REPO/../shared" 2>/dev/null && pwd || echo "$PT_REPO/../shared")}
 PT_WORK=${PT_WORK:-$(mktemp -d)}
 PY=/usr/bin/python3
 

@@ -4,7 +4,7 @@
  *   mkroot HOST.yml OUTDIR                 from a host description
  *                                          (tests/fixtures/hosts/README.md)
  *   mkroot --capture CAPTURE.tgz OUTDIR    from a sysfs capture of a real kernel
- *                                          (../shared/fixtures/captures/README.md)
+ *                                          (tests/fixtures/captures/README.md)
  *   mkroot --synthetic NDEV NGROUPS OUTDIR a generated host for benchmarks
  *
  * Options before the mode: --catalogue FILE (the kernel module catalogue; default

@@ -293,13 +293,13 @@ static void for_each_file(const char *dir, enum pt_cmdline_op op,
 static void test_fixtures_ensure(void **state)
 {
 	(void)state;
-	for_each_file(FILES "/grub", PT_CMDLINE_ENSURE, fixture_refusals, 18);
+	for_each_file(FILES "/grub", PT_CMDLINE_ENSURE, fixture_refusals, 20);
 }
 
 static void test_fixtures_remove(void **state)
 {
 	(void)state;
-	for_each_file(FILES "/grub", PT_CMDLINE_REMOVE, fixture_refusals, 18);
+	for_each_file(FILES "/grub", PT_CMDLINE_REMOVE, fixture_refusals, 20);
 }
 
 static void test_corpus_ensure(void **state)

@@ -1,7 +1,7 @@
 /* module_utils/pve_mapping and sha1: the Proxmox VE PCI mapping model.
  *
- * pci.cfg texts here are written the way Proxmox writes them (REFERENCE.md,
- * SectionConfig::write_config) and the way people and old tools leave them
+ * pci.cfg texts here are written the way Proxmox writes them (docs/architecture.md,
+ * "The Proxmox PCI mapping"; SectionConfig::write_config) and the way people and old tools leave them
  * (spaces, other key order, comments, no final blank line). The expected warnings
  * are Proxmox's own wording from SectionConfig::parse_config and JSONSchema. */
 #include <errno.h>
@@ -21,7 +21,7 @@
 
 #define CFG PT_PVE_PCI_CFG
 
-/* The example from REFERENCE.md, byte for byte as Proxmox writes it. */
+/* The example of docs/architecture.md, byte for byte as Proxmox writes it. */
 static const char proxmox_written[] =
         "rtx4090\n"
         "\tmap id=10de:2684,iommugroup=14,node=pve1,path=0000:01:00,subsystem-id=1458:40bf\n"

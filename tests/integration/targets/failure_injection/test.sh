@@ -180,7 +180,7 @@ vb=$PT_WORK/vb
 pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$vb"
 pt_stub "$vb" update-initramfs modprobe
 conf=$vb/etc/modprobe.d/vfio.conf
-cp "$PT_SHARED/corpus/modprobe/004-spongeyperson-pveserver-dotfiles.conf" "$conf"
+cp "$PT_FIXTURES/files/modprobe.d/vfio-other-card.conf" "$conf"
 pad "$conf"
 cp "$conf" "$PT_WORK/vfio.conf.orig"
 cp "$vb/etc/modules" "$PT_WORK/modules.orig"

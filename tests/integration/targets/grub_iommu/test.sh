@@ -159,29 +159,29 @@ assert_eq "$(calls "$pve1" | grep -c update-grub || true)" "0" "update-grub afte
 
 note "pve1: a grub.d drop-in that sets the variable is named in a warning"
 cp "$PT_WORK/grub.orig" "$grub"
-cp "$PT_SHARED/corpus/grub/026-matsuu-isucon12q.grub" "$pve1/etc/default/grub.d/50-cloudimg-settings.cfg"
+cp "$PT_FIXTURES/files/grub.d/50-cloud-settings.cfg" "$pve1/etc/default/grub.d/50-cloudimg-settings.cfg"
 run dropin "{\"root\": \"$pve1\", \"update\": false}"
 assert_eq "$(r dropin 'r["changed"]')" "true" "changed"
-assert_eq "$(r dropin 'any("50-cloudimg-settings.cfg" in w and "line 11" in w for w in r.get("warnings", []))')" \
+assert_eq "$(r dropin 'any("50-cloudimg-settings.cfg" in w and "line 12" in w for w in r.get("warnings", []))')" \
 	"true" "drop-in warning: $(r dropin 'r.get("warnings")')"
 assert_eq "$(r dropin 'any("proxmox-ve.cfg" in w for w in r.get("warnings", []))')" "false" \
 	"proxmox-ve.cfg does not set it"
 
-note "pve1: warnings for amd_iommu=on (corpus 004) and GRUB_CMDLINE_LINUX (corpus 020)"
+note "pve1: warnings for amd_iommu=on and GRUB_CMDLINE_LINUX (tests/fixtures/files/grub)"
 rm "$pve1/etc/default/grub.d/50-cloudimg-settings.cfg"
-cp "$PT_SHARED/corpus/grub/004-JoonaHa-Single-GPU-VFIO-Win10.grub" "$grub"
+cp "$PT_FIXTURES/files/grub/amd-duplicate-iommu.grub" "$grub"
 run amd "{\"root\": \"$pve1\", \"iommu\": \"amd\"}" --check
 assert_eq "$(r amd 'r["params_removed"]')" '["iommu=1"]' "the second iommu= goes"
 assert_eq "$(r amd 'r["params_added"]')" '[]' "nothing added on AMD"
 assert_eq "$(r amd 'any("amd_iommu=on" in w and "not a valid value" in w for w in r["warnings"])')" \
 	"true" "amd_iommu warning: $(r amd 'r.get("warnings")')"
-cp "$PT_SHARED/corpus/grub/020-mikumeow-PVE_BAK.grub" "$grub"
+cp "$PT_FIXTURES/files/grub/both-variables.grub" "$grub"
 run linux "{\"root\": \"$pve1\", \"state\": \"absent\"}" --check
-assert_eq "$(r linux 'r["cmdline"]')" "quiet video=vesafb:off video=efifb:off video=simplefb:off" "cmdline"
-assert_eq "$(r linux 'any(w.startswith("GRUB_CMDLINE_LINUX in /etc/default/grub (line 10) also holds intel_iommu=on, iommu=pt") for w in r["warnings"])')" \
+assert_eq "$(r linux 'r["cmdline"]')" "quiet nomodeset" "cmdline"
+assert_eq "$(r linux 'any(w.startswith("GRUB_CMDLINE_LINUX in /etc/default/grub (line 7) also holds intel_iommu=on, iommu=pt") for w in r["warnings"])')" \
 	"true" "GRUB_CMDLINE_LINUX warning: $(r linux 'r.get("warnings")')"
 run linux2 "{\"root\": \"$pve1\"}" --check
-assert_eq "$(r linux2 'r["changed"]')" "false" "020 already has them"
+assert_eq "$(r linux2 'r["changed"]')" "false" "both variables already have them"
 assert_eq "$(r linux2 'not r.get("warnings")')" "true" "same values in both variables: no warning"
 
 note "pve1: set twice, the last assignment is edited, with a warning"

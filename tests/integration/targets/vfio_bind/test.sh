@@ -1,5 +1,5 @@
 # vfio_bind through Ansible on sandbox roots (update-initramfs stubbed): the seed
-# pve1 with real corpus files at the module's paths (check mode, diff, apply,
+# pve1 with the user's own files (tests/fixtures/files) at the module's paths (check mode, diff, apply,
 # idempotence, absent restoring every byte), the r8169 blacklist refusal, two
 # identical GPUs bound by address, a GPU sharing its group with the NIC, the q35
 # capture, a failed update-initramfs retried by the next run, a hung modprobe
@@ -46,7 +46,7 @@ has_warning() {
 	assert_eq "$(NEEDLE=$2 j "$1" 'any(__import__("os").environ["NEEDLE"] in w for w in r.get("warnings", []))')" \
 		"true" "$1 warnings lack [$2]: $(j "$1" 'r.get("warnings")')"
 }
-CORPUS=$PT_SHARED/corpus
+FILES=$PT_FIXTURES/files
 BEGIN='# BEGIN homelab.passthrough.vfio_bind: managed by Ansible (edits here are overwritten)'
 END='# END homelab.passthrough.vfio_bind'
 
@@ -55,10 +55,10 @@ note "pve1 with the user's own files at the module's paths"
 pve1=$PT_WORK/pve1
 pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$pve1"
 pt_stub "$pve1" update-initramfs modprobe
-cp "$CORPUS/modules/002-spongeyperson-pveserver-dotfiles.modules" "$pve1/etc/modules"
-cp "$CORPUS/modprobe/004-spongeyperson-pveserver-dotfiles.conf" "$pve1/etc/modprobe.d/vfio.conf"
-cp "$CORPUS/modprobe/014-DStait-gpu-passthrough.conf" "$pve1/etc/modprobe.d/blacklist-gpu.conf"
-cp "$CORPUS/modprobe/012-simhaonline-gentoo-stuff.conf" "$pve1/etc/modprobe.d/gentoo.conf"
+cp "$FILES/modules/vfio-by-hand.modules" "$pve1/etc/modules"
+cp "$FILES/modprobe.d/vfio-other-card.conf" "$pve1/etc/modprobe.d/vfio.conf"
+cp "$FILES/modprobe.d/blacklist-gpu.conf" "$pve1/etc/modprobe.d/blacklist-gpu.conf"
+cp "$FILES/modprobe.d/softdeps-and-ids.conf" "$pve1/etc/modprobe.d/router.conf"
 pt_snapshot "$pve1" "$PT_WORK/pve1.pre"
 ARGS="{devices: ['0000:07:00'], root: '$pve1'}"
 
@@ -88,17 +88,17 @@ assert_eq "$(j apply 'r["reboot_required"]')" "true" "reboot_required"
 has_warning apply "0000:07:00.0 is the boot VGA device"
 # the user's ids= line in the same file and in another are pointed out
 has_warning apply "vfio.conf line 1 (options vfio-pci ids=1002:73bf"
-has_warning apply "gentoo.conf line 4 (options vfio-pci ids=1002:67df,1002:aaf0) also sets vfio-pci ids="
-# 002 lists vfio_virqfd, which the 6.8 kernel does not ship
-has_warning apply "etc/modules line 9 lists vfio_virqfd"
-diff -u <(cat "$CORPUS/modprobe/004-spongeyperson-pveserver-dotfiles.conf"; printf '%s\n' "$BEGIN" \
+has_warning apply "router.conf line 4 (options vfio-pci ids=8086:15b8) also sets vfio-pci ids="
+# the user's /etc/modules lists vfio_virqfd, which the 6.8 kernel does not ship
+has_warning apply "etc/modules line 5 lists vfio_virqfd"
+diff -u <(cat "$FILES/modprobe.d/vfio-other-card.conf"; printf '%s\n' "$BEGIN" \
 	"options vfio-pci ids=10de:0fb9,10de:1c82" "softdep nouveau pre: vfio-pci" \
 	"softdep nvidiafb pre: vfio-pci" "softdep snd_hda_intel pre: vfio-pci" "$END") \
 	"$pve1/etc/modprobe.d/vfio.conf" || fail "vfio.conf"
 # nothing to blacklist, and the user's vfio lines already load the modules
-cmp "$CORPUS/modprobe/014-DStait-gpu-passthrough.conf" "$pve1/etc/modprobe.d/blacklist-gpu.conf" ||
+cmp "$FILES/modprobe.d/blacklist-gpu.conf" "$pve1/etc/modprobe.d/blacklist-gpu.conf" ||
 	fail "blacklist-gpu.conf changed"
-cmp "$CORPUS/modules/002-spongeyperson-pveserver-dotfiles.modules" "$pve1/etc/modules" ||
+cmp "$FILES/modules/vfio-by-hand.modules" "$pve1/etc/modules" ||
 	fail "/etc/modules changed"
 assert_eq "$(pt_stub_calls "$pve1")" "update-initramfs -u -k all" "commands run"
 
@@ -194,7 +194,7 @@ assert_tree_unchanged "$shared" "$PT_WORK/shared.pre"
 # ---------------------------------------------------------------------------------
 note "the q35 capture (a real 6.1 kernel's sysfs): VGA + audio in group 7"
 q35=$PT_WORK/q35
-"$PT_TOOLS/mkroot" --capture "$PT_SHARED/fixtures/captures/qemu-q35-intel-vtd.tgz" "$q35" >/dev/null ||
+"$PT_TOOLS/mkroot" --capture "$PT_FIXTURES/captures/qemu-q35-intel-vtd.tgz" "$q35" >/dev/null ||
 	fail "mkroot --capture"
 pt_stub "$q35" update-initramfs
 play q35 "{devices: ['0000:01:00'], root: '$q35'}" --diff
