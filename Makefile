@@ -37,6 +37,23 @@ PCI_LIBS := -lpci
 # Tests may link everything dynamically and use cmocka.
 TEST_LIBS := -lcmocka -lyaml -ljansson -lpci
 
+# Quiet by default, one line per step as kernel-style Makefiles print it
+# ("  CC    module_utils/files.o"); V=1 prints every command in full. Compiler
+# diagnostics (and -Werror failures) show either way: only the echo of the
+# command is left out.
+V        ?= 0
+ifeq ($(V),1)
+Q        :=
+msg       =
+QUIET_OUT :=
+else
+Q        := @
+msg       = @printf '  %-6s%s\n' '$(1)' '$(2)'
+# Tools that report progress on stdout (ansible-galaxy): errors stay on stderr.
+QUIET_OUT := >/dev/null
+MAKEFLAGS += --no-print-directory
+endif
+
 # Debian packages `make deps` installs when missing.
 DEPS_PKGS := gcc make pkg-config libjansson-dev libyaml-dev libpci-dev libcmocka-dev \
              pciutils valgrind ansible-core python3 hyperfine ansible-lint yamllint
@@ -81,36 +98,43 @@ deps:
 # --- the library and the generator ----------------------------------------
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBPT): $(UTIL_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(GENERATOR): tools/argspec_gen.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(CFLAGS) -o $@ $< $(YAML_A) $(JANSSON_A)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CSTD) $(WARN) $(CFLAGS) -o $@ $< $(YAML_A) $(JANSSON_A)
 
 # Each module's argument spec comes from its documentation (one source of truth).
 $(GEN)/%_argspec.h: modules/%.yml $(GENERATOR)
 	@mkdir -p $(dir $@)
-	$(GENERATOR) $< $* > $@.tmp && mv $@.tmp $@
+	$(call msg,GEN,$@)
+	$(Q)$(GENERATOR) $< $* > $@.tmp && mv $@.tmp $@
 
 # Modules include their generated spec header. A static pattern rule, so that
 # make never picks the generic $(OBJ)/%.o rule while the header is still missing.
 $(MODULES:%=$(OBJ)/modules/%.o): $(OBJ)/modules/%.o: modules/%.c $(GEN)/%_argspec.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Unwind tables go too (about 8 KB of jansson's): these C programs never
 # unwind (no exceptions, no thread cancellation, no backtraces).
 plugins/modules/%: $(OBJ)/modules/%.o $(LIBPT)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBPT) $(JANSSON_A) $(PCI_LIBS)
-	strip --strip-all --remove-section=.comment --remove-section=.eh_frame \
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBPT) $(JANSSON_A) $(PCI_LIBS)
+	$(Q)strip --strip-all --remove-section=.comment --remove-section=.eh_frame \
 	  --remove-section=.eh_frame_hdr $@
 
 plugins/modules/%.yml: modules/%.yml
-	cp $< $@
+	$(call msg,CP,$@)
+	$(Q)cp $< $@
 
 # --- test tools (fixture builder, stubs, fake pvesh) -----------------------
 tools: $(TOOL_BIN) $(GENERATOR)
@@ -118,13 +142,15 @@ tools: $(TOOL_BIN) $(GENERATOR)
 # Stubs and fakes run chrooted inside sandbox roots, so they are static.
 $(BUILD)/tools/%: tests/tools/%.c $(LIBPT)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -static -o $@ $< $(LIBPT) $(YAML_A) $(JANSSON_A)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $< $(LIBPT) $(YAML_A) $(JANSSON_A)
 
 # --- tests ----------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT:%.c=$(OBJ)/%.o) $(LIBPT) \
                   $(MODULES:%=$(GEN)/%_argspec.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< \
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< \
 	  $(UNIT_SUPPORT:%.c=$(OBJ)/%.o) $(LIBPT) $(TEST_LIBS)
 
 # The tests read tests/fixtures (always there) and, when SHARED/corpus exists, the
@@ -163,13 +189,15 @@ test: deps
 
 # --- use --------------------------------------------------------------------
 install: all
-	rm -f $(TARBALL)
-	ansible-galaxy collection build --force .
-	ansible-galaxy collection install --force $(TARBALL)
+	@rm -f $(TARBALL)
+	$(call msg,BUILD,$(TARBALL))
+	$(Q)ansible-galaxy collection build --force . $(QUIET_OUT)
+	$(call msg,INSTALL,$(TARBALL))
+	$(Q)ansible-galaxy collection install --force $(TARBALL) $(QUIET_OUT)
 
 run: deps
-	$(MAKE) install tools
-	tests/run-example.sh
+	$(Q)$(MAKE) install tools
+	$(Q)tests/run-example.sh
 
 # End to end: the role against real kernels (Debian 12 guest under QEMU/TCG,
 # real GRUB, initramfs-tools and vfio-pci). E2E_PROFILES: intel amd.
@@ -227,33 +255,40 @@ asan-build: $(ASAN_BINS) $(ASAN_UNIT)
 
 $(ASAN_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call msg,CC,$@)
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(MODULES:%=$(ASAN_DIR)/obj/modules/%.o): $(ASAN_DIR)/obj/modules/%.o: modules/%.c $(GEN)/%_argspec.h
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call msg,CC,$@)
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(ASAN_LIBPT): $(ASAN_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
 
 # Not stripped: the reports name files and lines.
 $(ASAN_DIR)/bin/%: $(ASAN_DIR)/obj/modules/%.o $(ASAN_LIBPT)
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBPT) $(JANSSON_A) $(PCI_LIBS)
+	$(call msg,LD,$@)
+	$(Q)$(ASAN_CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBPT) $(JANSSON_A) $(PCI_LIBS)
 
 $(ASAN_DIR)/bin/asan_canary: tests/asan/asan_canary.c
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $< $(JANSSON_A)
+	$(call msg,CCLD,$@)
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $< $(JANSSON_A)
 
 $(ASAN_DIR)/bin/mkroot: tests/tools/mkroot.c $(ASAN_LIBPT)
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -o $@ $< $(ASAN_LIBPT) $(YAML_A) $(JANSSON_A)
+	$(call msg,CCLD,$@)
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -o $@ $< $(ASAN_LIBPT) $(YAML_A) $(JANSSON_A)
 
 $(ASAN_DIR)/tests/%: tests/unit/%.c $(UNIT_SUPPORT:%.c=$(ASAN_DIR)/obj/%.o) $(ASAN_LIBPT) \
                      $(MODULES:%=$(GEN)/%_argspec.h)
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" \
+	$(call msg,CCLD,$@)
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" \
 	  -o $@ $< $(UNIT_SUPPORT:%.c=$(ASAN_DIR)/obj/%.o) $(ASAN_LIBPT) $(TEST_LIBS)
 
 -include $(shell find $(ASAN_DIR) -name '*.d' -type f 2>/dev/null)
@@ -288,11 +323,13 @@ FUZZ_OBJ := $(UTIL_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c -o $@ $<
+	$(call msg,CC,$@)
+	$(Q)clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c -o $@ $<
 
 $(FUZZ_BIN): $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJ) \
              $(MODULES:%=$(GEN)/%_argspec.h)
-	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< \
+	$(call msg,CCLD,$@)
+	$(Q)clang $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< \
 	  $(FUZZ_OBJ) -ljansson -lpci
 
 fuzz: $(FUZZ:%=$(BUILD)/fuzz/%)
