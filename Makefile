@@ -98,7 +98,7 @@ deps:
 # --- the library and the generator ----------------------------------------
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(call msg,CC,$@)
+	$(call msg,CC,$(@:$(OBJ)/%=%))
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBPT): $(UTIL_OBJ)
@@ -121,7 +121,7 @@ $(GEN)/%_argspec.h: modules/%.yml $(GENERATOR)
 # make never picks the generic $(OBJ)/%.o rule while the header is still missing.
 $(MODULES:%=$(OBJ)/modules/%.o): $(OBJ)/modules/%.o: modules/%.c $(GEN)/%_argspec.h
 	@mkdir -p $(dir $@)
-	$(call msg,CC,$@)
+	$(call msg,CC,$(@:$(OBJ)/%=%))
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Unwind tables go too (about 8 KB of jansson's): these C programs never
