@@ -58,8 +58,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	        (struct spec){"homelab.passthrough.pve_pci_mapping", pve_pci_mapping_argspec_json};
 	specs[n_specs++] =
 	        (struct spec){"homelab.passthrough.iommu_facts", iommu_facts_argspec_json};
-	json_t *vectors =
-	        json_load_file(SOURCE_DIR "/tests/fixtures/argspec/ansible-2.14-vectors.json", 0, NULL);
+	json_t *vectors = json_load_file(
+	        SOURCE_DIR "/tests/fixtures/argspec/ansible-2.14-vectors.json", 0, NULL);
 	json_t *spec = json_object_get(vectors, "argument_spec");
 	if (json_is_object(spec)) {
 		vectors_spec = json_dumps(spec, JSON_COMPACT);

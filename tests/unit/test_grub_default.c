@@ -599,8 +599,8 @@ static void test_corpus_dropins(void **state)
 	(void)state;
 	char *text = NULL;
 	size_t len;
-	assert_int_equal(pt_file_read(corpus_path("grub", "026-matsuu-isucon12q.grub"), &text, &len),
-	                 0);
+	assert_int_equal(
+	        pt_file_read(corpus_path("grub", "026-matsuu-isucon12q.grub"), &text, &len), 0);
 	struct pt_grub_default g;
 	char *err = NULL;
 	assert_int_equal(
@@ -620,7 +620,8 @@ static void test_corpus_dropins(void **state)
 	pt_grub_default_release(&g);
 
 	assert_int_equal(
-	        pt_file_read(corpus_path("grub", "009-Davizuco-virtualizacion.grub"), &text, &len), 0);
+	        pt_file_read(corpus_path("grub", "009-Davizuco-virtualizacion.grub"), &text, &len),
+	        0);
 	assert_int_equal(pt_grub_default_parse(text, len, VAR, "009", &g, &err), 0);
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "quiet");

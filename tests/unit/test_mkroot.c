@@ -223,7 +223,8 @@ static void test_capture_byte_for_byte(void **state)
 	char root[PATH_MAX];
 	snprintf(root, sizeof root, "%s/vtd", workdir);
 	assert_int_equal(mkroot(NULL, "--capture",
-	                        SOURCE_DIR "/tests/fixtures/captures/qemu-q35-intel-vtd.tgz", root, NULL),
+	                        SOURCE_DIR "/tests/fixtures/captures/qemu-q35-intel-vtd.tgz", root,
+	                        NULL),
 	                 0);
 	assert_link(root, "/sys/bus/pci/devices/0000:01:00.0",
 	            "../../../devices/pci0000:00/0000:00:02.0/0000:01:00.0");

@@ -179,8 +179,8 @@ static void roundtrip_folder(const char *dir, int min, const char *refused, cons
 			int r = pt_modprobe_check_continuation(orig, OWNER, *f, &err);
 			if (strcmp(base, refused) == 0) {
 				if (r != -EINVAL || !err || !strstr(err, message))
-					fail_msg("%s: want a refusal with [%s], got %s", *f, message,
-					         err ? err : "none");
+					fail_msg("%s: want a refusal with [%s], got %s", *f,
+					         message, err ? err : "none");
 				free(err);
 				free(orig);
 				continue;

@@ -22,7 +22,6 @@
 #include "support/corpus.h"
 #include "support/tmptree.h"
 
-
 #define OWNER "homelab.passthrough.vfio_bind"
 #define BEGIN "# BEGIN " OWNER ": vfio modules, managed by Ansible (edits here are overwritten)\n"
 #define END   "# END " OWNER "\n"

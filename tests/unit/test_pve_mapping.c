@@ -1,9 +1,9 @@
 /* module_utils/pve_mapping and sha1: the Proxmox VE PCI mapping model.
  *
  * pci.cfg texts here are written the way Proxmox writes them (docs/architecture.md,
- * "The Proxmox PCI mapping"; SectionConfig::write_config) and the way people and old tools leave them
- * (spaces, other key order, comments, no final blank line). The expected warnings
- * are Proxmox's own wording from SectionConfig::parse_config and JSONSchema. */
+ * "The Proxmox PCI mapping"; SectionConfig::write_config) and the way people and old tools leave
+ * them (spaces, other key order, comments, no final blank line). The expected warnings are
+ * Proxmox's own wording from SectionConfig::parse_config and JSONSchema. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
