@@ -38,7 +38,7 @@ PCI_LIBS := -lpci
 TEST_LIBS := -lcmocka -lyaml -ljansson -lpci
 
 # Quiet by default, one line per step as kernel-style Makefiles print it
-# ("  CC    module_utils/files.o"); V=1 prints every command in full. Compiler
+# ("  CC      module_utils/files.o"); V=1 prints every command in full. Compiler
 # diagnostics (and -Werror failures) show either way: only the echo of the
 # command is left out.
 V        ?= 0
@@ -48,7 +48,7 @@ msg       =
 QUIET_OUT :=
 else
 Q        := @
-msg       = @printf '  %-6s%s\n' '$(1)' '$(2)'
+msg       = @printf '  %-7s %s\n' '$(1)' '$(2)'
 # Tools that report progress on stdout (ansible-galaxy): errors stay on stderr.
 QUIET_OUT := >/dev/null
 MAKEFLAGS += --no-print-directory
