@@ -47,6 +47,8 @@ assert_eq "$(r check 'r["cmdline"]')" "quiet intel_iommu=on iommu=pt" "cmdline"
 assert_eq "$(r check 'r["params_added"]')" '["intel_iommu=on", "iommu=pt"]' "params_added"
 assert_eq "$(r check 'r["reboot_required"]')" "true" "reboot_required"
 assert_eq "$(r check 'r["update_command"]')" "update-grub" "update_command"
+# paths as the host sees them, not the sandbox's
+assert_eq "$(r check 'r["diff"]["before_header"]')" "/etc/default/grub" "diff header"
 assert_eq "$(r check 'r["diff"]["after_header"]')" "/etc/default/grub" "diff header"
 assert_eq "$(r check '"GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt\"\n" in r["diff"]["after"]')" \
 	"true" "diff after"
