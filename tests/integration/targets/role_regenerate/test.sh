@@ -32,8 +32,8 @@ site() {
 	return $rc
 }
 update_grub_runs() { pt_stub_calls "$root" | grep -c -x update-grub || true; }
-# grub_cfg DEFAULT: a grub.cfg as update-grub writes it, two kernels and a
-# recovery entry, with DEFAULT as GRUB_CMDLINE_LINUX_DEFAULT.
+# grub_cfg DEFAULT: a grub.cfg as update-grub writes it, two kernels, a
+# recovery entry and memtest86+, with DEFAULT as GRUB_CMDLINE_LINUX_DEFAULT.
 grub_cfg() {
 	mkdir -p "$root/boot/grub"
 	cat >"$root/boot/grub/grub.cfg" <<CFG
@@ -56,6 +56,12 @@ submenu 'Advanced options for Proxmox VE GNU/Linux' {
 	}
 }
 ### END /etc/grub.d/10_linux ###
+### BEGIN /etc/grub.d/20_memtest86+ ###
+menuentry 'Memory test (memtest86+x64.bin)' {
+	insmod part_gpt
+	linux16	/boot/memtest86+x64.bin
+}
+### END /etc/grub.d/20_memtest86+ ###
 CFG
 }
 
@@ -93,6 +99,7 @@ assert_contains "$PT_WORK/stale.out" '/boot/grub/grub.cfg: \"/boot/vmlinuz-6.5.1
 assert_contains "$PT_WORK/stale.out" "update-grub failed or did not run after the file was changed"
 assert_contains "$PT_WORK/stale.out" "Run update-grub on the node"
 assert_not_contains "$PT_WORK/stale.out" 'ro single\" lacks' "the recovery entry was checked"
+assert_not_contains "$PT_WORK/stale.out" 'memtest86+x64.bin\" lacks' "memtest86+ was checked"
 
 # 4. Regenerated: every non-recovery entry has them.
 grub_cfg "quiet intel_iommu=on iommu=pt"
