@@ -192,8 +192,7 @@ static int run(struct pt_module *m, struct options *o, struct pt_boot_detection 
 		pt_warn(m,
 		        "an earlier run changed the kernel command line and regenerating the boot "
 		        "configuration has not succeeded since (%s): the next boot may still use "
-		        "the "
-		        "old command line. Run `%s` before rebooting, or run this task with "
+		        "the old command line. Run `%s` before rebooting, or run this task with "
 		        "update: true",
 		        PT_BOOT_UPDATE_PENDING, pt_boot_update_command(p->loader));
 	if (file_changed)
