@@ -5,8 +5,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "files.h"
 #include "messages.h"
+
+static const char pending_text[] =
+        "# homelab.passthrough.grub_iommu changed the kernel command line file, and the\n"
+        "# boot configuration (update-grub, or proxmox-boot-tool refresh) has not been\n"
+        "# regenerated successfully since. The next run of the module with update: true\n"
+        "# regenerates it and then removes this file.\n";
+
+bool pt_boot_update_pending(const char *root)
+{
+	_cleanup_free_ char *path = pt_path_join(root, PT_BOOT_UPDATE_PENDING);
+	_cleanup_free_ char *text = NULL;
+	return path && pt_file_read(path, &text, NULL) == 0;
+}
+
+int pt_boot_update_mark(const char *root, char **errmsg)
+{
+	_cleanup_free_ char *path = pt_path_join(root, PT_BOOT_UPDATE_PENDING);
+	_cleanup_free_ char *err = NULL;
+	*errmsg = NULL;
+	if (!path)
+		return -ENOMEM;
+	struct pt_write_opts o = {.mode_if_new = 0644, .mkdirs = true};
+	int e = pt_file_write_atomic(path, pending_text, sizeof pending_text - 1, &o, NULL, &err);
+	if (e < 0)
+		pt_message_format(errmsg, e,
+		                  "cannot record that the boot configuration is to be regenerated "
+		                  "before editing the file: %s; nothing was written",
+		                  err ? err : strerror(-e));
+	return e;
+}
+
+int pt_boot_update_unmark(const char *root, char **errmsg)
+{
+	_cleanup_free_ char *path = pt_path_join(root, PT_BOOT_UPDATE_PENDING);
+	*errmsg = NULL;
+	if (!path)
+		return -ENOMEM;
+	return pt_file_remove(path, false, NULL, errmsg);
+}
 
 const char *pt_boot_update_command(enum pt_bootloader loader)
 {
@@ -63,14 +103,16 @@ int pt_boot_update_run(const struct pt_cmdline_plan *p, int timeout_sec, struct 
 		        errmsg, -ETIMEDOUT,
 		        "%s was killed after %d seconds; %s was changed but the boot configuration "
 		        "was not regenerated, so the next boot still uses the old command line. "
-		        "Run `%s` by hand (chrooted into %s if root is not /)",
-		        cmd, timeout_sec, p->path, cmd, p->root);
+		        "Raise timeout and run the task again (it reruns %s until it succeeds), "
+		        "or run `%s` by hand (chrooted into %s if root is not /) before rebooting",
+		        cmd, timeout_sec, p->path, cmd, cmd, p->root);
 	const char *why = res->err && *res->err ? res->err : (res->out ? res->out : "");
 	size_t n = strcspn(why, "\n");
 	return pt_message_format(
 	        errmsg, e < 0 ? e : -EIO,
 	        "%s failed (rc %d%s%.*s); %s was changed but the boot configuration was not "
 	        "regenerated, so the next boot still uses the old command line. Fix the problem "
-	        "and run `%s` by hand",
-	        cmd, res->rc, n ? ": " : "", (int)n, why, p->path, cmd);
+	        "and run the task again (it reruns %s until it succeeds), or run `%s` by hand "
+	        "before rebooting",
+	        cmd, res->rc, n ? ": " : "", (int)n, why, p->path, cmd, cmd);
 }

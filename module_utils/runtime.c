@@ -145,6 +145,15 @@ int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_
 	if (json_is_string(root) && !*json_string_value(root))
 		return pt_module_fail(m, "root is an empty string; give the directory that holds "
 		                         "the host's file system, or / for the host itself");
+	/* A relative root would be taken from whatever directory the module runs in
+	 * (Ansible's temporary directory), not from the host: refused like every
+	 * other path option (pt_param_abspath). */
+	if (json_is_string(root) && json_string_value(root)[0] != '/')
+		return pt_module_fail(m,
+		                      "root '%s' is not an absolute path: give the directory that "
+		                      "holds the host's file system, starting with / (or / for the "
+		                      "host itself)",
+		                      json_string_value(root));
 	struct stat st;
 	const char *root_dir = pt_module_root(m);
 	if (stat(root_dir, &st) < 0 || !S_ISDIR(st.st_mode))

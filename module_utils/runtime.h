@@ -63,7 +63,8 @@ int pt_param_seconds(struct pt_module *m, const char *key, int fallback);
 int pt_param_abspath(struct pt_module *m, const char *key, const char **out);
 
 /* The `root` option ("/" when the module has none or it is null). Borrowed. It
- * is a directory: pt_module_init refuses a root that is not. */
+ * is an absolute path to a directory: pt_module_init refuses a root that is not
+ * (and "", which would otherwise read as "/"). */
 const char *pt_module_root(const struct pt_module *m);
 
 /* Set a key on the result. pt_result_set steals value (even on failure, as

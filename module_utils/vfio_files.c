@@ -270,6 +270,19 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 	return 0;
 }
 
+/* full (a path under root, as pt_path_join made it) as the host sees it: the
+ * result and the diff name files the way the user gave them, /etc/..., not
+ * <root>/etc/... (a sandbox or a mounted image is an implementation detail). */
+static const char *host_view(const char *root, const char *full)
+{
+	size_t n = strlen(root);
+	while (n > 0 && root[n - 1] == '/')
+		n--;
+	if (n == 0 || strncmp(full, root, n) != 0 || full[n] != '/')
+		return full;
+	return full + n;
+}
+
 /* One file to its new text: entry, diff, write. */
 static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_file *f,
                      json_t *entries, json_t *written, bool *changed, struct pt_vfio_report *rep)
@@ -282,13 +295,14 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 	json_t *entry = json_object();
 	if (!entry || json_array_append_new(entries, entry) < 0)
 		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
-	json_object_set_new(entry, "path", json_string(f->path));
+	const char *shown = host_view(opts->root, f->path);
+	json_object_set_new(entry, "path", json_string(shown));
 	json_object_set_new(entry, "changed", json_boolean(change));
 	json_object_set_new(entry, "state", json_string(ours ? "present" : "absent"));
 	if (!change)
 		return 0;
 	*changed = true;
-	pt_vfio_report_diff(rep, f->path, f->old, f->new_text);
+	pt_vfio_report_diff(rep, shown, f->old, f->new_text);
 	if (opts->check)
 		return 0;
 
@@ -310,7 +324,7 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 		                           any && done ? done : "");
 	}
 	if (backup)
-		json_object_set_new(entry, "backup", json_string(backup));
+		json_object_set_new(entry, "backup", json_string(host_view(opts->root, backup)));
 	json_array_append_new(written, json_string(f->path));
 	return 0;
 }

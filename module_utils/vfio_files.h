@@ -86,7 +86,8 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 
 /* Bring each file to its new_text: appends {path, changed, state ("present"
  * when the block is there afterwards, else "absent")[, backup]} per file to
- * entries, and a diff to rep for each that changes; writes atomically (or
+ * entries, and a diff to rep for each that changes (path, backup and the diff's
+ * header as the host sees them, inside opts->root without it); writes atomically (or
  * removes), keeping a backup when opts->backup, unless opts->check. Before the
  * first write, with opts->update_initramfs, the pending-rebuild marker is
  * written (a failure there stops the run with nothing written); when no file

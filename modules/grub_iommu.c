@@ -10,7 +10,8 @@
  * warnings, and refused when the command line would outgrow what the kernel
  * keeps (cmdline_plan.h) → diff → reboot_required from /proc/cmdline
  * (reboot_required.h) → not in check mode: the file written and update-grub or
- * proxmox-boot-tool refresh run (boot_update.h). */
+ * proxmox-boot-tool refresh run (boot_update.h), also when an earlier run's
+ * regeneration failed (its pending marker is there). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,17 +114,34 @@ static void set_result(struct pt_module *m, const struct options *o,
 		pt_result_set(m, "update_command", json_string(pt_boot_update_command(p->loader)));
 }
 
-/* A real run that changes the file: write it, then regenerate the boot
- * configuration. */
-static int apply(struct pt_module *m, const struct options *o, const struct pt_cmdline_plan *p)
+/* A real run: when the file changes, the pending-regeneration marker first
+ * (with update, unless an earlier run left it), then the file; then, with
+ * update, the regeneration, whose success alone removes the marker. So a
+ * regeneration that fails is retried by the next run (boot_update.h). */
+static int apply(struct pt_module *m, const struct options *o, const struct pt_cmdline_plan *p,
+                 bool file_changed, bool pending)
 {
 	_cleanup_free_ char *backup = NULL, *err = NULL;
-	if (pt_boot_update_write(p, o->backup, &backup, &err) < 0) {
-		pt_result_set_changed(m, false);
-		return fail(m, err);
+	if (file_changed) {
+		bool marked = false;
+		if (o->update && !pending) {
+			if (pt_boot_update_mark(o->root, &err) < 0) {
+				pt_result_set_changed(m, false);
+				return fail(m, err);
+			}
+			marked = true;
+		}
+		if (pt_boot_update_write(p, o->backup, &backup, &err) < 0) {
+			pt_result_set_changed(m, false);
+			/* nothing written after all: nothing to regenerate for */
+			_cleanup_free_ char *ignored = NULL;
+			if (marked)
+				pt_boot_update_unmark(o->root, &ignored);
+			return fail(m, err);
+		}
+		if (backup)
+			pt_result_set(m, "backup_file", json_string(backup));
 	}
-	if (backup)
-		pt_result_set(m, "backup_file", json_string(backup));
 	if (!o->update)
 		return 0;
 	struct pt_exec_result res;
@@ -132,7 +150,14 @@ static int apply(struct pt_module *m, const struct options *o, const struct pt_c
 	pt_result_set(m, "stdout", json_string(res.out ? res.out : ""));
 	pt_result_set(m, "stderr", json_string(res.err ? res.err : ""));
 	pt_exec_result_release(&res);
-	return e < 0 ? fail(m, err) : 0;
+	if (e < 0)
+		return fail(m, err);
+	if (pt_boot_update_unmark(o->root, &err) < 0)
+		pt_warn(m,
+		        "the boot configuration is regenerated, but %s could not be removed (%s): "
+		        "the next run regenerates it once more",
+		        PT_BOOT_UPDATE_PENDING, err ? err : "out of memory");
+	return 0;
 }
 
 static int run(struct pt_module *m, struct options *o, struct pt_boot_detection *boot,
@@ -158,11 +183,23 @@ static int run(struct pt_module *m, struct options *o, struct pt_boot_detection 
 	if (e < 0)
 		return fail(m, err);
 
-	bool changed = pt_cmdline_plan_changed(p);
-	if (changed)
+	/* An earlier run's regeneration that never succeeded is this run's to do:
+	 * the file alone would say that nothing is left. */
+	bool pending = pt_boot_update_pending(o->root);
+	bool file_changed = pt_cmdline_plan_changed(p);
+	bool changed = file_changed || (pending && o->update);
+	if (pending && !o->update)
+		pt_warn(m,
+		        "an earlier run changed the kernel command line and regenerating the boot "
+		        "configuration has not succeeded since (%s): the next boot may still use "
+		        "the old command line. Run `%s` before rebooting, or run this task with "
+		        "update: true",
+		        PT_BOOT_UPDATE_PENDING, pt_boot_update_command(p->loader));
+	if (file_changed)
 		pt_diff_add(m, path, p->before, p->after);
 	set_result(m, o, boot, p, changed);
-	return changed && !m->check_mode ? apply(m, o, p) : 0;
+	pt_result_set(m, "regenerate_pending", json_boolean(pending));
+	return changed && !m->check_mode ? apply(m, o, p, file_changed, pending) : 0;
 }
 
 int main(int argc, char **argv)

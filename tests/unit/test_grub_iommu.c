@@ -713,9 +713,42 @@ static void test_boot_update_run(void **state)
 	assert_non_null(strstr(err, "update-grub failed (rc 1: grub-probe: error: failed.); "
 	                            "/etc/default/grub was changed but the boot configuration "
 	                            "was not regenerated"));
+	assert_non_null(
+	        strstr(err, "run the task again (it reruns update-grub until it succeeds)"));
 	free(err);
 	pt_exec_result_release(&res);
 	pt_cmdline_plan_release(&p);
+}
+
+/* The pending-regeneration marker: made, seen, removed; a failure to make it
+ * says that nothing was written. */
+static void test_boot_update_marker(void **state)
+{
+	(void)state;
+	const char *pve1 = fresh_root("pve1-gtx1050ti", "marker");
+	char *err = NULL;
+	assert_false(pt_boot_update_pending(pve1));
+	assert_int_equal(pt_boot_update_unmark(pve1, &err), 0); /* absent: no error */
+	assert_null(err);
+	assert_int_equal(pt_boot_update_mark(pve1, &err), 0);
+	assert_null(err);
+	assert_true(pt_boot_update_pending(pve1));
+	_cleanup_free_ char *text = get(pve1, PT_BOOT_UPDATE_PENDING);
+	assert_non_null(strstr(text, "homelab.passthrough.grub_iommu"));
+	assert_int_equal(pt_boot_update_mark(pve1, &err), 0); /* twice is fine */
+	assert_int_equal(pt_boot_update_unmark(pve1, &err), 0);
+	assert_false(pt_boot_update_pending(pve1));
+
+	/* /var/lib/homelab-passthrough cannot be made: a file is in the way */
+	const char *blocked = fresh_root("pve1-gtx1050ti", "marker-blocked");
+	put(blocked, "/var/lib/homelab-passthrough", "not a directory\n");
+	assert_true(pt_boot_update_mark(blocked, &err) < 0);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "cannot record that the boot configuration is to be "
+	                            "regenerated before editing the file"));
+	assert_non_null(strstr(err, "nothing was written"));
+	free(err);
+	assert_false(pt_boot_update_pending(blocked));
 }
 
 static int setup(void **state)
@@ -758,6 +791,7 @@ int main(void)
 	        cmocka_unit_test(test_many_params),
 	        cmocka_unit_test(test_plan_linux_conflicts),
 	        cmocka_unit_test(test_boot_update_run),
+	        cmocka_unit_test(test_boot_update_marker),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

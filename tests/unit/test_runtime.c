@@ -1,6 +1,6 @@
 /* The runtime's handling of bad input that the module tables
  * (tests/bad-input/) found: text that is not UTF-8 in messages, warnings and
- * diffs, args files that are JSON but not an object, and an empty root. */
+ * diffs, args files that are JSON but not an object, an empty or relative root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,6 +160,34 @@ static void test_empty_root_refused(void **state)
 	pt_module_release(&m);
 }
 
+/* A relative root would be taken from the directory the module runs in. */
+static void test_relative_root_refused(void **state)
+{
+	(void)state;
+	static const char *const relative[] = {"sandbox", "./sandbox", "../x", " /"};
+	for (size_t i = 0; i < sizeof relative / sizeof relative[0]; i++) {
+		char args[64];
+		snprintf(args, sizeof args, "{\"root\": \"%s\"}", relative[i]);
+		struct pt_module m;
+		json_t *r = init_text(args, &m);
+		assert_true(m.failed);
+		char want[256];
+		snprintf(want, sizeof want,
+		         "root '%s' is not an absolute path: give the directory that holds the "
+		         "host's file system, starting with / (or / for the host itself)",
+		         relative[i]);
+		assert_string_equal(json_string_value(json_object_get(r, "msg")), want);
+		json_decref(r);
+		pt_module_release(&m);
+	}
+	/* "." is as relative as the rest: the working directory is no host */
+	struct pt_module m;
+	json_t *r = init_text("{\"root\": \".\"}", &m);
+	assert_true(m.failed);
+	json_decref(r);
+	pt_module_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +196,7 @@ int main(void)
 	        cmocka_unit_test(test_failed_always_has_msg),
 	        cmocka_unit_test(test_args_file_not_an_object),
 	        cmocka_unit_test(test_empty_root_refused),
+	        cmocka_unit_test(test_relative_root_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -309,9 +309,18 @@ static void test_pve1_check_mode(void **state)
 	assert_int_equal(json_array_size(diff), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(diff, 0), "after")),
 	                    pve1_conf);
-	assert_non_null(
-	        strstr(json_string_value(json_object_get(json_array_get(diff, 0), "before_header")),
-	               "/etc/modprobe.d/vfio.conf"));
+	/* the path as the host sees it, not the sandbox's (issue 12, item 14) */
+	assert_string_equal(
+	        json_string_value(json_object_get(json_array_get(diff, 0), "before_header")),
+	        "/etc/modprobe.d/vfio.conf");
+	assert_string_equal(
+	        json_string_value(json_object_get(json_array_get(diff, 0), "after_header")),
+	        "/etc/modprobe.d/vfio.conf");
+	json_t *files = json_object_get(r, "files");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(files, 0), "path")),
+	                    "/etc/modprobe.d/vfio.conf");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(files, 2), "path")),
+	                    "/etc/modules");
 	free(before);
 	free(after);
 	json_decref(r);
@@ -652,10 +661,15 @@ static void test_damaged_block_and_backup(void **state)
 	json_t *f = json_array_get(json_object_get(r, "files"), 2);
 	const char *backup = json_string_value(json_object_get(f, "backup"));
 	assert_non_null(backup);
-	char *old = NULL;
-	assert_int_equal(pt_file_read(backup, &old, NULL), 0);
+	/* named as the host sees it, inside the root */
+	assert_string_equal(json_string_value(json_object_get(f, "path")), "/etc/modules");
+	assert_non_null(strstr(backup, "/etc/modules."));
+	assert_ptr_equal(strstr(backup, "/etc/modules."), backup);
+	char *old = NULL, *full = rpath(backup);
+	assert_int_equal(pt_file_read(full, &old, NULL), 0);
 	assert_string_equal(old, "vfio\n");
 	free(old);
+	free(full);
 	json_decref(r);
 }
 

@@ -3,12 +3,13 @@
 # proxmox-boot-tool replaced by recording stubs:
 #   pve1 (GRUB, Intel): check mode and diff, the real run, idempotence,
 #     reboot_required against /proc/cmdline, iommu=soft replaced in place,
-#     absent with a backup, a failing update-grub, a self-referencing file that
+#     absent with a backup, a failing update-grub (and the next run, which
+#     reruns it: the pending marker), a self-referencing file that
 #     is refused and left alone, a grub.d drop-in that overrides the file;
 #   pve2 (systemd-boot, AMD): detection through proxmox-boot-tool status (and
 #     from files alone in check mode), /etc/kernel/cmdline edited with root=
-#     kept, /etc/default/grub untouched, proxmox-boot-tool refresh, a cmdline
-#     without root= refused;
+#     kept, /etc/default/grub untouched, proxmox-boot-tool refresh (retried
+#     after a failure), a cmdline without root= refused;
 #   a playbook that asserts changed / not changed the ansible.posix way, and
 #   the documentation through ansible-doc.
 source "${PT_REPO:-$(cd "$(dirname "$0")/../../../.." && pwd)}/tests/integration/lib.sh"
@@ -47,6 +48,8 @@ assert_eq "$(r check 'r["cmdline"]')" "quiet intel_iommu=on iommu=pt" "cmdline"
 assert_eq "$(r check 'r["params_added"]')" '["intel_iommu=on", "iommu=pt"]' "params_added"
 assert_eq "$(r check 'r["reboot_required"]')" "true" "reboot_required"
 assert_eq "$(r check 'r["update_command"]')" "update-grub" "update_command"
+# paths as the host sees them, not the sandbox's
+assert_eq "$(r check 'r["diff"]["before_header"]')" "/etc/default/grub" "diff header"
 assert_eq "$(r check 'r["diff"]["after_header"]')" "/etc/default/grub" "diff header"
 assert_eq "$(r check '"GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt\"\n" in r["diff"]["after"]')" \
 	"true" "diff after"
@@ -142,7 +145,48 @@ assert_eq "$(r failing '"failed to get canonical path" in r["stderr"]')" "true" 
 assert_eq "$(r failing '"not regenerated" in r["msg"] and "update-grub" in r["msg"]')" "true" \
 	"message: $(r failing 'r["msg"]')"
 assert_contains "$grub" 'GRUB_CMDLINE_LINUX_DEFAULT="quiet splash intel_iommu=on iommu=pt"'
+assert_eq "$(r failing '"run the task again" in r["msg"]')" "true" "message: $(r failing 'r["msg"]')"
+marker=$pve1/var/lib/homelab-passthrough/grub_iommu.update-pending
+[ -f "$marker" ] || fail "no pending marker after the failed update-grub"
 rm -f "$pve1/etc/record-cmd/update-grub.rc" "$pve1/etc/record-cmd/update-grub.err"
+
+note "pve1: the failed update-grub is not forgotten: check mode predicts the rerun"
+reset_calls "$pve1"
+cp "$grub" "$PT_WORK/grub.pending"
+pt_snapshot "$pve1" "$PT_WORK/pending.sha"
+run pcheck "{\"root\": \"$pve1\"}" --check --diff
+assert_eq "$(r pcheck 'r.get("failed", False)')" "false" "failed: $(r pcheck 'r.get("msg")')"
+assert_eq "$(r pcheck 'r["changed"]')" "true" "a pending regeneration is a change"
+assert_eq "$(r pcheck 'r["regenerate_pending"]')" "true" "regenerate_pending"
+assert_eq "$(r pcheck 'r["update_command"]')" "update-grub" "update_command"
+assert_eq "$(r pcheck 'r["params_added"] + r["params_removed"]')" "[]" "the file is already right"
+assert_eq "$(r pcheck '"diff" in r')" "false" "no file diff"
+assert_tree_unchanged "$pve1" "$PT_WORK/pending.sha"
+assert_eq "$(calls "$pve1")" "" "commands in check mode"
+
+note "pve1: the next real run reruns update-grub and removes the marker"
+run pending "{\"root\": \"$pve1\"}"
+assert_eq "$(r pending 'r.get("failed", False)')" "false" "failed: $(r pending 'r.get("msg")')"
+assert_eq "$(r pending 'r["changed"]')" "true" "changed"
+assert_eq "$(r pending 'r["regenerate_pending"]')" "true" "regenerate_pending"
+assert_eq "$(r pending 'r["rc"]')" "0" "update-grub rc"
+assert_eq "$(calls "$pve1")" "$(printf 'proxmox-boot-tool status\nupdate-grub')" "commands"
+[ ! -e "$marker" ] || fail "the marker outlived a successful update-grub"
+cmp -s "$grub" "$PT_WORK/grub.pending" || fail "the file changed on the rerun"
+reset_calls "$pve1"
+run settled "{\"root\": \"$pve1\"}"
+assert_eq "$(r settled 'r["changed"]')" "false" "changed after the rerun"
+assert_eq "$(r settled 'r["regenerate_pending"]')" "false" "regenerate_pending after the rerun"
+assert_eq "$(calls "$pve1")" "proxmox-boot-tool status" "no update-grub once it succeeded"
+
+note "pve1: with update: false a pending marker is a warning, not a change"
+mkdir -p "${marker%/*}" && echo pending >"$marker"
+run pnoupdate "{\"root\": \"$pve1\", \"update\": false}" --check
+assert_eq "$(r pnoupdate 'r["changed"]')" "false" "changed"
+assert_eq "$(r pnoupdate 'r["regenerate_pending"]')" "true" "regenerate_pending"
+assert_eq "$(r pnoupdate 'any("has not succeeded since" in w and "update-grub" in w for w in r.get("warnings", []))')" \
+	"true" "warning: $(r pnoupdate 'r.get("warnings")')"
+rm -f "$marker"
 
 note "pve1: a self-referencing value is refused with its line; the file stays"
 printf 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT quiet"\n' >"$grub"
@@ -267,6 +311,24 @@ EOF
 pt_playbook "$PT_WORK/twice.yml" --diff >/dev/null || { cat "$PT_WORK/play.out"; fail "playbook failed"; }
 assert_contains "$PT_WORK/play.out" "+root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt video=efifb:off"
 assert_eq "$(calls "$pve2" | grep -c -x 'proxmox-boot-tool refresh')" "1" "one refresh for two runs"
+
+note "pve2: a failed proxmox-boot-tool refresh is retried by the next run"
+reset_calls "$pve2"
+echo 1 >"$pve2/etc/record-cmd/proxmox-boot-tool.refresh.rc"
+run sdfail "{\"root\": \"$pve2\", \"params\": [\"video=efifb:off\", \"nomodeset\"]}"
+assert_eq "$(r sdfail 'r["failed"]')" "true" "failed"
+assert_eq "$(r sdfail '"proxmox-boot-tool refresh failed" in r["msg"]')" "true" "message: $(r sdfail 'r["msg"]')"
+rm "$pve2/etc/record-cmd/proxmox-boot-tool.refresh.rc"
+run sdpcheck "{\"root\": \"$pve2\", \"params\": [\"video=efifb:off\", \"nomodeset\"]}" --check
+assert_eq "$(r sdpcheck '[r["changed"], r["regenerate_pending"], r["update_command"]]')" \
+	'[true, true, "proxmox-boot-tool refresh"]' "check mode predicts the rerun"
+reset_calls "$pve2"
+run sdretry "{\"root\": \"$pve2\", \"params\": [\"video=efifb:off\", \"nomodeset\"]}"
+assert_eq "$(r sdretry '[r.get("failed", False), r["changed"], r["regenerate_pending"]]')" \
+	'[false, true, true]' "the rerun: $(r sdretry 'r.get("msg")')"
+assert_eq "$(calls "$pve2")" "$(printf 'proxmox-boot-tool status\nproxmox-boot-tool refresh')" "commands"
+run sdsettled "{\"root\": \"$pve2\", \"params\": [\"video=efifb:off\", \"nomodeset\"]}"
+assert_eq "$(r sdsettled '[r["changed"], r["regenerate_pending"]]')" '[false, false]' "settled"
 
 note "pve2: a cmdline without root= is refused and left alone"
 echo "boot=zfs quiet" >"$cmdline"

@@ -72,7 +72,12 @@ assert_tree_unchanged "$pve1" "$PT_WORK/pve1.pre"
 [ -z "$(pt_stub_calls "$pve1")" ] || fail "check mode ran: $(pt_stub_calls "$pve1")"
 assert_contains "$PT_WORK/check.out" "+options vfio-pci ids=10de:0fb9,10de:1c82" "diff output lacks"
 assert_contains "$PT_WORK/check.out" "+softdep nouveau pre: vfio-pci" "diff output lacks"
-assert_contains "$PT_WORK/check.out" "$pve1/etc/modprobe.d/vfio.conf" "diff header lacks"
+# paths as the host sees them, not the sandbox's (the headers, files[].path)
+assert_contains "$PT_WORK/check.out" "before: /etc/modprobe.d/vfio.conf" "diff header lacks"
+assert_contains "$PT_WORK/check.out" "after: /etc/modprobe.d/vfio.conf" "diff header lacks"
+assert_not_contains "$PT_WORK/check.out" "before: $pve1" "diff header shows the sandbox"
+assert_eq "$(j check '[f["path"] for f in r["files"]]')" \
+	'["/etc/modprobe.d/vfio.conf", "/etc/modprobe.d/blacklist-gpu.conf", "/etc/modules"]' "files[].path"
 
 note "apply"
 play apply "$ARGS"
