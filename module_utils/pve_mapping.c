@@ -375,8 +375,9 @@ static const char *check_field(enum map_key k, const char *v)
 	case K_IOMMUGROUP:
 		return integer_n(v, perl_len(v)) ? NULL : "";
 	case K_DESCRIPTION:
-		return strlen(v) > PT_PVE_DESCRIPTION_MAX ? "value may only be 4096 characters long"
-		                                          : NULL;
+		return pt_pve_text_chars(v) > PT_PVE_DESCRIPTION_MAX
+		               ? "value may only be 4096 characters long"
+		               : NULL;
 	default:
 		return NULL;
 	}
