@@ -101,8 +101,11 @@ size_t pt_pve_text_chars(const char *s)
 static long utf8_char(const unsigned char *s, size_t *len)
 {
 	static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
-	size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-	                          : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	size_t n = s[0] < 0x80             ? 1
+	           : (s[0] & 0xe0) == 0xc0 ? 2
+	           : (s[0] & 0xf0) == 0xe0 ? 3
+	           : (s[0] & 0xf8) == 0xf0 ? 4
+	                                   : 0;
 	if (!n)
 		return -1;
 	long c = n == 1 ? s[0] : s[0] & (0x7f >> n);

@@ -31,9 +31,9 @@
  * (debian/changelog, 2025-04-03: "mapping: pci: add 'live-migration-capable'
  * opt-in flag"), the version Proxmox VE 8.4 ships; older nodes' pvesh answer
  * "Unknown option: live-migration-capable" and "400 unable to parse option". */
-#define PT_PVE_LM_OPTION         "live-migration-capable"
-#define PT_PVE_LM_SINCE_PACKAGE  "5.1.7"
-#define PT_PVE_LM_SINCE_PVE      "8.4"
+#define PT_PVE_LM_OPTION        "live-migration-capable"
+#define PT_PVE_LM_SINCE_PACKAGE "5.1.7"
+#define PT_PVE_LM_SINCE_PVE     "8.4"
 /* Longest description Proxmox accepts (mapping and map entry alike). */
 #define PT_PVE_DESCRIPTION_MAX 4096
 /* Room for a config digest: SHA-1 hex here; Proxmox allows up to 64 characters

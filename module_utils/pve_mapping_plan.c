@@ -276,8 +276,8 @@ char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
 		}
 		break;
 	case PT_PVE_CREATE:
-		pt_strbuf_printf(&sb, "%s mapping %s with ", check_mode ? "would create" : "created",
-		                 req->name);
+		pt_strbuf_printf(&sb, "%s mapping %s with ",
+		                 check_mode ? "would create" : "created", req->name);
 		if (req->exact || !node_entries(&sb, t->map, t->map_count, node))
 			map_words(&sb, t->map, t->map_count);
 		break;
@@ -297,9 +297,9 @@ char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
 				pt_strbuf_puts(&sb, "map set to ");
 				map_words(&sb, t->map, t->map_count);
 			} else if (!req->present) {
-				pt_strbuf_printf(&sb,
-				                 "node %s's entries removed, other nodes' entries kept",
-				                 node);
+				pt_strbuf_printf(
+				        &sb, "node %s's entries removed, other nodes' entries kept",
+				        node);
 			} else {
 				node_entries(&sb, t->map, t->map_count, node);
 				pt_strbuf_puts(&sb, " set, other nodes' entries kept");
@@ -308,8 +308,8 @@ char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
 		if (strcmp(c->description ? c->description : "",
 		           t->description ? t->description : "") != 0) {
 			if (t->description)
-				pt_strbuf_printf(&sb, "%sdescription set to '%s'", first ? "" : "; ",
-				                 t->description);
+				pt_strbuf_printf(&sb, "%sdescription set to '%s'",
+				                 first ? "" : "; ", t->description);
 			else
 				pt_strbuf_printf(&sb, "%sdescription removed", first ? "" : "; ");
 			first = false;
@@ -318,7 +318,8 @@ char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
 		flag_words(&sb, &first, "live-migration-capable", c->live_migration,
 		           t->live_migration);
 		if (first) /* written again although equal: an entry failed the hardware check */
-			pt_strbuf_printf(&sb, "node %s's entries rewritten from the hardware", node);
+			pt_strbuf_printf(&sb, "node %s's entries rewritten from the hardware",
+			                 node);
 		break;
 	}
 	}

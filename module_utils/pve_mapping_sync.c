@@ -38,9 +38,8 @@ static char *render(const struct pt_pve_mapping *m, bool show)
 }
 
 /* The run is done (or, in check mode, would be): what it did. */
-static void record(const struct pt_pve_request *req, bool check_mode,
-                   struct pt_pve_outcome *out, const struct pt_pve_current *cur,
-                   const struct pt_pve_plan *plan, int attempt)
+static void record(const struct pt_pve_request *req, bool check_mode, struct pt_pve_outcome *out,
+                   const struct pt_pve_current *cur, const struct pt_pve_plan *plan, int attempt)
 {
 	const struct pt_pve_mapping *t = &plan->target;
 	out->action = plan->action;
@@ -98,7 +97,8 @@ static int step(const struct pt_pve_request *req, bool check_mode, struct pt_pve
 		record(req, check_mode, out, cur, plan, attempt);
 	} else if (pt_pvesh_did_not_run(&res) || !pt_pvesh_lost_race(res.err)) {
 		rc = pt_pvesh_fail(sh, argv, &res, &out->msg);
-		if (req->live_migration >= 0 && pt_pvesh_unknown_option(res.err, PT_PVE_LM_OPTION)) {
+		if (req->live_migration >= 0 &&
+		    pt_pvesh_unknown_option(res.err, PT_PVE_LM_OPTION)) {
 			free(out->msg);
 			rc = pt_pve_message(&out->msg, -EINVAL,
 			                    "live_migration_capable needs Proxmox VE %s or later "

@@ -63,10 +63,10 @@ size_t pt_pvesh_cut(const char *s, size_t max);
  * when out of memory. */
 char *pt_pvesh_cmdline(const char *const argv[]);
 
-/* Run argv (argv[0] is sh->path) in PT_PVESH_LOCALE. Returns 0 with res filled whatever pvesh's exit
- * code (release res with pt_exec_result_release), or -errno when pvesh could not
- * be started (-E2BIG: argv does not fit pt_pvesh_argspace, checked first): then
- * res is released and *msg (caller frees; NULL when out of memory) says why. */
+/* Run argv (argv[0] is sh->path) in PT_PVESH_LOCALE. Returns 0 with res filled whatever pvesh's
+ * exit code (release res with pt_exec_result_release), or -errno when pvesh could not be started
+ * (-E2BIG: argv does not fit pt_pvesh_argspace, checked first): then res is released and *msg
+ * (caller frees; NULL when out of memory) says why. */
 int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_result *res,
                  char **msg);
 

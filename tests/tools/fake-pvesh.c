@@ -199,8 +199,11 @@ static void put_char(struct pt_strbuf *sb, unsigned long c)
 /* The UTF-8 character at s[0..n): its code point and length, or -1 when malformed. */
 static long utf8_at(const unsigned char *s, size_t n, size_t *len)
 {
-	size_t need = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-	                             : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	size_t need = s[0] < 0x80             ? 1
+	              : (s[0] & 0xe0) == 0xc0 ? 2
+	              : (s[0] & 0xf0) == 0xe0 ? 3
+	              : (s[0] & 0xf8) == 0xf0 ? 4
+	                                      : 0;
 	if (!need || need > n)
 		return -1;
 	long c = need == 1 ? s[0] : s[0] & (0x7f >> need);

@@ -238,7 +238,8 @@ static void test_plan_trimmed_description(void **state)
 	assert_non_null(argv);
 	bool deletes = false;
 	for (size_t i = 0; argv[i]; i++)
-		deletes |= strcmp(argv[i], "--delete") == 0 && strcmp(argv[i + 1], "description") == 0;
+		deletes |=
+		        strcmp(argv[i], "--delete") == 0 && strcmp(argv[i + 1], "description") == 0;
 	assert_true(deletes);
 	free(argv);
 	pt_pve_plan_release(&plan);
@@ -287,8 +288,7 @@ static void test_plan_in_words(void **state)
 	assert_words(&req, (const char *[]){E2, E1, NULL}, NULL, mine, false,
 	             "no change: mapping " NAME " already has node pve1's entry 0000:07:00 "
 	             "(10de:1c82, IOMMU group 14)");
-	assert_words(&req, (const char *[]){E2, NULL}, NULL, (const char *[]){E1, A1, NULL},
-	             false,
+	assert_words(&req, (const char *[]){E2, NULL}, NULL, (const char *[]){E1, A1, NULL}, false,
 	             "updated mapping " NAME ": node pve1's entries 0000:07:00 (10de:1c82, IOMMU "
 	             "group 14), 0000:07:00.1 (10de:0fb9, IOMMU group 14) set, other nodes' "
 	             "entries kept");

@@ -50,24 +50,6 @@ converges() {
 	assert_eq "$(writes)" "$((before + 1))" "$1: pvesh writes"
 }
 
-note "create: the msg in words, the diff headed as the section"
-task create "name: gpu-text
-devices: ['0000:07:00']
-description: GTX 1050 Ti" --diff
-assert_eq "$(r create 'r["msg"]')" "created mapping gpu-text with node pve1's entry 0000:07:00 (10de:1c82, IOMMU group 14)"
-assert_eq "$(r create 'r["diff"]["before_header"]')" "/etc/pve/mapping/pci.cfg [gpu-text]"
-assert_eq "$(r create 'r["diff"]["after_header"]')" "/etc/pve/mapping/pci.cfg [gpu-text]"
-assert_contains "$PT_WORK/play.out" "+++ after: /etc/pve/mapping/pci.cfg [gpu-text]"
-task again "name: gpu-text
-devices: ['0000:07:00']
-description: GTX 1050 Ti"
-assert_eq "$(r again 'r["msg"]')" "no change: mapping gpu-text already has node pve1's entry 0000:07:00 (10de:1c82, IOMMU group 14)"
-task upd_check "name: gpu-text
-devices: ['0000:07:00']
-description: GTX 1050 Ti incl. audio
-mdev: true" --check
-assert_eq "$(r upd_check 'r["msg"]')" "would update mapping gpu-text: description set to 'GTX 1050 Ti incl. audio'; mdev set to 1"
-
 note "non-ASCII descriptions (up to U+00FF) are stored as Proxmox stores them and converge"
 converges latin1 "name: gpu-text
 devices: ['0000:07:00']
@@ -121,6 +103,24 @@ rm "$ROOT/etc/fake-pvesh/guest-common-version"
 converges newpve "name: gpu-text
 devices: ['0000:07:00']
 live_migration_capable: true"
+
+note "create: the msg in words, the diff headed as the section"
+task create "name: gpu-words
+devices: ['0000:07:00']
+description: GTX 1050 Ti" --diff
+assert_eq "$(r create 'r["msg"]')" "created mapping gpu-words with node pve1's entry 0000:07:00 (10de:1c82, IOMMU group 14)"
+assert_eq "$(r create 'r["diff"]["before_header"]')" "/etc/pve/mapping/pci.cfg [gpu-words]"
+assert_eq "$(r create 'r["diff"]["after_header"]')" "/etc/pve/mapping/pci.cfg [gpu-words]"
+assert_contains "$PT_WORK/play.out" "+++ after: /etc/pve/mapping/pci.cfg [gpu-words]"
+task again "name: gpu-words
+devices: ['0000:07:00']
+description: GTX 1050 Ti"
+assert_eq "$(r again 'r["msg"]')" "no change: mapping gpu-words already has node pve1's entry 0000:07:00 (10de:1c82, IOMMU group 14)"
+task upd_check "name: gpu-words
+devices: ['0000:07:00']
+description: GTX 1050 Ti incl. audio
+mdev: true" --check
+assert_eq "$(r upd_check 'r["msg"]')" "would update mapping gpu-words: description set to 'GTX 1050 Ti incl. audio'; mdev set to 1"
 
 note "removal in words"
 task remove "name: gpu-exact
