@@ -17,8 +17,36 @@
 #include "strbuf.h"
 
 static const char *const search_path[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin", NULL};
-static char *const child_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "LANG=C",
-                                  "DEBIAN_FRONTEND=noninteractive", NULL};
+/* The child's environment: a fixed PATH, the locale (LC_ALL and LANG, "C" unless the
+ * caller names one), no prompts from Debian's tools. */
+#define ENV_PATH     "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+#define ENV_FRONTEND "DEBIAN_FRONTEND=noninteractive"
+#define ENV_COUNT    4
+#define LOCALE_MAX   64
+
+struct child_env {
+	char lc_all[sizeof "LC_ALL=" + LOCALE_MAX];
+	char lang[sizeof "LANG=" + LOCALE_MAX];
+	char *env[ENV_COUNT + 1];
+};
+
+/* Fill e for locale (NULL: "C"). -EINVAL when the name is too long or holds what no
+ * locale name holds. */
+static int child_env_init(struct child_env *e, const char *locale)
+{
+	if (!locale)
+		locale = "C";
+	if (!*locale || strlen(locale) > LOCALE_MAX || strpbrk(locale, "=/ \t\n"))
+		return -EINVAL;
+	snprintf(e->lc_all, sizeof e->lc_all, "LC_ALL=%s", locale);
+	snprintf(e->lang, sizeof e->lang, "LANG=%s", locale);
+	e->env[0] = (char *)ENV_PATH;
+	e->env[1] = e->lc_all;
+	e->env[2] = e->lang;
+	e->env[3] = (char *)ENV_FRONTEND;
+	e->env[4] = NULL;
+	return 0;
+}
 
 static bool is_root(const char *root)
 {
@@ -71,12 +99,20 @@ bool pt_exec_available(const char *root, const char *prog)
 	return inside && executable_in(root, inside);
 }
 
-size_t pt_exec_env_bytes(void)
+size_t pt_exec_env_bytes_in_locale(const char *locale)
 {
+	struct child_env e;
+	if (child_env_init(&e, locale) < 0)
+		return 0;
 	size_t bytes = sizeof(char *);
-	for (char *const *env = child_env; *env; env++)
+	for (char *const *env = e.env; *env; env++)
 		bytes += strlen(*env) + 1 + sizeof(char *);
 	return bytes;
+}
+
+size_t pt_exec_env_bytes(void)
+{
+	return pt_exec_env_bytes_in_locale(NULL);
 }
 
 char *pt_exec_cmdline(const char *const argv[])
@@ -95,7 +131,8 @@ static long long now_ms(void)
 }
 
 /* The child: wire the pipes, enter the root, exec. Only async-signal-safe calls. */
-static void child(const char *root, const char *path, const char *const argv[], int out, int err)
+static void child(const char *root, const char *path, const char *const argv[], char *const env[],
+                  int out, int err)
 {
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull >= 0)
@@ -109,7 +146,7 @@ static void child(const char *root, const char *path, const char *const argv[], 
 			_exit(126);
 		}
 	}
-	execve(path, (char *const *)argv, child_env);
+	execve(path, (char *const *)argv, env);
 	static const char msg[] = "cannot execute the command\n";
 	(void)!write(2, msg, sizeof msg - 1);
 	_exit(errno == ENOENT ? 127 : 126);
@@ -117,8 +154,21 @@ static void child(const char *root, const char *path, const char *const argv[], 
 
 int pt_exec(const char *root, const char *const argv[], int timeout_sec, struct pt_exec_result *res)
 {
+	return pt_exec_in_locale(root, argv, timeout_sec, NULL, res);
+}
+
+int pt_exec_in_locale(const char *root, const char *const argv[], int timeout_sec,
+                      const char *locale, struct pt_exec_result *res)
+{
 	memset(res, 0, sizeof *res);
 	res->rc = -1;
+	struct child_env env;
+	if (child_env_init(&env, locale) < 0) {
+		res->out = strdup("");
+		if (asprintf(&res->err, "invalid locale name for %s", argv[0]) < 0)
+			res->err = NULL;
+		return -EINVAL;
+	}
 	struct pt_strbuf out = PT_STRBUF_INIT, err = PT_STRBUF_INIT;
 	_cleanup_free_ char *path = resolve(root, argv[0]);
 	if (!path) {
@@ -147,7 +197,7 @@ int pt_exec(const char *root, const char *const argv[], int timeout_sec, struct 
 		return -e;
 	}
 	if (pid == 0)
-		child(root, path, argv, po[1], pe[1]);
+		child(root, path, argv, env.env, po[1], pe[1]);
 	close(po[1]);
 	close(pe[1]);
 

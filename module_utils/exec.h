@@ -24,12 +24,22 @@ struct pt_exec_result {
 int pt_exec(const char *root, const char *const argv[], int timeout_sec,
             struct pt_exec_result *res);
 
+/* pt_exec with LC_ALL and LANG set to locale instead of "C" (NULL: "C"), for a
+ * command that reads its arguments or writes its output by the locale (pvesh
+ * decodes every argument with it). -EINVAL, without running anything, when the
+ * name is empty, longer than 64 bytes, or holds '=', '/' or blanks. */
+int pt_exec_in_locale(const char *root, const char *const argv[], int timeout_sec,
+                      const char *locale, struct pt_exec_result *res);
+
 void pt_exec_result_release(struct pt_exec_result *res);
 
 /* Bytes the environment pt_exec gives a command takes in execve's argument space:
  * each string with its NUL, and one pointer each (the terminating NULL included).
  * For callers that check an argument vector against the kernel's limits first. */
 size_t pt_exec_env_bytes(void);
+/* The same for pt_exec_in_locale's environment with this locale (0 for a name it
+ * refuses). */
+size_t pt_exec_env_bytes_in_locale(const char *locale);
 
 /* argv joined with spaces, for messages. Caller frees. */
 char *pt_exec_cmdline(const char *const argv[]);

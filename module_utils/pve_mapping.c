@@ -76,6 +76,79 @@ void pt_pve_warn(json_t *warnings, const char *fmt, ...)
 /* Proxmox's messages for invalid values: -EINVAL with *errmsg set. */
 #define set_msg(errmsg, ...) pt_pve_message(errmsg, -EINVAL, __VA_ARGS__)
 
+/* --- text pvesh keeps ------------------------------------------------------------- */
+
+char *pt_pve_text_trim(const char *s)
+{
+	size_t start = 0, end = strlen(s);
+	while (start < end && is_space(s[start]))
+		start++;
+	while (end > start && is_space(s[end - 1]))
+		end--;
+	return dup_n(s + start, end - start);
+}
+
+size_t pt_pve_text_chars(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		n += (*p & 0xc0) != 0x80;
+	return n;
+}
+
+/* The code point of the UTF-8 character at s, its length in *len; -1 when the
+ * bytes there are not one (overlong, surrogate, cut, beyond U+10FFFF). */
+static long utf8_char(const unsigned char *s, size_t *len)
+{
+	static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n = s[0] < 0x80             ? 1
+	           : (s[0] & 0xe0) == 0xc0 ? 2
+	           : (s[0] & 0xf0) == 0xe0 ? 3
+	           : (s[0] & 0xf8) == 0xf0 ? 4
+	                                   : 0;
+	if (!n)
+		return -1;
+	long c = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	*len = n;
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	return c;
+}
+
+int pt_pve_text_check(const char *what, const char *s, char **msg)
+{
+	*msg = NULL;
+	size_t pos = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t len = 0;
+		long c = utf8_char(p, &len);
+		pos++;
+		if (c < 0)
+			return pt_pve_message(msg, -EINVAL,
+			                      "%s is not UTF-8 text (byte %zu): give the text "
+			                      "as UTF-8",
+			                      what, (size_t)(p - (const unsigned char *)s) + 1);
+		if (c > PT_PVE_TEXT_MAX_CHAR)
+			return pt_pve_message(
+			        msg, -EINVAL,
+			        "%s: character %zu, '%.*s' (U+%04lX), cannot be stored: pvesh "
+			        "writes /etc/pve/mapping/pci.cfg as Latin-1 and reads it back byte "
+			        "by byte, so only characters up to U+00FF (ASCII and Latin-1, such "
+			        "as ä, é, ß, °) come back as written, and one character beyond "
+			        "turns every other non-ASCII character in the file into two; "
+			        "write it without '%.*s'",
+			        what, pos, (int)len, (const char *)p, (unsigned long)c, (int)len,
+			        (const char *)p);
+		p += len;
+	}
+	return 0;
+}
+
 /* --- lifetime --------------------------------------------------------------- */
 
 void pt_pve_mapping_release(struct pt_pve_mapping *m)
@@ -305,8 +378,9 @@ static const char *check_field(enum map_key k, const char *v)
 	case K_IOMMUGROUP:
 		return integer_n(v, perl_len(v)) ? NULL : "";
 	case K_DESCRIPTION:
-		return strlen(v) > PT_PVE_DESCRIPTION_MAX ? "value may only be 4096 characters long"
-		                                          : NULL;
+		return pt_pve_text_chars(v) > PT_PVE_DESCRIPTION_MAX
+		               ? "value may only be 4096 characters long"
+		               : NULL;
 	default:
 		return NULL;
 	}

@@ -27,6 +27,13 @@
 #include "strbuf.h"
 
 #define PT_PVE_PCI_CFG "/etc/pve/mapping/pci.cfg"
+/* The mapping flag live-migration-capable came with libpve-guest-common-perl 5.1.7
+ * (debian/changelog, 2025-04-03: "mapping: pci: add 'live-migration-capable'
+ * opt-in flag"), the version Proxmox VE 8.4 ships; older nodes' pvesh answer
+ * "Unknown option: live-migration-capable" and "400 unable to parse option". */
+#define PT_PVE_LM_OPTION        "live-migration-capable"
+#define PT_PVE_LM_SINCE_PACKAGE "5.1.7"
+#define PT_PVE_LM_SINCE_PVE     "8.4"
 /* Longest description Proxmox accepts (mapping and map entry alike). */
 #define PT_PVE_DESCRIPTION_MAX 4096
 /* Room for a config digest: SHA-1 hex here; Proxmox allows up to 64 characters
@@ -75,6 +82,39 @@ int pt_pve_message(char **msg, int err, const char *fmt, ...) __attribute__((for
  * for the module to show as Ansible warnings. A message that cannot be allocated
  * is dropped. */
 void pt_pve_warn(json_t *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- text pvesh keeps --------------------------------------------------------- */
+
+/* What survives a description's trip through pvesh (compared against the real
+ * code: pve-common JSONSchema.pm, SectionConfig.pm, File.pm and CLIFormatter.pm):
+ *   - pvesh decodes its arguments by the locale (the module runs it in C.UTF-8) and
+ *     writes pci.cfg without an encoding layer, so characters up to U+00FF are
+ *     stored as one Latin-1 byte each; one character above U+00FF anywhere in the
+ *     file turns the whole file into UTF-8 (Perl's "Wide character in print"),
+ *     which changes every other non-ASCII byte in it;
+ *   - `pvesh get --output-format json` prints each byte of the file as the
+ *     character of that value (JSON with utf8 on undecoded bytes), so a Latin-1
+ *     byte comes back as the character it stood for;
+ *   - SectionConfig trims blanks (Perl's \s on bytes: space, \t, \n, \r, \f, \v)
+ *     around a value when it reads the file; a description of blanks only is read
+ *     as no value at all (with a warning on every read);
+ *   - maxLength (4096) counts characters, not bytes. */
+
+/* The highest character that round-trips through pvesh. */
+#define PT_PVE_TEXT_MAX_CHAR 0xff
+
+/* s (UTF-8) without the blanks Proxmox drops around a value in pci.cfg. Caller
+ * frees; NULL when out of memory. */
+char *pt_pve_text_trim(const char *s);
+
+/* Characters in s (UTF-8), as Proxmox's maxLength counts them; 0 for NULL. */
+size_t pt_pve_text_chars(const char *s);
+
+/* Check text given for option `what` ("description", "map[0].description")
+ * against what survives pvesh. Returns 0; -EINVAL with *msg (caller frees) naming
+ * the first character above U+00FF, its position (1-based, in characters) and why,
+ * or saying the text is not UTF-8; -ENOMEM. */
+int pt_pve_text_check(const char *what, const char *s, char **msg);
 
 /* --- lifetime ---------------------------------------------------------------- */
 

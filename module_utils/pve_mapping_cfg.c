@@ -244,7 +244,7 @@ static char *take_property(struct section_state *st, const char *key, size_t kle
 	/* description */
 	if (!v)
 		return strdup("got undefined value\n");
-	if (vlen > PT_PVE_DESCRIPTION_MAX)
+	if (pt_pve_text_chars(v) > PT_PVE_DESCRIPTION_MAX)
 		return strdup("value may only be 4096 characters long\n");
 	st->m.description = PT_STEAL(v);
 	return NULL;

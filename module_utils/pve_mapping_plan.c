@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "pvesh.h"
+#include "strbuf.h"
 
 const char *pt_pve_action_name(enum pt_pve_action action)
 {
@@ -148,10 +149,15 @@ int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
 	t->map = map;
 	t->map_count = nmap;
 	if (req->description) {
+		/* As Proxmox reads it back: blanks around it dropped; blanks only is none. */
 		free(t->description);
-		t->description = *req->description ? strdup(req->description) : NULL;
-		if (*req->description && !t->description)
+		t->description = pt_pve_text_trim(req->description);
+		if (!t->description)
 			return -ENOMEM;
+		if (!*t->description) {
+			free(t->description);
+			t->description = NULL;
+		}
 	}
 	if (req->mdev >= 0)
 		t->mdev = req->mdev;
@@ -175,6 +181,149 @@ int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
 	/* Nothing to write: report the mapping exactly as stored. */
 	pt_pve_mapping_release(t);
 	return pt_pve_mapping_copy(t, c);
+}
+
+/* "0000:07:00 (10de:1c82, IOMMU group 14)" for a stored entry; the text itself
+ * when it does not parse. */
+static void entry_words(struct pt_strbuf *sb, const char *text)
+{
+	struct pt_pve_map_entry e;
+	_cleanup_free_ char *err = NULL;
+	if (pt_pve_map_entry_parse(text, "", &e, &err) < 0) {
+		pt_strbuf_puts(sb, text);
+		return;
+	}
+	pt_strbuf_printf(sb, "%s (%s", e.path, e.id);
+	if (e.iommugroup)
+		pt_strbuf_printf(sb, ", IOMMU group %s", e.iommugroup);
+	if (e.description)
+		pt_strbuf_printf(sb, ", '%s'", e.description);
+	pt_strbuf_putc(sb, ')');
+	pt_pve_map_entry_release(&e);
+}
+
+/* node's entries of map, in words: "entry X" or "entries X, Y"; false when node
+ * has none. */
+static bool node_entries(struct pt_strbuf *sb, char *const *map, size_t n, const char *node)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *owner = pt_pve_map_text_node(map[i]);
+		count += owner && strcmp(owner, node) == 0;
+	}
+	if (!count)
+		return false;
+	pt_strbuf_printf(sb, "node %s's %s ", node, count == 1 ? "entry" : "entries");
+	size_t done = 0;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *owner = pt_pve_map_text_node(map[i]);
+		if (!owner || strcmp(owner, node) != 0)
+			continue;
+		if (done++)
+			pt_strbuf_puts(sb, ", ");
+		entry_words(sb, map[i]);
+	}
+	return true;
+}
+
+/* "N entries (nodes a, b)" for a whole map. */
+static void map_words(struct pt_strbuf *sb, char *const *map, size_t n)
+{
+	pt_strbuf_printf(sb, "%zu %s", n, n == 1 ? "entry" : "entries");
+	size_t shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *owner = pt_pve_map_text_node(map[i]);
+		bool seen = false;
+		for (size_t j = 0; j < i && owner && !seen; j++) {
+			_cleanup_free_ char *other = pt_pve_map_text_node(map[j]);
+			seen = other && strcmp(other, owner) == 0;
+		}
+		if (owner && !seen)
+			pt_strbuf_printf(sb, "%s%s", shown++ ? ", " : " (node ", owner);
+	}
+	if (shown)
+		pt_strbuf_putc(sb, ')');
+}
+
+static void flag_words(struct pt_strbuf *sb, bool *first, const char *key, int before, int after)
+{
+	if ((before > 0) == (after > 0))
+		return;
+	pt_strbuf_printf(sb, "%s%s set to %d", *first ? "" : "; ", key, after > 0);
+	*first = false;
+}
+
+char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
+                           const struct pt_pve_current *cur, const struct pt_pve_plan *plan,
+                           bool check_mode)
+{
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	const struct pt_pve_mapping *t = &plan->target;
+	const struct pt_pve_mapping *c = &cur->mapping;
+	switch (plan->action) {
+	case PT_PVE_NONE:
+		pt_strbuf_puts(&sb, "no change: ");
+		if (!cur->exists)
+			pt_strbuf_printf(&sb, "there is no mapping %s", req->name);
+		else if (req->exact)
+			pt_strbuf_printf(&sb, "mapping %s already is as given", req->name);
+		else if (!req->present)
+			pt_strbuf_printf(&sb, "mapping %s has no entry for node %s", req->name,
+			                 node);
+		else {
+			pt_strbuf_printf(&sb, "mapping %s already has ", req->name);
+			node_entries(&sb, c->map, c->map_count, node);
+		}
+		break;
+	case PT_PVE_CREATE:
+		pt_strbuf_printf(&sb, "%s mapping %s with ",
+		                 check_mode ? "would create" : "created", req->name);
+		if (req->exact || !node_entries(&sb, t->map, t->map_count, node))
+			map_words(&sb, t->map, t->map_count);
+		break;
+	case PT_PVE_DELETE:
+		pt_strbuf_printf(&sb, "%s mapping %s", check_mode ? "would remove" : "removed",
+		                 req->name);
+		if (!req->exact)
+			pt_strbuf_printf(&sb, ": node %s's entries were the last in it", node);
+		break;
+	default: {
+		pt_strbuf_printf(&sb, "%s mapping %s: ", check_mode ? "would update" : "updated",
+		                 req->name);
+		bool first = true;
+		if (!pt_pve_map_list_equal(c->map, c->map_count, t->map, t->map_count)) {
+			first = false;
+			if (req->exact) {
+				pt_strbuf_puts(&sb, "map set to ");
+				map_words(&sb, t->map, t->map_count);
+			} else if (!req->present) {
+				pt_strbuf_printf(
+				        &sb, "node %s's entries removed, other nodes' entries kept",
+				        node);
+			} else {
+				node_entries(&sb, t->map, t->map_count, node);
+				pt_strbuf_puts(&sb, " set, other nodes' entries kept");
+			}
+		}
+		if (strcmp(c->description ? c->description : "",
+		           t->description ? t->description : "") != 0) {
+			if (t->description)
+				pt_strbuf_printf(&sb, "%sdescription set to '%s'",
+				                 first ? "" : "; ", t->description);
+			else
+				pt_strbuf_printf(&sb, "%sdescription removed", first ? "" : "; ");
+			first = false;
+		}
+		flag_words(&sb, &first, "mdev", c->mdev, t->mdev);
+		flag_words(&sb, &first, "live-migration-capable", c->live_migration,
+		           t->live_migration);
+		if (first) /* written again although equal: an entry failed the hardware check */
+			pt_strbuf_printf(&sb, "node %s's entries rewritten from the hardware",
+			                 node);
+		break;
+	}
+	}
+	return pt_strbuf_steal(&sb);
 }
 
 const char **pt_pve_plan_command(const struct pt_pve_request *req, const struct pt_pve_plan *plan,

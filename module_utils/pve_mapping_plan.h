@@ -42,7 +42,9 @@ bool pt_pve_plan_check_existing(const struct pt_pve_request *req, const char *no
  *   description an existing entry at the same path has) or removed (state=absent:
  *   the mapping is deleted when no entry is left);
  * - map_mode=exact: the map is w (state=present), or the mapping is deleted;
- * - description, mdev and live-migration-capable are set when given;
+ * - description, mdev and live-migration-capable are set when given (the
+ *   description without the blanks around it, as Proxmox reads it back; blanks
+ *   only removes it);
  * - compared semantically (entry and key order, hex case, number spelling and an
  *   unset flag versus 0 do not count); hw_failing (from
  *   pt_pve_plan_check_existing) forces an update in map_mode=node, state=present.
@@ -51,6 +53,15 @@ bool pt_pve_plan_check_existing(const struct pt_pve_request *req, const char *no
 int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
                      const struct pt_pve_wanted *w, const struct pt_pve_current *cur,
                      bool hw_failing, struct pt_pve_plan *plan);
+
+/* What the run did (or, with check_mode, would do), in words for the result's
+ * msg: "created mapping gpu with node pve1's entry 0000:07:00 (10de:1c82, IOMMU
+ * group 14)", "updated mapping gpu: description set to '...'", "removed mapping
+ * gpu", "no change: ...". cur and plan as given to and made by pt_pve_plan_make.
+ * Caller frees; NULL when out of memory. */
+char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
+                           const struct pt_pve_current *cur, const struct pt_pve_plan *plan,
+                           bool check_mode);
 
 /* The pvesh command for plan->action (not PT_PVE_NONE): create with --id, set with
  * the full --map list and --digest of cur, or delete; --description (or --delete

@@ -87,10 +87,16 @@ int pt_pve_request_check(const struct pt_pve_request *req, char **node, char **m
 		return pt_pve_message(msg, -EINVAL,
 		                      "description must be one line: Proxmox keeps it on one "
 		                      "line of /etc/pve/mapping/pci.cfg");
-	if (desc && strlen(desc) > PT_PVE_DESCRIPTION_MAX)
+	if (desc) {
+		int rc = pt_pve_text_check("description", desc, msg);
+		if (rc < 0)
+			return rc;
+	}
+	/* Proxmox counts characters, and checks what it is given (blanks included). */
+	if (desc && pt_pve_text_chars(desc) > PT_PVE_DESCRIPTION_MAX)
 		return pt_pve_message(msg, -EINVAL,
 		                      "description is %zu characters long; Proxmox allows %d",
-		                      strlen(desc), PT_PVE_DESCRIPTION_MAX);
+		                      pt_pve_text_chars(desc), PT_PVE_DESCRIPTION_MAX);
 	if (req->retries < 0)
 		return pt_pve_message(msg, -EINVAL, "retries must be 0 or more");
 	if (req->exact && req->devices)

@@ -17,6 +17,7 @@
 void pt_pve_outcome_release(struct pt_pve_outcome *out)
 {
 	free(out->node);
+	free(out->summary);
 	json_decref(out->mapping);
 	free(out->diff_before);
 	free(out->diff_after);
@@ -37,11 +38,13 @@ static char *render(const struct pt_pve_mapping *m, bool show)
 }
 
 /* The run is done (or, in check mode, would be): what it did. */
-static void record(struct pt_pve_outcome *out, const struct pt_pve_current *cur,
-                   const struct pt_pve_plan *plan, int attempt)
+static void record(const struct pt_pve_request *req, bool check_mode, struct pt_pve_outcome *out,
+                   const struct pt_pve_current *cur, const struct pt_pve_plan *plan, int attempt)
 {
 	const struct pt_pve_mapping *t = &plan->target;
 	out->action = plan->action;
+	free(out->summary);
+	out->summary = pt_pve_plan_describe(req, out->node, cur, plan, check_mode);
 	out->retries = attempt;
 	if (plan->action == PT_PVE_DELETE || !t->id)
 		out->mapping = json_null();
@@ -68,7 +71,7 @@ static int step(const struct pt_pve_request *req, bool check_mode, struct pt_pve
                 int attempt, struct pt_pve_outcome *out)
 {
 	if (plan->action == PT_PVE_NONE) {
-		record(out, cur, plan, attempt);
+		record(req, check_mode, out, cur, plan, attempt);
 		return 0;
 	}
 	/* Check mode builds and checks the very command the real run executes, so it
@@ -79,7 +82,7 @@ static int step(const struct pt_pve_request *req, bool check_mode, struct pt_pve
 	int rc = pt_pve_plan_command_check(argv, &out->msg);
 	if (rc < 0 || check_mode) {
 		if (rc == 0)
-			record(out, cur, plan, attempt);
+			record(req, check_mode, out, cur, plan, attempt);
 		free(argv);
 		return rc;
 	}
@@ -91,9 +94,20 @@ static int step(const struct pt_pve_request *req, bool check_mode, struct pt_pve
 	}
 	if (res.rc == 0 && !res.timed_out) {
 		json_array_append_new(out->commands, argv_json(argv));
-		record(out, cur, plan, attempt);
+		record(req, check_mode, out, cur, plan, attempt);
 	} else if (pt_pvesh_did_not_run(&res) || !pt_pvesh_lost_race(res.err)) {
 		rc = pt_pvesh_fail(sh, argv, &res, &out->msg);
+		if (req->live_migration >= 0 &&
+		    pt_pvesh_unknown_option(res.err, PT_PVE_LM_OPTION)) {
+			free(out->msg);
+			rc = pt_pve_message(&out->msg, -EINVAL,
+			                    "live_migration_capable needs Proxmox VE %s or later "
+			                    "(libpve-guest-common-perl %s), and this node's pvesh "
+			                    "does not know --%s (\"Unknown option: %s\"); upgrade "
+			                    "the node or leave live_migration_capable unset",
+			                    PT_PVE_LM_SINCE_PVE, PT_PVE_LM_SINCE_PACKAGE,
+			                    PT_PVE_LM_OPTION, PT_PVE_LM_OPTION);
+		}
 	} else if (attempt >= req->retries) {
 		pt_pvesh_keep_failure(sh, argv, &res);
 		_cleanup_free_ char *line = pt_pvesh_error_line(res.err);

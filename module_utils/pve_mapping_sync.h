@@ -19,6 +19,8 @@ struct pt_pve_outcome {
 	int retries;               /* how often a write was retried after a lost race */
 	json_t *mapping;           /* the mapping afterwards as pvesh shows it (without
 	                              `type`), or JSON null when there is none (owned) */
+	char *summary;             /* what was done (or would be), in words, for the
+	                              result's msg; NULL on failure (owned) */
 	char *diff_before;         /* the mapping's section of pci.cfg before and after the
 	                              action; both NULL when the action is none (owned) */
 	char *diff_after;

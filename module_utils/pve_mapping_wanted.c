@@ -124,10 +124,17 @@ static void check_item(size_t i, const json_t *item, const char *local, struct p
 		                 "; map[%zu].description must not contain commas or line "
 		                 "breaks (Proxmox splits map entries at commas)",
 		                 i);
-	else if (desc && strlen(desc) > PT_PVE_DESCRIPTION_MAX)
+	else if (desc && pt_pve_text_chars(desc) > PT_PVE_DESCRIPTION_MAX)
 		pt_strbuf_printf(errors,
 		                 "; map[%zu].description is longer than Proxmox's %d characters", i,
 		                 PT_PVE_DESCRIPTION_MAX);
+	if (desc) {
+		char what[48];
+		snprintf(what, sizeof what, "map[%zu].description", i);
+		_cleanup_free_ char *problem = NULL;
+		if (pt_pve_text_check(what, desc, &problem) < 0)
+			pt_strbuf_printf(errors, "; %s", problem ? problem : "out of memory");
+	}
 	/* (node or path missing was reported above, unless that append ran out of memory) */
 	if (id || !node || !path || errors->len != before)
 		return;

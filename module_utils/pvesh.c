@@ -41,7 +41,7 @@ int pt_pvesh_argspace(const char *const argv[], struct pt_pvesh_argspace *space)
 	if (room < strlen_max)
 		room = strlen_max;
 	space->total_max = room - ARG_MARGIN;
-	space->total = pt_exec_env_bytes() + sizeof(char *);
+	space->total = pt_exec_env_bytes_in_locale(PT_PVESH_LOCALE) + sizeof(char *);
 	for (size_t i = 0; argv[i]; i++) {
 		size_t len = strlen(argv[i]);
 		space->total += len + 1 + sizeof(char *);
@@ -112,7 +112,7 @@ int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_r
 		                      "host allows %zu for one command",
 		                      cmd ? cmd : sh->path, space.total, space.total_max);
 	}
-	int rc = pt_exec(sh->root, argv, sh->timeout, res);
+	int rc = pt_exec_in_locale(sh->root, argv, sh->timeout, PT_PVESH_LOCALE, res);
 	if (rc < 0) {
 		_cleanup_free_ char *cmd = pt_pvesh_cmdline(argv);
 		pt_pve_message(msg, rc, "cannot run %s: %s", cmd ? cmd : sh->path,
@@ -208,6 +208,23 @@ int pt_pvesh_fail(struct pt_pvesh *sh, const char *const argv[], const struct pt
 		return pt_pve_message(msg, -EIO, "%s was killed by signal %d (rc %d): %s", cmd,
 		                      res->rc - 128, res->rc, text);
 	return pt_pve_message(msg, -EIO, "%s failed (rc %d): %s", cmd, res->rc, text);
+}
+
+bool pt_pvesh_unknown_option(const char *err, const char *option)
+{
+	if (!err || !option)
+		return false;
+	/* Getopt::Long's warning, one line, before pvesh's "400 unable to parse option". */
+	static const char prefix[] = "Unknown option: ";
+	size_t n = strlen(option);
+	for (const char *p = err; *p;) {
+		size_t len = strcspn(p, "\n");
+		if (len == sizeof prefix - 1 + n && memcmp(p, prefix, sizeof prefix - 1) == 0 &&
+		    memcmp(p + sizeof prefix - 1, option, n) == 0)
+			return true;
+		p += len + (p[len] ? 1 : 0);
+	}
+	return false;
 }
 
 bool pt_pvesh_lost_race(const char *err)

@@ -11,6 +11,14 @@
 
 #include "exec.h"
 
+/* The locale pvesh runs in. pvesh decodes every argument with the locale
+ * (pve-common JSONSchema.pm, decode('locale')): under "C" each byte of a non-ASCII
+ * character becomes U+FFFD before it is stored. Under a UTF-8 locale it gets the
+ * characters the module means. Debian's libc-bin ships C.UTF-8
+ * (/usr/lib/locale/C.utf8), so it exists on every Proxmox VE node without
+ * locale-gen. */
+#define PT_PVESH_LOCALE "C.UTF-8"
+
 /* The API path of the cluster's PCI mappings. */
 #define PT_PVESH_PCI_API "/cluster/mapping/pci"
 
@@ -55,10 +63,10 @@ size_t pt_pvesh_cut(const char *s, size_t max);
  * when out of memory. */
 char *pt_pvesh_cmdline(const char *const argv[]);
 
-/* Run argv (argv[0] is sh->path). Returns 0 with res filled whatever pvesh's exit
- * code (release res with pt_exec_result_release), or -errno when pvesh could not
- * be started (-E2BIG: argv does not fit pt_pvesh_argspace, checked first): then
- * res is released and *msg (caller frees; NULL when out of memory) says why. */
+/* Run argv (argv[0] is sh->path) in PT_PVESH_LOCALE. Returns 0 with res filled whatever pvesh's
+ * exit code (release res with pt_exec_result_release), or -errno when pvesh could not be started
+ * (-E2BIG: argv does not fit pt_pvesh_argspace, checked first): then res is released and *msg
+ * (caller frees; NULL when out of memory) says why. */
 int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_result *res,
                  char **msg);
 
@@ -92,6 +100,11 @@ int pt_pvesh_fail(struct pt_pvesh *sh, const char *const argv[], const struct pt
  * "trying to acquire cfs lock" progress line; "(no error output)" when there is
  * none. Caller frees; NULL when out of memory. */
 char *pt_pvesh_error_line(const char *err);
+
+/* True when pvesh's error output holds Getopt::Long's line "Unknown option: OPTION"
+ * (OPTION without dashes): this node's Proxmox does not know the option at all
+ * (then pvesh also prints "400 unable to parse option" and exits 2). */
+bool pt_pvesh_unknown_option(const char *err, const char *option);
 
 /* True when pvesh's error output says another node changed the mapping at the same
  * time (stale digest, an id created or deleted meanwhile, the cluster lock taken):

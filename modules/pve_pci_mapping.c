@@ -3,10 +3,13 @@
  * The options go into a struct pt_pve_request; module_utils/pve_mapping_sync
  * reads the mapping, plans and writes it (retrying while other nodes win the race
  * for the cluster file); the outcome becomes the module's result. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "cleanup.h"
 #include "pve_mapping_sync.h"
 #include "pve_pci_mapping_argspec.h"
 #include "runtime.h"
@@ -45,11 +48,16 @@ static void report(struct pt_module *m, struct pt_pve_outcome *out, int rc)
 		pt_module_fail(m, "%s", out->msg ? out->msg : "out of memory");
 	} else {
 		pt_result_set_changed(m, out->action != PT_PVE_NONE);
+		if (out->summary)
+			pt_result_set(m, "msg", json_string(out->summary));
 		pt_result_set(m, "action", json_string(pt_pve_action_name(out->action)));
 		pt_result_set(m, "retries", json_integer(out->retries));
 		pt_result_set(m, "mapping", json_incref(out->mapping));
-		if (out->action != PT_PVE_NONE)
-			pt_diff_add(m, PT_PVE_PCI_CFG, out->diff_before, out->diff_after);
+		/* The diff shows the mapping's section, not the whole file: headed so. */
+		_cleanup_free_ char *header = NULL;
+		if (out->action != PT_PVE_NONE &&
+		    asprintf(&header, PT_PVE_PCI_CFG " [%s]", pt_param_str(m, "name")) >= 0)
+			pt_diff_add(m, header, out->diff_before, out->diff_after);
 	}
 	size_t i;
 	json_t *warning;

@@ -28,15 +28,32 @@
  *     mapping failed: detected modified configuration - ...") exit 255; an unknown
  *     API path "No 'get' handler defined for '/x'" exit 1;
  *   - JSON output: compact with sorted keys, as pvesh's --output-format json.
+ *   - text as Perl handles it: every argument decoded by the locale in the
+ *     environment (LC_ALL, else LC_CTYPE, else LANG: a UTF-8 codeset decodes UTF-8,
+ *     anything else is ASCII, each other byte becoming U+FFFD), pci.cfg written
+ *     without an encoding layer (characters up to U+00FF as one Latin-1 byte; one
+ *     character beyond turns the whole file into UTF-8, with Perl's "Wide
+ *     character in print" warning), read as bytes, and each byte >= 0x80 printed
+ *     by `get --output-format json` as the character of that value; blanks around
+ *     a value trimmed when pci.cfg is read; maxLength counted in characters;
+ *   - an older Proxmox VE on request: the knob file guest-common-version (or
+ *     FAKE_PVESH_GUEST_COMMON_VERSION) below 5.1.7 makes --live-migration-capable
+ *     an unknown option, as libpve-guest-common-perl before 5.1.7 (PVE 8.4) does.
  * Not modelled: permissions, proxying to other nodes, `check-node` hardware checks
  * (only the "No mapping for node" warning), yaml output; text output is a plain
- * key/value listing, not Proxmox's tables.
+ * key/value listing, not Proxmox's tables; exit codes of a `die` (Perl exits with
+ * whatever errno holds then: 2 or 255 were both seen for the same kind of error);
+ * whether the locale is installed (Perl falls back to C when it is not).
+ * tests/tools/README.md says what was compared with the real code, and how.
  *
  * Test knobs (files inside the root, absent = off):
  *   /etc/fake-pvesh/get-delay-ms     sleep between reading pci.cfg and answering a get
  *   /etc/fake-pvesh/write-delay-ms   sleep while holding the lock, before writing
  *       (each holds "N" or "MIN-MAX" milliseconds, picked at random per call)
  *   /etc/fake-pvesh/lock-timeout-s   lock acquire timeout instead of Proxmox's 10 s
+ *   /etc/fake-pvesh/guest-common-version   the libpve-guest-common-perl version to
+ *       behave as ("5.1.6": no live-migration-capable); the environment variable
+ *       FAKE_PVESH_GUEST_COMMON_VERSION wins over the file
  * Every call is logged to /var/log/fake-pvesh.log: "pvesh ARGS... => RC".
  *
  * Extra, for tests only: `pvesh x-reformat FILE` prints FILE as Proxmox would write
@@ -61,6 +78,7 @@
 #include "cleanup.h"
 #include "files.h"
 #include "pve_mapping.h"
+#include "sha1.h"
 #include "strbuf.h"
 
 #define LOCK_ID   "file-mapping_pci_cfg"
@@ -153,6 +171,122 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* --- text as Perl holds it ------------------------------------------------------- */
+
+/* Inside the fake every text is what Perl holds: a string of characters, kept here
+ * as their UTF-8 encoding. pci.cfg's bytes are characters 0-255 (Perl reads the file
+ * undecoded); arguments are decoded by the locale. */
+
+static void put_char(struct pt_strbuf *sb, unsigned long c)
+{
+	if (c < 0x80) {
+		pt_strbuf_putc(sb, (char)c);
+	} else if (c < 0x800) {
+		pt_strbuf_putc(sb, (char)(0xc0 | (c >> 6)));
+		pt_strbuf_putc(sb, (char)(0x80 | (c & 0x3f)));
+	} else if (c < 0x10000) {
+		pt_strbuf_putc(sb, (char)(0xe0 | (c >> 12)));
+		pt_strbuf_putc(sb, (char)(0x80 | ((c >> 6) & 0x3f)));
+		pt_strbuf_putc(sb, (char)(0x80 | (c & 0x3f)));
+	} else {
+		pt_strbuf_putc(sb, (char)(0xf0 | (c >> 18)));
+		pt_strbuf_putc(sb, (char)(0x80 | ((c >> 12) & 0x3f)));
+		pt_strbuf_putc(sb, (char)(0x80 | ((c >> 6) & 0x3f)));
+		pt_strbuf_putc(sb, (char)(0x80 | (c & 0x3f)));
+	}
+}
+
+/* The UTF-8 character at s[0..n): its code point and length, or -1 when malformed. */
+static long utf8_at(const unsigned char *s, size_t n, size_t *len)
+{
+	size_t need = s[0] < 0x80             ? 1
+	              : (s[0] & 0xe0) == 0xc0 ? 2
+	              : (s[0] & 0xf0) == 0xe0 ? 3
+	              : (s[0] & 0xf8) == 0xf0 ? 4
+	                                      : 0;
+	if (!need || need > n)
+		return -1;
+	long c = need == 1 ? s[0] : s[0] & (0x7f >> need);
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
+	if (c < min[need] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*len = need;
+	return c;
+}
+
+/* Perl takes the codeset from LC_ALL, else LC_CTYPE, else LANG. */
+static bool locale_is_utf8(void)
+{
+	const char *names[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+	const char *l = NULL;
+	for (int i = 0; i < 3 && !(l && *l); i++)
+		l = getenv(names[i]);
+	const char *dot = l ? strchr(l, '.') : NULL;
+	if (!dot)
+		return false;
+	size_t n = strcspn(++dot, "@");
+	return (n == 5 && strncasecmp(dot, "utf-8", 5) == 0) ||
+	       (n == 4 && strncasecmp(dot, "utf8", 4) == 0);
+}
+
+/* decode('locale', ARG): a UTF-8 locale decodes UTF-8 (a malformed byte becomes
+ * U+FFFD); any other is ASCII, where every byte >= 0x80 becomes U+FFFD. Caller
+ * frees. */
+static char *decode_arg(const char *arg)
+{
+	bool utf8 = locale_is_utf8();
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	const unsigned char *p = (const unsigned char *)arg;
+	size_t n = strlen(arg);
+	for (size_t i = 0; i < n;) {
+		size_t len = 1;
+		long c = p[i] < 0x80 ? p[i] : utf8 ? utf8_at(p + i, n - i, &len) : -1;
+		put_char(&sb, c < 0 ? 0xfffd : (unsigned long)c);
+		i += c < 0 ? 1 : len;
+	}
+	return pt_strbuf_steal(&sb);
+}
+
+/* pci.cfg's bytes as Perl holds them undecoded: one character per byte. */
+static char *bytes_to_chars(const char *bytes, size_t len)
+{
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	for (size_t i = 0; i < len; i++)
+		put_char(&sb, (unsigned char)bytes[i]);
+	return pt_strbuf_steal(&sb);
+}
+
+/* What print to a file without an encoding layer writes for chars[0..len): one
+ * byte per character when all are below 256; else the UTF-8 of the whole string
+ * (and Perl's warning). Appends to out. */
+static void chars_to_file(const char *chars, size_t len, struct pt_strbuf *out)
+{
+	const unsigned char *p = (const unsigned char *)chars;
+	bool wide = false;
+	for (size_t i = 0; i < len && !wide;) {
+		size_t n = 1;
+		long c = utf8_at(p + i, len - i, &n);
+		wide = c > 0xff;
+		i += n;
+	}
+	if (wide) {
+		fputs("Wide character in print at /usr/share/perl5/PVE/File.pm line 75.\n", stderr);
+		pt_strbuf_append(out, chars, len);
+		return;
+	}
+	for (size_t i = 0; i < len;) {
+		size_t n = 1;
+		long c = utf8_at(p + i, len - i, &n);
+		pt_strbuf_putc(out, (char)(c < 0 ? p[i] : c));
+		i += n;
+	}
+}
+
 /* --- the options ------------------------------------------------------------------- */
 
 enum kind { STR, ARRAY, BOOL, LIST };
@@ -224,22 +358,16 @@ static const char *method_cmd(enum method m)
 	return names[m];
 }
 
+/* The short usage CLIHandler appends to a parameter error: one line, naming the
+ * required options (compared with pvesh from pve-manager on the real code). */
 static void print_usage(enum method m)
 {
-	const char *cmd = method_cmd(m);
-	fprintf(stderr, "pvesh %s <api_path> [OPTIONS] [FORMAT_OPTIONS]\n", cmd);
 	if (m == M_CREATE)
-		fputs("  --id <string> --map <string> [--map ...] [--description <string>]\n"
-		      "  [--live-migration-capable <boolean>] [--mdev <boolean>]\n",
+		fputs("pvesh create <api_path> --id <string> --map <array> [OPTIONS] "
+		      "[FORMAT_OPTIONS]\n",
 		      stderr);
-	else if (m == M_UPDATE)
-		fputs("  [--delete <string>] [--description <string>] [--digest <string>]\n"
-		      "  [--live-migration-capable <boolean>] [--map <string>] [--mdev "
-		      "<boolean>]\n",
-		      stderr);
-	else if (m == M_INDEX)
-		fputs("  [--check-node <string>]\n", stderr);
-	fputs("  [--noproxy <boolean>] [--output-format <text|json|json-pretty|yaml>]\n", stderr);
+	else
+		fprintf(stderr, "pvesh %s <api_path> [OPTIONS] [FORMAT_OPTIONS]\n", method_cmd(m));
 }
 
 /* A parameter exception: code 400, the message, then the usage (as CLIHandler
@@ -270,7 +398,6 @@ static int param_error(enum method m, const char *msg, json_t *errors)
 			        json_string_value(json_object_get(errors, keys[a])));
 		free(keys);
 	}
-	fputc('\n', stderr);
 	print_usage(m);
 	return finish(EXIT_DIE);
 }
@@ -288,6 +415,21 @@ static int parse_boolean(const char *s)
 	return -1;
 }
 
+/* Whether the emulated libpve-guest-common-perl has live-migration-capable: from
+ * 5.1.7 on. The version comes from FAKE_PVESH_GUEST_COMMON_VERSION or the knob
+ * file; none means the newest. */
+static bool knows_live_migration(void)
+{
+	const char *env = getenv("FAKE_PVESH_GUEST_COMMON_VERSION");
+	_cleanup_free_ char *path = in_root(KNOB_DIR "/guest-common-version");
+	_cleanup_free_ char *file = env && *env ? NULL : pt_file_read_line(path);
+	const char *v = env && *env ? env : file;
+	int major = 0, minor = 0, patch = 0;
+	if (!v || sscanf(v, "%d.%d.%d", &major, &minor, &patch) < 1)
+		return true;
+	return major > 5 || (major == 5 && (minor > 1 || (minor == 1 && patch >= 7)));
+}
+
 /* Getopt::Long with Proxmox's definitions: "--name value", "--name=value", "-name";
  * booleans take an optional value; arrays repeat; the rest are positional. Returns
  * 0, or the exit code after printing the error. */
@@ -297,7 +439,8 @@ static int parse_options(enum method m, int argc, char **argv, json_t *values, j
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (options_done || a[0] != '-' || a[1] == '\0') {
-			json_array_append_new(positional, json_string(a));
+			_cleanup_free_ char *arg = decode_arg(a);
+			json_array_append_new(positional, json_string(arg ? arg : ""));
 			continue;
 		}
 		if (strcmp(a, "--") == 0) {
@@ -309,6 +452,8 @@ static int parse_options(enum method m, int argc, char **argv, json_t *values, j
 		size_t n = eq ? (size_t)(eq - name) : strlen(name);
 		bool ambiguous = false;
 		const struct optdef *d = find_opt(m, name, n, &ambiguous);
+		if (d && strcmp(d->name, "live-migration-capable") == 0 && !knows_live_migration())
+			d = NULL;
 		if (!d) {
 			fprintf(stderr, "%s option: %.*s\n", ambiguous ? "Ambiguous" : "Unknown",
 			        (int)n, name);
@@ -329,15 +474,17 @@ static int parse_options(enum method m, int argc, char **argv, json_t *values, j
 			}
 			value = argv[++i];
 		}
+		_cleanup_free_ char *decoded = decode_arg(value);
+		json_t *text = json_string(decoded ? decoded : "");
 		if (d->kind == ARRAY || d->kind == LIST) {
 			json_t *arr = json_object_get(values, d->name);
 			if (!arr) {
 				arr = json_array();
 				json_object_set_new(values, d->name, arr);
 			}
-			json_array_append_new(arr, json_string(value));
+			json_array_append_new(arr, text);
 		} else {
-			json_object_set_new(values, d->name, json_string(value));
+			json_object_set_new(values, d->name, text);
 		}
 	}
 	/* After Getopt: booleans parsed, -list formats joined with commas. */
@@ -445,7 +592,7 @@ static void validate(enum method m, json_t *values, const char *path_id, json_t 
 			add_error(errors, path, msg);
 	}
 	const char *desc = opt_str(values, "description");
-	if (desc && strlen(desc) > PT_PVE_DESCRIPTION_MAX)
+	if (desc && pt_pve_text_chars(desc) > PT_PVE_DESCRIPTION_MAX)
 		add_error(errors, "description", "value may only be 4096 characters long");
 	const char *digest = opt_str(values, "digest");
 	if (digest && strlen(digest) > 64)
@@ -494,7 +641,13 @@ static int read_config(struct pt_pve_config *cfg)
 		return r;
 	}
 	struct pt_strbuf warnings = PT_STRBUF_INIT;
-	r = pt_pve_config_parse(text ? text : "", len, PT_PVE_PCI_CFG, cfg, &warnings);
+	_cleanup_free_ char *chars = bytes_to_chars(text ? text : "", len);
+	if (!chars)
+		return -ENOMEM;
+	r = pt_pve_config_parse(chars, strlen(chars), PT_PVE_PCI_CFG, cfg, &warnings);
+	/* Proxmox's digest is of the file's bytes. */
+	if (r == 0)
+		pt_sha1_hex(text ? text : "", len, cfg->digest);
 	fputs(pt_strbuf_str(&warnings), stderr);
 	pt_strbuf_release(&warnings);
 	return r;
@@ -510,8 +663,15 @@ static int write_config(const struct pt_pve_config *cfg, char **errmsg)
 	}
 	_cleanup_free_ char *path = in_root(PT_PVE_PCI_CFG);
 	struct pt_write_opts wo = {.mode_if_new = 0640, .backup = false, .mkdirs = true};
-	r = pt_file_write_atomic(path, pt_strbuf_str(&out), out.len, &wo, NULL, errmsg);
+	struct pt_strbuf bytes = PT_STRBUF_INIT;
+	chars_to_file(pt_strbuf_str(&out), out.len, &bytes);
 	pt_strbuf_release(&out);
+	if (bytes.oom) {
+		pt_strbuf_release(&bytes);
+		return -ENOMEM;
+	}
+	r = pt_file_write_atomic(path, pt_strbuf_str(&bytes), bytes.len, &wo, NULL, errmsg);
+	pt_strbuf_release(&bytes);
 	return r;
 }
 
@@ -820,7 +980,10 @@ static int do_reformat(const char *file)
 		return die_msg("cannot read %s: %s\n", file, strerror(-r));
 	struct pt_strbuf warnings = PT_STRBUF_INIT, out = PT_STRBUF_INIT;
 	struct pt_pve_config cfg;
-	r = pt_pve_config_parse(text, len, PT_PVE_PCI_CFG, &cfg, &warnings);
+	_cleanup_free_ char *chars = bytes_to_chars(text, len);
+	if (!chars)
+		return die_msg("out of memory\n");
+	r = pt_pve_config_parse(chars, strlen(chars), PT_PVE_PCI_CFG, &cfg, &warnings);
 	fputs(pt_strbuf_str(&warnings), stderr);
 	pt_strbuf_release(&warnings);
 	if (r < 0)
@@ -832,8 +995,11 @@ static int do_reformat(const char *file)
 		pt_strbuf_release(&out);
 		return die_msg("%s\n", err ? err : "out of memory");
 	}
-	fwrite(pt_strbuf_str(&out), 1, out.len, stdout);
+	struct pt_strbuf bytes = PT_STRBUF_INIT;
+	chars_to_file(pt_strbuf_str(&out), out.len, &bytes);
 	pt_strbuf_release(&out);
+	fwrite(pt_strbuf_str(&bytes), 1, bytes.len, stdout);
+	pt_strbuf_release(&bytes);
 	return finish(0);
 }
 

@@ -761,6 +761,55 @@ static void test_json_lenient_and_errors(void **state)
 	pt_pve_mapping_release(&latin);
 }
 
+/* What survives pvesh (fails before: there was no such check; "€" was sent and
+ * came back as three other characters, every run). */
+static void test_text_rules(void **state)
+{
+	(void)state;
+	char *msg = NULL;
+	assert_int_equal(pt_pve_text_check("description", "für Grüße, 5 °C ÿ", &msg), 0);
+	assert_null(msg);
+	assert_int_equal(pt_pve_text_check("description", "Preis 5 €", &msg), -EINVAL);
+	assert_non_null(strstr(msg, "description: character 9, '€' (U+20AC), cannot be stored"));
+	free(msg);
+	assert_int_equal(pt_pve_text_check("map[2].description", "ok \xf0\x9f\x98\x80", &msg),
+	                 -EINVAL);
+	assert_non_null(strstr(msg, "map[2].description: character 4, '\xf0\x9f\x98\x80' "
+	                            "(U+1F600)"));
+	free(msg);
+	assert_int_equal(pt_pve_text_check("description", "bad \xfc", &msg), -EINVAL);
+	assert_non_null(strstr(msg, "description is not UTF-8 text (byte 5)"));
+	free(msg);
+	/* Perl's \s on bytes: ASCII blanks only, not U+00A0 */
+	char *t = pt_pve_text_trim(" \t\f\vpadded \xc2\xa0 \r\n");
+	assert_string_equal(t, "padded \xc2\xa0");
+	free(t);
+	t = pt_pve_text_trim("   ");
+	assert_string_equal(t, "");
+	free(t);
+	assert_int_equal(pt_pve_text_chars("für"), 3);
+	assert_int_equal(pt_pve_text_chars(NULL), 0);
+	/* maxLength counts characters: 4096 two-byte characters are fine */
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	for (int i = 0; i < PT_PVE_DESCRIPTION_MAX; i++)
+		pt_strbuf_puts(&sb, "ü");
+	struct pt_pve_map_entry e;
+	char *entry = NULL;
+	assert_true(asprintf(&entry, "description=%s,id=10de:1c82,node=pve1,path=0000:07:00",
+	                     pt_strbuf_str(&sb)) > 0);
+	assert_int_equal(pt_pve_map_entry_parse(entry, "map[0]", &e, &msg), 0);
+	pt_pve_map_entry_release(&e);
+	free(entry);
+	pt_strbuf_puts(&sb, "ü");
+	assert_true(asprintf(&entry, "description=%s,id=10de:1c82,node=pve1,path=0000:07:00",
+	                     pt_strbuf_str(&sb)) > 0);
+	assert_int_equal(pt_pve_map_entry_parse(entry, "map[0]", &e, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "map[0].description: value may only be 4096 characters long"));
+	free(msg);
+	free(entry);
+	pt_strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -783,6 +832,7 @@ int main(void)
 	        cmocka_unit_test(test_merge_node),
 	        cmocka_unit_test(test_json_round_trip),
 	        cmocka_unit_test(test_json_lenient_and_errors),
+	        cmocka_unit_test(test_text_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,143 @@ static void assert_contains(const char *text, const char *part)
 
 /* --- pvesh ------------------------------------------------------------------------ */
 
+/* --- text and words ----------------------------------------------------------------- */
+
+/* pvesh runs in a UTF-8 locale: under C it would turn each byte of a non-ASCII
+ * character into U+FFFD (fails before: the environment said LC_ALL=C). */
+static void test_pvesh_locale(void **state)
+{
+	(void)state;
+	const char *env[] = {"/usr/bin/env", NULL};
+	struct pt_exec_result res;
+	assert_int_equal(pt_exec_in_locale(NULL, env, 30, PT_PVESH_LOCALE, &res), 0);
+	assert_non_null(strstr(res.out, "LC_ALL=C.UTF-8\n"));
+	assert_non_null(strstr(res.out, "LANG=C.UTF-8\n"));
+	pt_exec_result_release(&res);
+	/* other callers keep C */
+	assert_int_equal(pt_exec(NULL, env, 30, &res), 0);
+	assert_non_null(strstr(res.out, "LC_ALL=C\n"));
+	pt_exec_result_release(&res);
+	assert_int_equal(pt_exec_in_locale(NULL, env, 30, "C=x", &res), -EINVAL);
+	pt_exec_result_release(&res);
+	assert_int_equal(pt_exec_env_bytes_in_locale(PT_PVESH_LOCALE),
+	                 pt_exec_env_bytes() + 2 * strlen(".UTF-8"));
+}
+
+/* The old Proxmox's answer to --live-migration-capable. */
+static void test_unknown_option(void **state)
+{
+	(void)state;
+	const char *err = "Unknown option: live-migration-capable\n400 unable to parse option\n"
+	                  "pvesh set <api_path> [OPTIONS] [FORMAT_OPTIONS]\n";
+	assert_true(pt_pvesh_unknown_option(err, "live-migration-capable"));
+	assert_false(pt_pvesh_unknown_option(err, "mdev"));
+	assert_false(pt_pvesh_unknown_option("Unknown option: live-migration-capablex\n",
+	                                     "live-migration-capable"));
+	assert_false(pt_pvesh_unknown_option(NULL, "mdev"));
+}
+
+/* A description with blanks around it is what Proxmox reads back without them
+ * (fails before: the plan compared "  padded  " with "padded" and updated each
+ * run); blanks only remove it. */
+static void test_plan_trimmed_description(void **state)
+{
+	(void)state;
+	struct pt_pve_request req = request();
+	struct pt_pve_current cur;
+	struct pt_pve_wanted w;
+	struct pt_pve_plan plan;
+	current(&cur, (const char *[]){E1, NULL});
+	cur.mapping.description = strdup("padded");
+	wanted(&w, (const char *[]){E1, NULL});
+	req.description = "  padded \t";
+	assert_int_equal(pt_pve_plan_make(&req, "pve1", &w, &cur, false, &plan), 0);
+	assert_int_equal(plan.action, PT_PVE_NONE);
+	pt_pve_plan_release(&plan);
+	req.description = " \t ";
+	assert_int_equal(pt_pve_plan_make(&req, "pve1", &w, &cur, false, &plan), 0);
+	assert_int_equal(plan.action, PT_PVE_UPDATE);
+	assert_null(plan.target.description);
+	const char **argv = pt_pve_plan_command(&req, &plan, &cur, PT_PVESH_PCI_API "/" NAME);
+	assert_non_null(argv);
+	bool deletes = false;
+	for (size_t i = 0; argv[i]; i++)
+		deletes |=
+		        strcmp(argv[i], "--delete") == 0 && strcmp(argv[i + 1], "description") == 0;
+	assert_true(deletes);
+	free(argv);
+	pt_pve_plan_release(&plan);
+	/* a new description is sent as it will be read back */
+	req.description = "  new  ";
+	assert_int_equal(pt_pve_plan_make(&req, "pve1", &w, &cur, false, &plan), 0);
+	assert_string_equal(plan.target.description, "new");
+	pt_pve_plan_release(&plan);
+	pt_pve_wanted_release(&w);
+	pt_pve_current_release(&cur);
+}
+
+static void assert_words(const struct pt_pve_request *req, const char *const *have,
+                         const char *have_desc, const char *const *want, bool check_mode,
+                         const char *expected)
+{
+	struct pt_pve_current cur;
+	struct pt_pve_wanted w;
+	struct pt_pve_plan plan;
+	current(&cur, have);
+	if (have_desc)
+		cur.mapping.description = strdup(have_desc);
+	wanted(&w, want);
+	assert_int_equal(pt_pve_plan_make(req, "pve1", &w, &cur, false, &plan), 0);
+	char *words = pt_pve_plan_describe(req, "pve1", &cur, &plan, check_mode);
+	assert_string_equal(words, expected);
+	free(words);
+	pt_pve_plan_release(&plan);
+	pt_pve_wanted_release(&w);
+	pt_pve_current_release(&cur);
+}
+
+/* The result's msg in words (fails before: there was no msg; the role printed
+ * "Mapping NAME (none): ..."). */
+static void test_plan_in_words(void **state)
+{
+	(void)state;
+	struct pt_pve_request req = request();
+	const char *const mine[] = {E1, NULL};
+	assert_words(&req, NULL, NULL, mine, false,
+	             "created mapping " NAME " with node pve1's entry 0000:07:00 (10de:1c82, "
+	             "IOMMU group 14)");
+	assert_words(&req, NULL, NULL, mine, true,
+	             "would create mapping " NAME " with node pve1's entry 0000:07:00 "
+	             "(10de:1c82, IOMMU group 14)");
+	assert_words(&req, (const char *[]){E2, E1, NULL}, NULL, mine, false,
+	             "no change: mapping " NAME " already has node pve1's entry 0000:07:00 "
+	             "(10de:1c82, IOMMU group 14)");
+	assert_words(&req, (const char *[]){E2, NULL}, NULL, (const char *[]){E1, A1, NULL}, false,
+	             "updated mapping " NAME ": node pve1's entries 0000:07:00 (10de:1c82, IOMMU "
+	             "group 14), 0000:07:00.1 (10de:0fb9, IOMMU group 14) set, other nodes' "
+	             "entries kept");
+	req.description = "GTX";
+	req.mdev = 1;
+	assert_words(&req, mine, "old", mine, false,
+	             "updated mapping " NAME ": description set to 'GTX'; mdev set to 1");
+	req = request();
+	req.present = false;
+	assert_words(&req, (const char *[]){E2, E1, NULL}, NULL, NULL, false,
+	             "updated mapping " NAME ": node pve1's entries removed, other nodes' "
+	             "entries kept");
+	assert_words(&req, mine, NULL, NULL, true,
+	             "would remove mapping " NAME ": node pve1's entries were the last in it");
+	assert_words(&req, (const char *[]){E2, NULL}, NULL, NULL, false,
+	             "no change: mapping " NAME " has no entry for node pve1");
+	assert_words(&req, NULL, NULL, NULL, false, "no change: there is no mapping " NAME);
+	req = request();
+	req.exact = true;
+	assert_words(&req, NULL, NULL, (const char *[]){E1, E2, E3, NULL}, false,
+	             "created mapping " NAME " with 3 entries (node pve1, pve2, pve3)");
+	req.present = false;
+	assert_words(&req, mine, NULL, NULL, false, "removed mapping " NAME);
+}
+
 static void test_error_line_and_race(void **state)
 {
 	(void)state;
@@ -738,6 +875,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_error_line_and_race),
+	        cmocka_unit_test(test_pvesh_locale),
+	        cmocka_unit_test(test_unknown_option),
+	        cmocka_unit_test(test_plan_trimmed_description),
+	        cmocka_unit_test(test_plan_in_words),
 	        cmocka_unit_test_setup_teardown(test_request_checks, make_base, drop_base),
 	        cmocka_unit_test_setup_teardown(test_wanted_from_devices, make_base, drop_base),
 	        cmocka_unit_test_setup_teardown(test_wanted_from_map, make_base, drop_base),

@@ -124,7 +124,19 @@ expect_err "id: invalid format - invalid configuration ID '1gpu'"
 expect_err "map[0]: invalid format - format error"
 expect_err "map[0].path: value does not match the regex pattern"
 expect_err "map[1].node: invalid format - value does not look like a valid node name"
-expect_err "pvesh create <api_path> [OPTIONS] [FORMAT_OPTIONS]"
+# (Proxmox prints the parameters in hash order; the double sorts them)
+expect_err_exact "400 Parameter verification failed.
+id: invalid format - invalid configuration ID '1gpu'
+
+map[0]: invalid format - format error
+map[0].path: value does not match the regex pattern
+
+map[1]: invalid format - format error
+map[1].node: invalid format - value does not look like a valid node name
+
+
+pvesh create <api_path> --id <string> --map <array> [OPTIONS] [FORMAT_OPTIONS]
+"
 pvesh create /cluster/mapping/pci --id gpu2
 expect_rc 255 "create without map"; expect_err "map: property is missing and it is not optional"
 pvesh create /cluster/mapping/pci --id gpu2 --map "$E1,color=red"
@@ -273,6 +285,61 @@ assert_eq "$(json 'len(r)')" 21
 pvesh x-reformat /etc/pve/mapping/pci.cfg
 cmp "$OUT" "$CFG" || fail "the file written under contention does not round-trip"
 [ -s "$ERR" ] && fail "warnings after concurrent writes: $(cat "$ERR")"
+
+note "text as the real pvesh handles it (outputs recorded from Proxmox's code, tests/tools/README.md)"
+T=$PT_WORK/text
+mkdir -p "$T/usr/bin" "$T/etc/pve/mapping"
+install -m 0755 "$PT_TOOLS/fake-pvesh" "$T/usr/bin/pvesh"
+TCFG=$T/etc/pve/mapping/pci.cfg
+# tpvesh LOCALE ARGS...: the double in that locale (sets rc, OUT, ERR)
+tpvesh() { local l=$1; shift; set +e; LC_ALL=$l LANG=$l chroot "$T" /usr/bin/pvesh "$@" >"$OUT" 2>"$ERR"; rc=$?; set -e; }
+tdesc() { tpvesh C.UTF-8 get /cluster/mapping/pci/"$1" --output-format json; expect_rc 0 "get $1"; $PY -c 'import json,sys; print(ascii(json.load(open(sys.argv[1])).get("description")))' "$OUT"; }
+# under C every byte of a non-ASCII character becomes U+FFFD (EF BF BD) before it is stored
+tpvesh C create /cluster/mapping/pci --id tc --map "$E1" --description 'für'
+expect_rc 0 "create under C"; expect_err "Wide character in print"
+grep -q "$(printf '\tdescription f\xef\xbf\xbd\xef\xbf\xbdr$')" "$TCFG" || fail "under C, pci.cfg should hold U+FFFD twice for ü"
+assert_eq "$(tdesc tc)" "'f\\xef\\xbf\\xbd\\xef\\xbf\\xbdr'" "JSON re-encodes each stored byte"
+# under a UTF-8 locale characters up to U+00FF are stored as Latin-1 and come back
+tpvesh C.UTF-8 create /cluster/mapping/pci --id tu --map "$E2" --description 'für Grüße °'
+expect_rc 0 "create under C.UTF-8"; [ -s "$ERR" ] && fail "unexpected stderr: $(cat "$ERR")"
+grep -q "$(printf '\tdescription f\xfcr Gr\xfc\xdfe \xb0$')" "$TCFG" || fail "pci.cfg should hold Latin-1"
+assert_eq "$(tdesc tu)" "'f\\xfcr Gr\\xfc\\xdfe \\xb0'"
+# one character beyond U+00FF: the whole file becomes UTF-8, other sections' bytes too
+tpvesh C.UTF-8 create /cluster/mapping/pci --id te --map "id=10de:1c82,node=pve3,path=0000:81:00" --description 'Preis €'
+expect_rc 0 "create with €"; expect_err "Wide character in print"
+assert_eq "$(tdesc te)" "'Preis \\xe2\\x82\\xac'"
+assert_eq "$(tdesc tu)" "'f\\xc3\\xbcr Gr\\xc3\\xbc\\xc3\\x9fe \\xc2\\xb0'" "another section after a wide character"
+# blanks around a value are dropped when pci.cfg is read; blanks only read as none
+tpvesh C.UTF-8 set /cluster/mapping/pci/tu --map "$E2" --description '  padded  '
+expect_rc 0 "set padded"
+grep -q "$(printf '^\tdescription   padded  $')" "$TCFG" || fail "the blanks are written"
+assert_eq "$(tdesc tu)" "'padded'"
+tpvesh C.UTF-8 set /cluster/mapping/pci/tu --map "$E2" --description '   '
+expect_rc 0 "set blanks"
+tpvesh C.UTF-8 get /cluster/mapping/pci/tu --output-format json
+expect_err "(section 'tu') - unable to parse value of 'description': got undefined value"
+assert_eq "$(json '"description" in r')" false
+# a no-break space (U+00A0) is no blank to Perl's \s on bytes
+tpvesh C.UTF-8 set /cluster/mapping/pci/tu --map "$E2" --description "x$(printf '\xc2\xa0')"
+assert_eq "$(tdesc tu)" "'x\\xa0'"
+# maxLength counts characters
+tpvesh C.UTF-8 set /cluster/mapping/pci/tu --map "$E2" --description "$(printf 'ü%.0s' $(seq 4096))"
+expect_rc 0 "4096 characters of two bytes"
+tpvesh C.UTF-8 set /cluster/mapping/pci/tu --map "$E2" --description "$(printf 'ü%.0s' $(seq 4097))"
+expect_rc 255 "4097 characters"; expect_err "description: value may only be 4096 characters long"
+
+note "an older Proxmox VE (libpve-guest-common-perl before 5.1.7) has no live-migration-capable"
+mkdir -p "$ROOT/etc/fake-pvesh"
+echo 5.1.6 >"$ROOT/etc/fake-pvesh/guest-common-version"
+pvesh create /cluster/mapping/pci --id lm --map "$E1" --live-migration-capable 1
+expect_rc 255 "old version"; expect_err_exact "Unknown option: live-migration-capable
+400 unable to parse option
+pvesh create <api_path> --id <string> --map <array> [OPTIONS] [FORMAT_OPTIONS]
+"
+echo 5.1.7 >"$ROOT/etc/fake-pvesh/guest-common-version"
+pvesh create /cluster/mapping/pci --id lm --map "$E1" --live-migration-capable 1
+expect_rc 0 "5.1.7 knows it"
+rm "$ROOT/etc/fake-pvesh/guest-common-version"
 
 note "every call is logged"
 assert_contains "$ROOT/var/log/fake-pvesh.log" "pvesh delete /cluster/mapping/pci/good => 0"
