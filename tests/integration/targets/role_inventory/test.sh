@@ -6,7 +6,8 @@
 #            blacklisted, not nouveau or nvidia, and snd_hda_intel is left out
 #            with the reason (the blacklist follows the hardware);
 #   nogpu    no gpu_passthrough_devices: "nothing to pass through", nothing
-#            changed, and the play goes on for the others;
+#            changed (by site.yml or rollback.yml), and the play goes on for
+#            the others;
 #   short    "0:7:0.1", an address vfio_bind accepts, so the role does too
 #            (the role takes the selection from vfio_bind);
 #   hand     pve1 with "quiet intel_iommu=on" set by hand: apply adds iommu=pt,
@@ -115,8 +116,12 @@ play rename-again site.yml --limit hand -e gpu_passthrough_mapping_name=gpu-nvid
 assert_eq "$(pt_play_recap_changed hand "$PT_WORK/rename-again.out")" 0 "changed tasks in the second run"
 
 # --- hand: rollback -------------------------------------------------------------------
-play rollback rollback.yml --diff --limit hand -e gpu_passthrough_mapping_name=gpu-nvidia ||
+# nogpu takes part too: without devices and without a record of the role it
+# has nothing to roll back (its hand-set parameters, if any, stay).
+play rollback rollback.yml --diff --limit hand,nogpu -e gpu_passthrough_mapping_name=gpu-nvidia ||
 	fail "rollback failed"
+assert_contains "$PT_WORK/rollback.out" "nogpu: nothing to pass through (gpu_passthrough_devices is empty) and no record of a change by the role"
+assert_tree_unchanged "$PT_WORK/nogpu" "$PT_WORK/nogpu.sha"
 assert_eq "$(cmdline hand)" "quiet intel_iommu=on" "hand: the kernel command line after the rollback"
 assert_contains "$PT_WORK/rollback.out" "Removing only the kernel parameters the role added on hand"
 diff -r --no-dereference -x pve "$PT_WORK/hand.etc.orig" "$PT_WORK/hand/etc" || fail "rollback left /etc different"
