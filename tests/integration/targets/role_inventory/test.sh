@@ -8,8 +8,9 @@
 #   nogpu    no gpu_passthrough_devices: "nothing to pass through", nothing
 #            changed (by site.yml or rollback.yml), and the play goes on for
 #            the others;
-#   short    "0:7:0.1", an address vfio_bind accepts, so the role does too
-#            (the role takes the selection from vfio_bind);
+#   short    "0:7:0.1, 10de:1c82": a comma-separated string, as Ansible's list
+#            type reads it, holding 0:7:0.1 (an address vfio_bind accepts, so
+#            the role does too: it takes the selection from vfio_bind) and an ID;
 #   hand     pve1 with "quiet intel_iommu=on" set by hand: apply adds iommu=pt,
 #            rollback removes only that (the role's record on the node); a
 #            renamed mapping takes this node's entry out of the old mapping.
@@ -51,7 +52,7 @@ all:
           gpu_passthrough_root: "$PT_WORK/nogpu"
         short:
           gpu_passthrough_root: "$PT_WORK/short"
-          gpu_passthrough_devices: ["0:7:0.1"]
+          gpu_passthrough_devices: "0:7:0.1, 10de:1c82"
           gpu_passthrough_mapping_name: gpu-short
         hand:
           gpu_passthrough_root: "$PT_WORK/hand"
@@ -93,7 +94,7 @@ assert_tree_unchanged "$PT_WORK/nogpu" "$PT_WORK/nogpu.sha"
 assert_eq "$(pt_stub_calls "$PT_WORK/nogpu")" "" "commands run on nogpu"
 grep -qE '^nogpu +:.* changed=0 ' "$PT_WORK/apply.out" || fail "nogpu: changed tasks"
 
-# short: 0:7:0.1 is the GPU's audio function; the GPU function comes with it.
+# short: 0:7:0.1 is the GPU's audio function, 10de:1c82 the GPU function.
 assert_contains "$PT_WORK/short/etc/modprobe.d/vfio.conf" "options vfio-pci ids=10de:0fb9,10de:1c82"
 mapping short >"$PT_WORK/short.json" || fail "pvesh get on short failed"
 assert_contains "$PT_WORK/short.json" "path=0000:07:00,"
