@@ -1,12 +1,14 @@
 #include "vfio_plan.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "kmod.h"
 #include "modules_file.h"
+#include "strbuf.h"
 #include "vfio_driver.h"
 #include "vfio_safety.h"
 
@@ -220,4 +222,207 @@ json_t *pt_vfio_plan_blacklist(const json_t *drivers)
 		add_module(out, json_string_value(v));
 	sort_unique(out);
 	return out;
+}
+
+bool pt_vfio_plan_blacklist_is_auto(const json_t *drivers)
+{
+	const char *only = json_string_value(json_array_get(drivers, 0));
+	return json_array_size(drivers) == 1 && only && !strcmp(only, "auto");
+}
+
+bool pt_vfio_plan_blacklist_has_auto(const json_t *drivers)
+{
+	return has_string(drivers, "auto");
+}
+
+/* modules.alias of every installed kernel, each read once. */
+struct alias_set {
+	size_t n;
+	struct pt_kmod_aliases **idx; /* n entries; NULL where a kernel's file is unreadable */
+};
+
+static int aliases_open(const char *root, struct alias_set *a)
+{
+	_cleanup_json_ json_t *releases = pt_kmod_installed_releases(root);
+	a->n = json_array_size(releases);
+	a->idx = calloc(a->n + 1, sizeof *a->idx);
+	if (!releases || !a->idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->n; i++)
+		if (pt_kmod_aliases_load(root, json_string_value(json_array_get(releases, i)),
+		                         &a->idx[i]) < 0)
+			a->idx[i] = NULL;
+	return 0;
+}
+
+static void aliases_close(struct alias_set *a)
+{
+	for (size_t i = 0; a->idx && i < a->n; i++)
+		pt_kmod_aliases_free(a->idx[i]);
+	free(a->idx);
+	a->idx = NULL;
+}
+
+/* Set module → how in out, "bound" winning over "matches"; vfio-pci and the
+ * modules that never drive an endpoint are no candidates (as in add_softdep). */
+static int note_module(json_t *out, const char *name, const char *how)
+{
+	char norm[128];
+	pt_kmod_normalize(name, norm, sizeof norm);
+	if (!*norm || !strcmp(norm, "vfio_pci") || !strcmp(norm, "vfio_pci_core") ||
+	    !strcmp(norm, "pci_stub") || !strcmp(norm, "pcieport"))
+		return 0;
+	const char *had = json_string_value(json_object_get(out, norm));
+	if (had && !strcmp(had, "bound"))
+		return 0;
+	return json_object_set_new(out, norm, json_string(how));
+}
+
+/* The modules that would drive d at boot: object module → "bound" (its driver
+ * now) or "matches" (a modules.alias pattern matches its modalias). New
+ * reference; NULL when out of memory. */
+static json_t *device_modules(const char *root, const struct alias_set *a,
+                              const struct pt_pci_device *d)
+{
+	json_t *out = json_object();
+	for (size_t i = 0; out && i < a->n && d->modalias; i++) {
+		_cleanup_json_ json_t *mods =
+		        a->idx[i] ? pt_kmod_aliases_match(a->idx[i], d->modalias) : NULL;
+		size_t k;
+		json_t *mv;
+		json_array_foreach (mods, k, mv)
+			if (note_module(out, json_string_value(mv), "matches") < 0)
+				goto oom;
+	}
+	if (out && d->driver && !pt_vfio_driver_is_vfio(d->driver)) {
+		_cleanup_free_ char *mod = pt_safety_driver_module(root, d->driver);
+		if (!mod || note_module(out, mod, "bound") < 0)
+			goto oom;
+	}
+	return out;
+oom:
+	json_decref(out);
+	return NULL;
+}
+
+/* Append "ADDRESS" to the string list under key in obj (made on first use). */
+static int append_to(json_t *obj, const char *key, const char *addr)
+{
+	json_t *list = json_object_get(obj, key);
+	if (!list && json_object_set_new(obj, key, list = json_array()) < 0)
+		return -ENOMEM;
+	return json_array_append_new(list, json_string(addr));
+}
+
+static char *join_addrs(const json_t *list)
+{
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	size_t i;
+	json_t *v;
+	json_array_foreach (list, i, v)
+		pt_strbuf_printf(&sb, "%s%s", i ? ", " : "", json_string_value(v));
+	if (sb.oom) {
+		pt_strbuf_release(&sb);
+		return NULL;
+	}
+	char *s = strdup(pt_strbuf_str(&sb));
+	pt_strbuf_release(&sb);
+	return s;
+}
+
+/* Why a candidate was chosen: "drives 0000:0b:00.0; matches the modalias of
+ * 0000:0b:00.1". Caller frees; NULL when out of memory. */
+static char *chosen_reason(const json_t *bound, const json_t *matches)
+{
+	_cleanup_free_ char *b = bound ? join_addrs(bound) : NULL;
+	_cleanup_free_ char *m = matches ? join_addrs(matches) : NULL;
+	char *out = NULL;
+	if ((bound && !b) || (matches && !m) ||
+	    asprintf(&out, "%s%s%s%s%s", b ? "drives " : "", b ? b : "", b && m ? "; " : "",
+	             m ? "matches the modalias of " : "", m ? m : "") < 0)
+		return NULL;
+	return out;
+}
+
+int pt_vfio_plan_blacklist_auto(const char *root, const struct pt_pci_host *host,
+                                const json_t *selected, json_t **chosen, json_t **choice)
+{
+	*chosen = json_array();
+	*choice = json_array();
+	struct alias_set a = {0};
+	/* module → {bound: [addr], matches: [addr]} for the selected devices;
+	 * module → the first device that keeps it ("0000:0e:00.4 ..." text) */
+	_cleanup_json_ json_t *wanted = json_object();
+	_cleanup_json_ json_t *kept = json_object();
+	_cleanup_json_ json_t *names = json_array();
+	int e = -ENOMEM;
+	if (!*chosen || !*choice || !wanted || !kept || !names || aliases_open(root, &a) < 0)
+		goto out;
+	for (size_t k = 0; k < host->count; k++) {
+		const struct pt_pci_device *d = &host->devices[k];
+		bool sel = json_object_get(selected, d->address) != NULL;
+		_cleanup_json_ json_t *mods = device_modules(root, &a, d);
+		if (!mods)
+			goto out;
+		const char *mod;
+		json_t *how;
+		json_object_foreach (mods, mod, how) {
+			if (sel) {
+				json_t *w = json_object_get(wanted, mod);
+				if (!w && json_object_set_new(wanted, mod, w = json_object()) < 0)
+					goto out;
+				if (append_to(w, json_string_value(how), d->address) < 0)
+					goto out;
+				continue;
+			}
+			if (json_object_get(kept, mod))
+				continue;
+			_cleanup_free_ char *what = pt_safety_describe(d);
+			_cleanup_free_ char *why = NULL;
+			if (asprintf(&why,
+			             "left out: it %s %s (%s), which stays with the host, and a "
+			             "blacklisted driver would not load for it at the next boot",
+			             strcmp(json_string_value(how), "bound") ? "also matches the "
+			                                                       "modalias of"
+			                                                     : "also drives",
+			             d->address, what ? what : "?") < 0 ||
+			    json_object_set_new(kept, mod, json_string(why)) < 0)
+				goto out;
+		}
+	}
+	/* name order: the result and the file are stable from run to run */
+	const char *mod;
+	json_t *w;
+	json_object_foreach (wanted, mod, w)
+		if (json_array_append_new(names, json_string(mod)) < 0)
+			goto out;
+	sort_unique(names);
+	size_t i;
+	json_t *n;
+	json_array_foreach (names, i, n) {
+		const char *name = json_string_value(n);
+		json_t *why_kept = json_object_get(kept, name);
+		_cleanup_free_ char *why = NULL;
+		if (!why_kept) {
+			w = json_object_get(wanted, name);
+			why = chosen_reason(json_object_get(w, "bound"),
+			                    json_object_get(w, "matches"));
+			if (!why || json_array_append_new(*chosen, json_string(name)) < 0)
+				goto out;
+		}
+		json_t *entry =
+		        json_pack("{s:s, s:b, s:s}", "driver", name, "blacklisted", !why_kept,
+		                  "reason", why_kept ? json_string_value(why_kept) : why);
+		if (!entry || json_array_append_new(*choice, entry) < 0)
+			goto out;
+	}
+	e = 0;
+out:
+	aliases_close(&a);
+	if (e < 0) {
+		json_decref(*chosen);
+		json_decref(*choice);
+		*chosen = *choice = NULL;
+	}
+	return e;
 }

@@ -49,6 +49,30 @@ const char *pt_vfio_plan_mechanism(const struct pt_vfio_plan *plan, const char *
  * 0, or -EINVAL with the failure in rep. */
 int pt_vfio_plan_check_blacklist(const json_t *drivers, struct pt_vfio_report *rep);
 
+/* Whether blacklist_drivers is the single word "auto": the drivers are then
+ * chosen from the hardware by pt_vfio_plan_blacklist_auto. ("auto" is no
+ * kernel module.) */
+bool pt_vfio_plan_blacklist_is_auto(const json_t *drivers);
+
+/* Whether "auto" is one of the entries (alone or not). */
+bool pt_vfio_plan_blacklist_has_auto(const json_t *drivers);
+
+/* The blacklist for blacklist_drivers=auto: every module that is bound to a
+ * selected device or whose modules.alias pattern (in any installed kernel
+ * under root) matches a selected device's modalias, minus every module that is
+ * bound to, or matches, a device of host that is not selected (it would be
+ * lost for that device at the next boot: the NIC's r8169, snd_hda_intel when
+ * the onboard audio uses it). vfio-pci, pci-stub and pcieport are never
+ * candidates. Driver names are taken as their modules (pt_safety_driver_module)
+ * and normalised ('-' → '_').
+ *
+ * Returns 0 with *chosen (new array of module names, sorted) and *choice (new
+ * array, one {driver, blacklisted, reason} per candidate in name order: reason
+ * says which selected device brought it in, or which device of the host kept
+ * it out), or -ENOMEM with both NULL. */
+int pt_vfio_plan_blacklist_auto(const char *root, const struct pt_pci_host *host,
+                                const json_t *selected, json_t **chosen, json_t **choice);
+
 /* blacklist_drivers (array of strings, may be NULL) as the blacklist file
  * lists them: names normalised ('-' → '_'), unique, sorted. New reference;
  * NULL when out of memory. */

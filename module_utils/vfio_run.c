@@ -17,7 +17,9 @@
 
 /* What one run knows, step by step. */
 struct run {
-	const struct pt_vfio_bind_opts *o;
+	const struct pt_vfio_bind_opts *o; /* the options, or eff once the blacklist is chosen */
+	struct pt_vfio_bind_opts eff;      /* the options with blacklist_drivers=auto resolved */
+	json_t *auto_blacklist;            /* what auto chose (owned), else NULL */
 	struct pt_vfio_bind_result *res;
 	struct pt_vfio_report *rep;
 	struct pt_pci_host host;
@@ -136,6 +138,12 @@ static int steps(struct run *r)
 		return e;
 	if (o->present && (e = pt_vfio_plan_check_blacklist(o->blacklist, rep)) < 0)
 		return e;
+	if (o->present && !pt_vfio_plan_blacklist_is_auto(o->blacklist) &&
+	    pt_vfio_plan_blacklist_has_auto(o->blacklist))
+		return pt_vfio_report_fail(
+		        rep, -EINVAL,
+		        "blacklist_drivers: auto chooses the drivers from the hardware and stands "
+		        "alone; give either [auto] or the driver names, not both");
 	if ((e = pt_pci_scan(o->root, &r->host, &scan_err)) < 0)
 		return pt_vfio_report_fail(rep, e, "%s",
 		                           scan_err ? scan_err : "cannot read the PCI devices");
@@ -145,6 +153,18 @@ static int steps(struct run *r)
 	            0 ||
 	    (e = list_devices(r)) < 0)
 		return e;
+	/* blacklist_drivers=auto: chosen here, from the selection, so that check mode,
+	 * the safety rules, the file and the result all see the same list */
+	if (o->present && pt_vfio_plan_blacklist_is_auto(o->blacklist)) {
+		json_t *choice = NULL;
+		if (pt_vfio_plan_blacklist_auto(o->root, &r->host, r->selected, &r->auto_blacklist,
+		                                &choice) < 0)
+			return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+		json_object_set_new(r->res->values, "blacklist_choice", choice);
+		r->eff = *o;
+		r->eff.blacklist = r->auto_blacklist;
+		r->o = o = &r->eff;
+	}
 	/* refusals come before anything is written, in check mode too */
 	if (o->present && (e = check_safety(r)) < 0)
 		return e;
@@ -199,7 +219,11 @@ int pt_vfio_bind_run(const struct pt_vfio_bind_opts *opts, struct pt_vfio_bind_r
 	json_object_set_new(v, "ids", or_empty(r.plan.ids));
 	json_object_set_new(v, "softdeps", or_empty(r.plan.softdeps));
 	json_object_set_new(v, "blacklist",
-	                    opts->present ? pt_vfio_plan_blacklist(opts->blacklist) : json_array());
+	                    !opts->present     ? json_array()
+	                    : r.auto_blacklist ? json_incref(r.auto_blacklist)
+	                    : pt_vfio_plan_blacklist_is_auto(opts->blacklist)
+	                            ? json_array() /* stopped before the choice */
+	                            : pt_vfio_plan_blacklist(opts->blacklist));
 	json_object_set_new(v, "modules", or_empty(r.plan.modules));
 	json_object_set_new(v, "kernels", or_empty(r.plan.kernels));
 	json_object_set_new(v, "files", or_empty(r.entries));
@@ -211,6 +235,7 @@ int pt_vfio_bind_run(const struct pt_vfio_bind_opts *opts, struct pt_vfio_bind_r
 	json_decref(r.selected);
 	json_decref(r.devices);
 	json_decref(r.entries);
+	json_decref(r.auto_blacklist);
 	return e;
 }
 

@@ -527,6 +527,53 @@ static void test_pve1_blacklist_r8169_refused(void **state)
 	json_decref(r);
 }
 
+/* blacklist_drivers: [auto] on an AMD node (tests/fixtures/hosts/pve3-rx6800.yml):
+ * amdgpu, which drives the card, is blacklisted; snd_hda_intel, bound to the
+ * card's audio function, is left out because the board's audio uses it too;
+ * nouveau and nvidiafb, installed but matching nothing, are no candidates.
+ * Check mode predicts the same; a second run changes nothing. */
+static void test_pve3_blacklist_auto(void **state)
+{
+	(void)state;
+	host("pve3-rx6800");
+	const char *args = "{\"devices\": [\"0000:0b:00\"], \"blacklist_drivers\": [\"auto\"]%s}";
+	char text[256];
+	snprintf(text, sizeof text, args, ", \"_ansible_check_mode\": true");
+	json_t *check = run(text);
+	expect_ok(check);
+	snprintf(text, sizeof text, args, "");
+	json_t *r = run(text);
+	expect_ok(r);
+	expect_json(json_object_get(r, "blacklist"), "[\"amdgpu\"]");
+	assert_true(
+	        json_equal(json_object_get(check, "blacklist"), json_object_get(r, "blacklist")));
+	expect_json(json_object_get(r, "blacklist_choice"),
+	            "[{\"driver\":\"amdgpu\",\"blacklisted\":true,\"reason\":\"drives "
+	            "0000:0b:00.0\"},{\"driver\":\"snd_hda_intel\",\"blacklisted\":false,"
+	            "\"reason\":\"left out: it also drives 0000:0e:00.4 (Advanced Micro Devices, "
+	            "Inc. [AMD] Starship/Matisse HD Audio Controller), which stays with the host, "
+	            "and a blacklisted driver would not load for it at the next boot\"}]");
+	char *b = slurp("/etc/modprobe.d/blacklist-gpu.conf");
+	assert_non_null(b);
+	assert_non_null(strstr(b, "\nblacklist amdgpu\n"));
+	assert_null(strstr(b, "nouveau"));
+	assert_null(strstr(b, "nvidia"));
+	assert_null(strstr(b, "snd_hda_intel"));
+	free(b);
+	json_decref(check);
+	json_decref(r);
+	r = run(text);
+	expect_ok(r);
+	assert_false(changed(r));
+	json_decref(r);
+
+	/* auto stands alone */
+	r = run("{\"devices\": [\"0000:0b:00\"], \"blacklist_drivers\": [\"auto\", \"nouveau\"]}");
+	assert_true(failed(r));
+	assert_non_null(strstr(msg(r), "blacklist_drivers: auto chooses the drivers"));
+	json_decref(r);
+}
+
 static void test_pve1_host_devices_refused(void **state)
 {
 	(void)state;
@@ -1059,6 +1106,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_pve1_own_files_restored, make_base, drop_base),
 	        cmocka_unit_test_setup_teardown(test_pve1_blacklist_r8169_refused, make_base,
 	                                        drop_base),
+	        cmocka_unit_test_setup_teardown(test_pve3_blacklist_auto, make_base, drop_base),
 	        cmocka_unit_test_setup_teardown(test_pve1_host_devices_refused, make_base,
 	                                        drop_base),
 	        cmocka_unit_test_setup_teardown(test_pve1_group_and_selection_errors, make_base,

@@ -195,6 +195,84 @@ static void test_blacklist(void **state)
 	json_decref(out);
 }
 
+/* blacklist_drivers=auto for a selection given as a JSON object text. */
+static void auto_for(const char *selection, const char *want_chosen, json_t **choice)
+{
+	json_t *sel = json_loads(selection, 0, NULL);
+	json_t *chosen = NULL;
+	assert_non_null(sel);
+	assert_int_equal(pt_vfio_plan_blacklist_auto(root, &host, sel, &chosen, choice), 0);
+	expect_json(chosen, want_chosen);
+	json_decref(chosen);
+	json_decref(sel);
+}
+
+static const char *reason_of(const json_t *choice, const char *driver, bool *blacklisted)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach (choice, i, e)
+		if (!strcmp(json_string_value(json_object_get(e, "driver")), driver)) {
+			*blacklisted = json_is_true(json_object_get(e, "blacklisted"));
+			return json_string_value(json_object_get(e, "reason"));
+		}
+	fail_msg("%s is not in the choice", driver);
+	return NULL;
+}
+
+static void test_blacklist_auto(void **state)
+{
+	(void)state;
+	json_t *choice = NULL;
+	bool on = false;
+	/* the VM's card while the host keeps its twin on nouveau: every candidate
+	 * (nouveau and nvidiafb by modalias, nvidia in the 6.1 kernel, snd_hda_intel
+	 * bound to the audio function) also drives or matches a device the host
+	 * keeps, so nothing is blacklisted, and each says which device kept it */
+	auto_for("{\"0000:02:00.0\": \"address\", \"0000:02:00.1\": \"group\"}", "[]", &choice);
+	assert_int_equal(json_array_size(choice), 4);
+	const char *why = reason_of(choice, "nouveau", &on);
+	assert_false(on);
+	assert_non_null(strstr(why, "left out: it also drives 0000:01:00.0"));
+	why = reason_of(choice, "nvidia", &on);
+	assert_false(on);
+	assert_non_null(strstr(why, "left out: it also matches the modalias of 0000:01:00.0"));
+	why = reason_of(choice, "snd_hda_intel", &on);
+	assert_non_null(strstr(why, "left out: it also drives 0000:01:00.1"));
+	json_decref(choice);
+
+	/* both cards: nothing on the host needs those drivers any more */
+	auto_for(
+	        "{\"0000:01:00.0\": \"id\", \"0000:01:00.1\": \"group\", \"0000:02:00.0\": \"id\", "
+	        "\"0000:02:00.1\": \"group\"}",
+	        "[\"nouveau\",\"nvidia\",\"nvidiafb\",\"snd_hda_intel\"]", &choice);
+	why = reason_of(choice, "nouveau", &on);
+	assert_true(on);
+	assert_string_equal(why, "drives 0000:01:00.0; matches the modalias of 0000:02:00.0");
+	why = reason_of(choice, "snd_hda_intel", &on);
+	assert_true(on);
+	/* "snd-hda-intel" as bound is the same module */
+	assert_string_equal(why, "drives 0000:01:00.1, 0000:02:00.1");
+	json_decref(choice);
+
+	/* the NIC already on vfio-pci brings nothing; xhci_hcd is taken as its
+	 * module xhci_pci; vfio_pci's own alias is never a candidate */
+	auto_for("{\"0000:05:00.0\": \"address\", \"0000:06:00.0\": \"address\"}", "[\"xhci_pci\"]",
+	         &choice);
+	expect_json(choice, "[{\"driver\":\"xhci_pci\",\"blacklisted\":true,\"reason\":\"drives "
+	                    "0000:06:00.0\"}]");
+	json_decref(choice);
+
+	json_t *alone = json_pack("[s]", "auto");
+	assert_true(pt_vfio_plan_blacklist_is_auto(alone));
+	json_decref(alone);
+	json_t *mixed = json_pack("[s,s]", "auto", "nouveau");
+	assert_false(pt_vfio_plan_blacklist_is_auto(mixed));
+	assert_true(pt_vfio_plan_blacklist_has_auto(mixed));
+	json_decref(mixed);
+	assert_false(pt_vfio_plan_blacklist_is_auto(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +282,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_driver_modules, make_root, drop_root),
 	        cmocka_unit_test_setup_teardown(test_absent, make_root, drop_root),
 	        cmocka_unit_test(test_blacklist),
+	        cmocka_unit_test_setup_teardown(test_blacklist_auto, make_root, drop_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,6 +79,11 @@ assert_contains "$PT_WORK/apply.out" "which is never rebooted"
 assert_contains "$PT_WORK/apply.out" "0000:07:00.0, 0000:07:00.1 go to vfio-pci at the next boot (configuration checked"
 assert_not_contains "$PT_WORK/apply.out" "RUNNING HANDLER"
 
+# What the role added, recorded on the node for the rollback.
+assert_contains "$root/var/lib/homelab-passthrough/gpu_passthrough.json" '"intel_iommu=on"'
+assert_contains "$root/var/lib/homelab-passthrough/gpu_passthrough.json" '"iommu=pt"'
+assert_contains "$root/var/lib/homelab-passthrough/gpu_passthrough.json" '"name": "gpu-gtx1050ti"'
+
 # --- idempotence ------------------------------------------------------------------
 play again site.yml --diff || fail "second run failed"
 assert_eq "$(recap_changed again)" 0 "changed tasks in the second run"
@@ -100,8 +105,13 @@ diff -u "$PT_WORK/rollback-check.changes" "$PT_WORK/rollback.changes" ||
 # gone. Proxmox keeps an empty pci.cfg once its last mapping is deleted.
 diff -r --no-dereference -x pve "$PT_WORK/etc.orig" "$root/etc" || fail "rollback left /etc different"
 [ ! -s "$root/etc/pve/mapping/pci.cfg" ] || fail "pci.cfg still holds: $(cat "$root/etc/pve/mapping/pci.cfg")"
+# The role's record stays, emptied, so that a second rollback knows there is
+# nothing left to remove (roles/gpu_passthrough/tasks/record.yml).
+assert_eq "$(tr -d ' \n' <"$root/var/lib/homelab-passthrough/gpu_passthrough.json")" '{"kernel_params":[]}' \
+	"the record after the rollback"
 pt_snapshot "$root" "$PT_WORK/rolledback.sha"
-grep -v ' \./etc/pve/mapping/pci\.cfg$' "$PT_WORK/rolledback.sha" >"$PT_WORK/rolledback.cmp"
+grep -v -e ' \./etc/pve/mapping/pci\.cfg$' -e ' \./var/lib/homelab-passthrough/gpu_passthrough\.json$' \
+	"$PT_WORK/rolledback.sha" >"$PT_WORK/rolledback.cmp"
 diff -u "$PT_WORK/fresh.sha" "$PT_WORK/rolledback.cmp" || fail "rollback left files different from the fresh host"
 assert_eq "$(calls update-grub)" 2 "update-grub runs after the rollback"
 

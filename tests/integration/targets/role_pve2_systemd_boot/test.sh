@@ -102,7 +102,12 @@ diff -u "$PT_WORK/rollback-check.changes" "$PT_WORK/rollback.changes" ||
 # Everything back byte for byte, the cluster mapping file included: pve3's
 # entry and the other mapping stay, pve2's entry is gone.
 diff -r --no-dereference -x priv "$PT_WORK/etc.orig" "$root/etc" || fail "rollback left /etc different"
-assert_tree_unchanged "$root" "$PT_WORK/fresh.sha"
+# Only the role's record stays, emptied (roles/gpu_passthrough/tasks/record.yml).
+assert_eq "$(tr -d ' \n' <"$root/var/lib/homelab-passthrough/gpu_passthrough.json")" '{"kernel_params":[]}' \
+	"the record after the rollback"
+pt_snapshot "$root" "$PT_WORK/rolledback.sha"
+grep -v ' \./var/lib/homelab-passthrough/gpu_passthrough\.json$' "$PT_WORK/rolledback.sha" >"$PT_WORK/rolledback.cmp"
+diff -u "$PT_WORK/fresh.sha" "$PT_WORK/rolledback.cmp" || fail "rollback left files different from the fresh host"
 assert_eq "$(calls 'proxmox-boot-tool refresh')" 2 "proxmox-boot-tool refresh runs after the rollback"
 
 play rollback-again rollback.yml || fail "second rollback failed"
