@@ -190,9 +190,11 @@ cat >"$PT_WORK/misc.yml" <<EOF
       register: secret
     - ansible.builtin.assert:
         that:
+          # the sandbox's line (the node's own / has another or none)
+          - delegated.cmdline_before == "quiet"
           - delegated.cmdline == "quiet intel_iommu=on iommu=pt"
-          - delegated.invocation.module_args.root == "$root"
           - secret.censored is defined
+          - secret.cmdline is not defined
 EOF
 : >"$S/ssh.log"
 ANSIBLE_PIPELINING=1 ansible-playbook -i "$S/inventory.yml" "$PT_WORK/misc.yml" --check --diff \
