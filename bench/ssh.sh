@@ -15,7 +15,7 @@
 # runs every play once, in the same order; the median of BENCH_SSH_RUNS rounds
 # is reported, as the per-task cost over the floor ((median - floor) / 20) and
 # the ratios module/builtin and module/raw. The binaries are cached on the node
-# by an untimed round first. A benchmark, not a test: exits 0 whatever the
+# by an untimed play first. A benchmark, not a test: exits 0 whatever the
 # numbers. Settings: BENCH_SSH_RUNS=3 rounds, BENCH_SSH_TASKS=20 tasks per play.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +35,7 @@ ansible-doc homelab.passthrough.grub_iommu >/dev/null 2>&1 || {
 source "$repo/tests/integration/sshd.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/pt-bench-ssh.XXXXXX")
 trap 'pt_sshd_stop; rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM
 pt_sshd_start || { echo "bench-ssh: cannot start sshd"; exit 0; }
 S=$PT_SSH_DIR
 
@@ -95,11 +96,14 @@ for p in 1 0; do
 done
 
 echo "bench-ssh: sshd on 127.0.0.1:$PT_SSH_PORT, $ntasks tasks per play, $runs rounds (load: $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "warm-up round (caches the binaries on the node; not timed)"
-for c in "${cases[@]}"; do
-	# shellcheck disable=SC2086 # "NAME PIPELINING"
-	run $c >/dev/null
-done
+echo "warm-up (caches the binaries on the node and opens the SSH master; not timed)"
+{
+	printf -- '- hosts: node_root\n  gather_facts: false\n  tasks:\n'
+	for n in iommu_facts grub_iommu vfio_bind pve_pci_mapping; do
+		sed -n 4p "$work/$n.yml"
+	done
+} >"$work/warm.yml"
+run warm 1 >/dev/null
 : >"$work/times"
 for r in $(seq "$runs"); do
 	for c in "${cases[@]}"; do

@@ -20,6 +20,11 @@ PT_SSHD_RUNDIR_MADE=
 PT_SSH_DIR=
 
 pt_sshd_stop() {
+	# The connections Ansible keeps open (ControlPersist) end with their sessions.
+	local sock
+	for sock in "${PT_SSH_DIR:-/nonexistent}"/cp/*; do
+		[ -S "$sock" ] && ssh -o ControlPath="$sock" -O exit pt-ssh-test >/dev/null 2>&1
+	done
 	if [ -n "$PT_SSHD_PID" ]; then
 		kill "$PT_SSHD_PID" 2>/dev/null || true
 		wait "$PT_SSHD_PID" 2>/dev/null || true
