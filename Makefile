@@ -9,6 +9,8 @@
 #   make run        the main job on this machine (facts) and on the bundled example
 #   make install    ansible-galaxy collection build + install into ~/.ansible
 #   make bench      benchmarks (ratios against the tools people use today)
+#   make bench-ssh  what a task costs over SSH: each module vs its nearest builtin and
+#                   `raw` (throwaway sshd on 127.0.0.1; bench/README.md)
 #   make stress     pve_pci_mapping: 16 nodes writing one mapping at once, 20 runs
 #   make lint       clang-format, cppcheck, clang-tidy, yamllint, ansible-lint: zero findings
 #   make clean
@@ -57,6 +59,9 @@ endif
 # Debian packages `make deps` installs when missing.
 DEPS_PKGS := gcc make pkg-config libjansson-dev libyaml-dev libpci-dev libcmocka-dev \
              pciutils valgrind ansible-core python3 hyperfine ansible-lint yamllint
+# The SSH transport test and make bench-ssh: their own sshd on 127.0.0.1 (the
+# package's service is not used), sudo for become from a non-root user.
+DEPS_PKGS += openssh-server openssh-client sudo
 
 # --- layout ---------------------------------------------------------------
 BUILD    := build
@@ -79,7 +84,7 @@ GENERATOR := $(BUILD)/tools/argspec_gen
 VERSION  := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL  := homelab-passthrough-$(VERSION).tar.gz
 
-.PHONY: deps-e2e e2e all deps test unit valgrind integration run install bench lint clean tools fuzz fuzz-smoke stress
+.PHONY: deps-e2e e2e all deps test unit valgrind integration run install bench bench-ssh lint clean tools fuzz fuzz-smoke stress
 .SECONDARY:
 
 all: $(BINS) $(DOCS)
@@ -213,6 +218,11 @@ e2e: deps deps-e2e
 bench: deps
 	$(MAKE) all tools
 	bench/run.sh
+
+# Not part of make test: a benchmark, several minutes (bench/README.md).
+bench-ssh: deps
+	$(MAKE) install tools
+	bench/ssh.sh
 
 # --- sanitizers (make asan) -------------------------------------------------
 # The unit tests and every module built with AddressSanitizer (LeakSanitizer

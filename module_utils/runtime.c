@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "argspec.h"
 #include "cleanup.h"
@@ -167,6 +168,63 @@ int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_
 	return 0;
 }
 
+/* Largest args object read from stdin: as large as an args file may be (files.c). */
+#define MAX_STDIN_ARGS (16u << 20)
+
+/* Read all of stdin into *data (NUL-terminated, owned by the caller). 0 or -errno. */
+static int read_stdin(char **data, size_t *len)
+{
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	char buf[8192];
+	*data = NULL;
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		int e = n < 0 ? errno : 0;
+		if (!e && n > 0 && sb.len + (size_t)n > MAX_STDIN_ARGS)
+			e = EFBIG;
+		if (!e && n > 0 && pt_strbuf_append(&sb, buf, (size_t)n) < 0)
+			e = ENOMEM;
+		if (e) {
+			pt_strbuf_release(&sb);
+			return -e;
+		}
+		if (n == 0)
+			break;
+	}
+	if (sb.oom) {
+		pt_strbuf_release(&sb);
+		return -ENOMEM;
+	}
+	*len = sb.len;
+	*data = strdup(pt_strbuf_str(&sb));
+	pt_strbuf_release(&sb);
+	return *data ? 0 : -ENOMEM;
+}
+
+int pt_module_cli(int argc, char **argv, const char *prog, const char *usage)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "-") || argv[1][0] != '-'))
+		return -1;
+	if (argc < 2)
+		fprintf(stderr,
+		        "%s: no argument given: an args file, or - to read the "
+		        "arguments from stdin\n\n",
+		        prog);
+	else if (argv[1][0] == '-' && strcmp(argv[1], "-") != 0)
+		fprintf(stderr, "%s: unknown option '%s'\n\n", prog, argv[1]);
+	else
+		fprintf(stderr, "%s: one argument expected (an args file, or -), got %d\n\n", prog,
+		        argc - 1);
+	fputs(usage, stderr);
+	return 2;
+}
+
 int pt_module_init(struct pt_module *m, const char *name, const char *spec_json, int argc,
                    char **argv)
 {
@@ -177,13 +235,22 @@ int pt_module_init(struct pt_module *m, const char *name, const char *spec_json,
 		        m, "no argument file given: Ansible runs this module as '%s ARGS_FILE'",
 		        name);
 	}
+	/* "-": the arguments come on stdin, as a pipelined task sends them. */
+	bool from_stdin = strcmp(argv[1], "-") == 0;
+	_cleanup_free_ char *what = NULL;
+	if (asprintf(&what, "%s%s",
+	             from_stdin ? "the argument text on stdin" : "the argument file ",
+	             from_stdin ? "" : argv[1]) < 0) {
+		what = NULL;
+		module_reset(m, name);
+		return pt_module_fail(m, "out of memory");
+	}
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	int r = pt_file_read(argv[1], &text, &len);
+	int r = from_stdin ? read_stdin(&text, &len) : pt_file_read(argv[1], &text, &len);
 	if (r < 0) {
 		module_reset(m, name);
-		return pt_module_fail(m, "cannot read the argument file %s: %s", argv[1],
-		                      strerror(-r));
+		return pt_module_fail(m, "cannot read %s: %s", what, strerror(-r));
 	}
 	json_error_t jerr;
 	/* Any JSON value is read, so that valid JSON that is not an object (a string,
@@ -192,13 +259,12 @@ int pt_module_init(struct pt_module *m, const char *name, const char *spec_json,
 	        json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!args) {
 		module_reset(m, name);
-		return pt_module_fail(
-		        m, "the argument file %s is not valid JSON: %s (line %d, column %d)",
-		        argv[1], jerr.text, jerr.line, jerr.column);
+		return pt_module_fail(m, "%s is not valid JSON: %s (line %d, column %d)", what,
+		                      jerr.text, jerr.line, jerr.column);
 	}
 	if (!json_is_object(args)) {
 		module_reset(m, name);
-		return pt_module_fail(m, "the argument file %s must hold a JSON object", argv[1]);
+		return pt_module_fail(m, "%s must hold a JSON object", what);
 	}
 	return pt_module_init_json(m, name, spec_json, args);
 }

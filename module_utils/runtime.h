@@ -30,7 +30,18 @@ struct pt_module {
 	bool failed;      /* pt_module_fail_* was called */
 };
 
-/* Read the args file argv[1], split off _ansible_* keys and validate the rest
+/* The command line of every module binary, one convention for all:
+ *     NAME ARGS_FILE    run as the Ansible module, the options read from the file
+ *     NAME -            the same, the options read from stdin (a pipelined task)
+ *     NAME --help | -h  usage on stdout, exit code 0
+ *     NAME              (no argument), an unknown option starting with '-', or more
+ *                       than one argument: what is wrong and the usage on stderr,
+ *                       exit code 2
+ * Returns -1 when the module should run (then call pt_module_init), otherwise the
+ * exit code main returns, the usage already printed. prog and usage are borrowed. */
+int pt_module_cli(int argc, char **argv, const char *prog, const char *usage);
+
+/* Read the args file argv[1] ("-": stdin), split off _ansible_* keys and validate the rest
  * against spec_json. Returns 0 on success. On any failure (no argument, unreadable
  * file, not a JSON object, validation error) returns -1 with m marked failed and
  * the message set: the caller just returns pt_module_finish(m). */

@@ -30,13 +30,15 @@
 
 static const char usage[] =
         "usage: grub_iommu ARGS_FILE\n"
+        "       grub_iommu -\n"
+        "       grub_iommu --help\n"
         "\n"
         "The Ansible module homelab.passthrough.grub_iommu: puts intel_iommu=on,\n"
         "iommu=pt and other kernel parameters on the command line the host boots\n"
         "with next (/etc/default/grub for GRUB, /etc/kernel/cmdline for Proxmox\n"
         "systemd-boot) and runs update-grub or proxmox-boot-tool refresh.\n"
-        "ARGS_FILE is a JSON object of options, as Ansible writes it; see\n"
-        "`ansible-doc homelab.passthrough.grub_iommu`.\n";
+        "ARGS_FILE is a JSON object of options, as Ansible writes it; - reads that\n"
+        "object from stdin. See `ansible-doc homelab.passthrough.grub_iommu`.\n";
 
 /* The options, validated by the generated spec. Strings are borrowed from m. */
 struct options {
@@ -204,10 +206,9 @@ static int run(struct pt_module *m, struct options *o, struct pt_boot_detection 
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, stdout);
-		return argc < 2 ? 1 : 0;
-	}
+	int rc = pt_module_cli(argc, argv, "grub_iommu", usage);
+	if (rc >= 0)
+		return rc;
 	struct pt_module m;
 	if (pt_module_init(&m, "homelab.passthrough.grub_iommu", grub_iommu_argspec_json, argc,
 	                   argv) < 0)

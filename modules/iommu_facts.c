@@ -1,9 +1,12 @@
 /* iommu_facts: ansible_facts.iommu for a host (read-only).
  *
  *   iommu_facts ARGS_FILE      as Ansible runs it: one JSON result on stdout
- *   iommu_facts [--root DIR]   a table of IOMMU groups and devices (like ls-iommu)
- *   iommu_facts --json         the facts as JSON
- *   iommu_facts --help */
+ *   iommu_facts -              the same, the JSON args read from stdin
+ *   iommu_facts --root DIR     a table of IOMMU groups and devices (like ls-iommu)
+ *   iommu_facts --json [--root DIR]   the facts as JSON
+ *   iommu_facts --help
+ * No argument or an unknown option: the usage on stderr, exit code 2, as for
+ * every module binary (pt_module_cli). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,19 +25,24 @@
 #define MODULE_NAME "homelab.passthrough.iommu_facts"
 
 static const char usage[] =
-        "usage: iommu_facts [--root DIR] [--json]\n"
+        "usage: iommu_facts --root DIR [--json]\n"
+        "       iommu_facts --json [--root DIR]\n"
         "       iommu_facts ARGS_FILE\n"
+        "       iommu_facts -\n"
+        "       iommu_facts --help\n"
         "\n"
         "Show the IOMMU groups of this host and the PCI devices in them: group,\n"
         "address, [vendor:device] IDs, class, names (pci.ids) and driver, then the\n"
         "GPUs and whether their groups are isolated (safe to pass through alone).\n"
         "\n"
-        "  --root DIR  read /sys, /proc and /lib/modules under DIR instead of /\n"
+        "  --root DIR  read /sys, /proc and /lib/modules under DIR (--root / for this\n"
+        "              host)\n"
         "  --json      print ansible_facts.iommu as JSON instead of the table\n"
         "  --help      this text\n"
         "\n"
         "With ARGS_FILE (a JSON object of options, as Ansible writes it) the program\n"
-        "runs as the Ansible module homelab.passthrough.iommu_facts.\n";
+        "runs as the Ansible module homelab.passthrough.iommu_facts; - reads that\n"
+        "object from stdin.\n";
 
 static const char *str(json_t *obj, const char *key)
 {
@@ -223,6 +231,9 @@ static int shell_mode(int argc, char **argv)
 			root = argv[++i];
 		} else if (!strncmp(argv[i], "--root=", 7)) {
 			root = argv[i] + 7;
+		} else if (!strcmp(argv[i], "--root")) {
+			fprintf(stderr, "iommu_facts: --root needs a directory\n\n%s", usage);
+			return 2;
 		} else {
 			fprintf(stderr, "iommu_facts: unknown argument '%s'\n\n%s", argv[i], usage);
 			return 2;
@@ -259,8 +270,12 @@ static int shell_mode(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strncmp(argv[1], "--", 2) || !strcmp(argv[1], "-h"))
+	/* Its own options first (--root, --json); the rest as every module binary. */
+	if (argc >= 2 && !strncmp(argv[1], "--", 2) && strcmp(argv[1], "--help") != 0)
 		return shell_mode(argc, argv);
+	int rc = pt_module_cli(argc, argv, "iommu_facts", usage);
+	if (rc >= 0)
+		return rc;
 
 	struct pt_module m;
 	if (pt_module_init(&m, MODULE_NAME, iommu_facts_argspec_json, argc, argv) < 0)

@@ -16,6 +16,17 @@
 
 #define MODULE_NAME "homelab.passthrough.pve_pci_mapping"
 
+static const char usage[] =
+        "usage: pve_pci_mapping ARGS_FILE\n"
+        "       pve_pci_mapping -\n"
+        "       pve_pci_mapping --help\n"
+        "\n"
+        "The Ansible module homelab.passthrough.pve_pci_mapping: creates, updates or\n"
+        "removes this node's entry in a Proxmox VE cluster PCI resource mapping\n"
+        "(/cluster/mapping/pci) through pvesh. ARGS_FILE is a JSON object of options,\n"
+        "as Ansible writes it; - reads that object from stdin.\n"
+        "See `ansible-doc homelab.passthrough.pve_pci_mapping`.\n";
+
 /* A bool option as 1 or 0, or -1 when not given ("leave it as it is"). */
 static int flag(const struct pt_module *m, const char *key)
 {
@@ -74,6 +85,9 @@ static void report(struct pt_module *m, struct pt_pve_outcome *out, int rc)
 
 int main(int argc, char **argv)
 {
+	int rc = pt_module_cli(argc, argv, "pve_pci_mapping", usage);
+	if (rc >= 0)
+		return rc;
 	struct pt_module m;
 	if (pt_module_init(&m, MODULE_NAME, pve_pci_mapping_argspec_json, argc, argv) < 0)
 		return pt_module_finish(&m);
@@ -82,7 +96,7 @@ int main(int argc, char **argv)
 	if (req.timeout < 0)
 		return pt_module_finish(&m);
 	struct pt_pve_outcome out;
-	int rc = pt_pve_sync(&req, m.check_mode, &out);
+	rc = pt_pve_sync(&req, m.check_mode, &out);
 	report(&m, &out, rc);
 	pt_pve_outcome_release(&out);
 	return pt_module_finish(&m);

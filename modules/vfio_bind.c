@@ -12,19 +12,20 @@
 #define MODULE_NAME "homelab.passthrough.vfio_bind"
 
 static const char usage[] =
-        "vfio_bind: an Ansible module (homelab.passthrough.vfio_bind) that hands PCI\n"
-        "devices to vfio-pci. Ansible runs it as 'vfio_bind ARGS_FILE', ARGS_FILE holding\n"
-        "a JSON object of options, e.g.\n"
+        "usage: vfio_bind ARGS_FILE\n"
+        "       vfio_bind -\n"
+        "       vfio_bind --help\n"
+        "\n"
+        "The Ansible module homelab.passthrough.vfio_bind: hands PCI devices to\n"
+        "vfio-pci. ARGS_FILE is a JSON object of options, as Ansible writes it, e.g.\n"
         "  {\"devices\": [\"0000:07:00\"], \"_ansible_check_mode\": true}\n"
-        "See `ansible-doc homelab.passthrough.vfio_bind` for the options.\n";
+        "- reads that object from stdin. See `ansible-doc homelab.passthrough.vfio_bind`.\n";
 
 int main(int argc, char **argv)
 {
-	bool help = argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
-	if (help || !strncmp(argv[1], "--", 2)) {
-		fputs(usage, help ? stdout : stderr);
-		return help ? 0 : 2;
-	}
+	int rc = pt_module_cli(argc, argv, "vfio_bind", usage);
+	if (rc >= 0)
+		return rc;
 	struct pt_module m;
 	if (pt_module_init(&m, MODULE_NAME, vfio_bind_argspec_json, argc, argv) < 0)
 		return pt_module_finish(&m);

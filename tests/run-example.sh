@@ -35,7 +35,7 @@ ansible-doc homelab.passthrough.grub_iommu >/dev/null 2>&1 ||
 
 # --- 1 ---------------------------------------------------------------------
 section "1. This machine: IOMMU groups and GPUs (plugins/modules/iommu_facts)"
-plugins/modules/iommu_facts || die "iommu_facts failed on this machine"
+plugins/modules/iommu_facts --root / || die "iommu_facts failed on this machine"
 
 # --- 2 ---------------------------------------------------------------------
 section "2. The bundled example: the seed host pve1 in a sandbox root"
