@@ -8,6 +8,9 @@
 #   make fuzz       every libFuzzer harness for FUZZ_SECONDS (fuzz-smoke: 10 s each, in make test)
 #   make run        the main job on this machine (facts) and on the bundled example
 #   make install    ansible-galaxy collection build + install into ~/.ansible
+#   make dist       the collection tarball users install (built modules, no compiler needed)
+#   make sanity     ansible-test sanity (the tests that run offline) on the tarball's tree
+#   make test-matrix  integration, lint, argspec and sanity under Debian 13's ansible-core
 #   make bench      benchmarks (ratios against the tools people use today)
 #   make stress     pve_pci_mapping: 16 nodes writing one mapping at once, 20 runs
 #   make lint       clang-format, cppcheck, clang-tidy, yamllint, ansible-lint: zero findings
@@ -62,7 +65,8 @@ GENERATOR := $(BUILD)/tools/argspec_gen
 VERSION  := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL  := homelab-passthrough-$(VERSION).tar.gz
 
-.PHONY: deps-e2e e2e all deps test unit valgrind integration run install bench lint clean tools fuzz fuzz-smoke stress
+.PHONY: deps-e2e e2e all deps test unit valgrind integration run install dist sanity test-matrix bench lint clean tools \
+        fuzz fuzz-smoke stress
 .SECONDARY:
 
 all: $(BINS) $(DOCS)
@@ -165,10 +169,30 @@ test: deps
 	$(MAKE) lint
 
 # --- use --------------------------------------------------------------------
-install: all
+# The tarball a user installs with `ansible-galaxy collection install` on a
+# controller without a compiler: the built modules and their docs, the role, the
+# playbooks, the sources (build_ignore in galaxy.yml keeps build outputs and test
+# scratch out; of tests/ only tests/sanity, ansible-test's ignore files, ships).
+dist: all
 	rm -f $(TARBALL)
 	ansible-galaxy collection build --force .
+
+install: dist
 	ansible-galaxy collection install --force $(TARBALL)
+
+# ansible-test sanity on the tarball's tree, every test that needs no download
+# (tests/tools/sanity.sh says which it leaves out and why).
+sanity: dist
+	tests/tools/sanity.sh $(TARBALL)
+
+# The integration tests (role targets included), ansible-lint, yamllint, the
+# argspec vectors and ansible-test sanity again under Debian 13's ansible-core,
+# in a Debian 13 root (tests/matrix/build-root.sh, cached) entered with chroot,
+# against the modules built here.
+test-matrix: deps
+	@$(MAKE) --no-print-directory deps DEPS_PKGS=debootstrap
+	$(MAKE) dist tools
+	tests/matrix/run.sh
 
 run: deps
 	$(MAKE) install tools
