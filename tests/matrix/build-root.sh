@@ -3,6 +3,9 @@
 # debootstrap --variant=minbase plus Debian 13's ansible-core, ansible-lint and
 # yamllint, python3, and what the built modules and the tests need at run time
 # (libpci3 through pciutils, e2fsprogs for chattr). Prints the root's path.
+# python3-cffi-backend is named because debootstrap does not resolve virtual
+# packages: python3-cryptography (ansible-core needs it) depends on
+# python3-cffi-backend-api-min/-max, which only python3-cffi-backend provides.
 #
 # The root is cached outside the repository under
 # /var/cache/homelab-passthrough/matrix/<hash of this script>, so a rerun starts
@@ -26,7 +29,7 @@ trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 log "debootstrap trixie into $work/root (a few minutes)"
 debootstrap --variant=minbase \
-	--include=ansible-core,ansible-lint,yamllint,python3,pciutils,libpci3,e2fsprogs \
+	--include=ansible-core,ansible-lint,yamllint,python3,python3-cffi-backend,pciutils,libpci3,e2fsprogs \
 	trixie "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
 # Nothing of apt's download cache is needed to run the tests.
 rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*_Packages

@@ -2,6 +2,7 @@
 """Measure what this machine's ansible-core AnsibleModule does with arguments.
 
 Usage: argspec-vectors.py REFERENCE.json > ansible-X.Y-vectors.json
+       argspec-vectors.py --compare EXPECTED.json MEASURED.json
 
 REFERENCE.json is a vectors file (tests/fixtures/argspec/ansible-2.14-vectors.json):
 its argument_spec, module_name and the input of each case are reused; every case is
@@ -11,6 +12,10 @@ args file holding ANSIBLE_MODULE_ARGS), and the file is printed again with each
 case's result replaced by what that AnsibleModule printed: on success the coerced
 `params` (and the `invocation` ansible-core adds), on failure `failed` and `msg`.
 `ansible_version` records the version measured.
+
+--compare exits non-zero, naming the cases, when MEASURED's results differ from
+EXPECTED's; the list of valid booleans in the bool error comes from a Python set,
+so its order is not compared, nor is the patch release measured.
 
 Run it under each controller version (tests/matrix/run.sh does it in the
 Debian 13 root) to re-measure; the C runtime's unit test (tests/unit/test_argspec.c)
@@ -76,7 +81,31 @@ def run_case(spec, module_name, args, workdir):
     return {k: result[k] for k in keep if k in result}
 
 
+def normalized(result):
+    """RESULT with the unordered tail of the bool error message cut off."""
+    msg = result.get("msg")
+    if isinstance(msg, str) and "Valid booleans include:" in msg:
+        result = dict(result, msg=msg.split("Valid booleans include:")[0])
+    return result
+
+
+def compare(expected_path, measured_path):
+    with open(expected_path, encoding="utf-8") as f:
+        expected = json.load(f)
+    with open(measured_path, encoding="utf-8") as f:
+        measured = json.load(f)
+    want = {c["case"]: (c["input"], normalized(c["result"])) for c in expected["cases"]}
+    got = {c["case"]: (c["input"], normalized(c["result"])) for c in measured["cases"]}
+    differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
+    for k in differ:
+        print("argspec vectors: case %s differs:\n  expected %s\n  measured %s"
+              % (k, json.dumps(want.get(k)), json.dumps(got.get(k))), file=sys.stderr)
+    return 1 if differ else 0
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        raise SystemExit(compare(sys.argv[2], sys.argv[3]))
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
     import ansible.release
