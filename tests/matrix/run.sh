@@ -83,7 +83,7 @@ step "integration"
 
 t0=$(date +%s)
 if inside "python3 tests/tools/argspec-vectors.py tests/fixtures/argspec/ansible-2.14-vectors.json >'$run/ansible-2.19-vectors.json'" &&
-	python3 tests/tools/argspec-vectors.py --compare tests/fixtures/argspec/ansible-2.19-vectors.json "$run/ansible-2.19-vectors.json"; then
+	/usr/bin/python3 tests/tools/argspec-vectors.py --compare tests/fixtures/argspec/ansible-2.19-vectors.json "$run/ansible-2.19-vectors.json"; then
 	step "argspec: AnsibleModule 2.19 gives tests/fixtures/argspec/ansible-2.19-vectors.json"
 else
 	echo "test-matrix: AnsibleModule 2.19 no longer gives tests/fixtures/argspec/ansible-2.19-vectors.json;" \

@@ -63,6 +63,13 @@ def run_case(spec, module_name, args, workdir):
         "_ansible_syslog_facility": "LOG_USER",
         "_ansible_string_conversion_action": "warn",
     })
+    # Only the internal keys this version's controller sends: AnsibleModule 2.19
+    # rejects the ones it dropped (_ansible_string_conversion_action) as
+    # unsupported parameters.
+    from ansible.module_utils.common.parameters import PASS_VARS
+    for key in [k for k in module_args if k.startswith("_ansible_")]:
+        if key[len("_ansible_"):] not in PASS_VARS:
+            del module_args[key]
     args_file = os.path.join(workdir, "args")
     with open(args_file, "w", encoding="utf-8") as f:
         json.dump({"ANSIBLE_MODULE_ARGS": module_args}, f)
