@@ -77,7 +77,8 @@ inside "ansible-galaxy collection install --force -p '$run/collections' '$tarbal
 step "tarball installed with Debian 13's ansible-galaxy"
 
 t0=$(date +%s)
-targets=$(printf "'%s' " "$@")
+targets=""
+[ $# -gt 0 ] && targets=$(printf "'%s' " "$@")
 inside "tests/integration/run.sh $targets" || failed=1
 step "integration"
 
