@@ -29,7 +29,9 @@ done
 # collection has no PowerShell.
 pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/pt-sanity.XXXXXX")
+# Not under TMPDIR: it may lie inside a git checkout, and ansible-test then asks
+# git (which does not know the unpacked tree) for the files to test.
+work=$(mktemp -d /tmp/pt-sanity.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 tree=$work/ansible_collections/homelab/passthrough
 mkdir -p "$tree"
