@@ -2,8 +2,8 @@
 #
 #   make            build every module into plugins/modules/ (stripped binaries + docs)
 #   make deps       install the Debian packages the build and tests need (apt-get)
-#   make test       deps, build, unit tests, valgrind, integration tests, asan (ASAN=0 skips),
-#                   fuzz smoke
+#   make test       deps, build, unit tests, valgrind, integration tests, ansible-test sanity,
+#                   asan (ASAN=0 skips), fuzz smoke
 #   make asan       unit and integration tests with ASan+UBSan-built modules and tests
 #   make fuzz       every libFuzzer harness for FUZZ_SECONDS (fuzz-smoke: 10 s each, in make test)
 #   make run        the main job on this machine (facts) and on the bundled example
@@ -164,6 +164,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) valgrind
 	$(MAKE) integration
+	$(MAKE) sanity
 	if [ "$(ASAN)" != 0 ]; then $(MAKE) asan; fi
 	$(MAKE) fuzz-smoke
 	$(MAKE) lint

@@ -52,6 +52,9 @@ bind() { # bind SRC DEST [ro]
 	mounts+=("$2")
 	if [ "${3:-}" = ro ]; then mount -o remount,bind,ro "$2"; fi
 }
+# The root a mount point of its own: inside the chroot, unshare --propagation
+# (the failure_injection target) needs / to be one.
+bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mounts+=("$root/proc")
 bind /dev "$root/dev"
