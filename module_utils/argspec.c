@@ -30,7 +30,7 @@ struct errors {
 
 /* The rules of the validation in progress (pt_argspec_validate_as sets them): the
  * coercions below take no context, and the modules validate once per process. */
-static enum pt_ansible_rules rules = PT_ANSIBLE_2_14;
+static enum pt_ansible_rules active_rules = PT_ANSIBLE_2_14;
 
 static void error_add(struct errors *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void error_add(struct errors *e, const char *fmt, ...)
@@ -71,7 +71,7 @@ static const char *arg_type(const json_t *v)
 	        [JSON_OBJECT] = "dict", [JSON_ARRAY] = "list",   [JSON_STRING] = "str",
 	        [JSON_INTEGER] = "int", [JSON_REAL] = "float",   [JSON_TRUE] = "bool",
 	        [JSON_FALSE] = "bool",  [JSON_NULL] = "NoneType"};
-	if (rules == PT_ANSIBLE_2_14)
+	if (active_rules == PT_ANSIBLE_2_14)
 		return py_type(v);
 	return bare[json_typeof(v)];
 }
@@ -189,7 +189,7 @@ static json_t *to_bool(const json_t *v, char **why)
 		if (asprintf(why,
 		             "The value '%s' is not a valid boolean.%sValid booleans "
 		             "include: " VALID_BOOLEANS,
-		             s, rules == PT_ANSIBLE_2_14 ? "  " : " ") < 0)
+		             s, active_rules == PT_ANSIBLE_2_14 ? "  " : " ") < 0)
 			*why = NULL;
 		return NULL;
 	}
@@ -305,7 +305,7 @@ static json_t *to_int(const json_t *v, char **why)
 		return json_incref((json_t *)v);
 	if (json_is_string(v) && parse_py_int(json_string_value(v), &n))
 		return json_integer(n);
-	if (rules == PT_ANSIBLE_2_14) {
+	if (active_rules == PT_ANSIBLE_2_14) {
 		if (asprintf(why, "%s cannot be converted to an int", py_type(v)) < 0)
 			*why = NULL;
 		return NULL;
@@ -634,7 +634,7 @@ static void check_types(const json_t *spec, json_t *params, json_t *ctx, struct 
 		 * required nor defaulted, and converts the rest: str and path to "". */
 		if (json_is_null(value)) {
 			json_t *def = json_object_get(opt, "default");
-			if (rules == PT_ANSIBLE_2_14 ||
+			if (active_rules == PT_ANSIBLE_2_14 ||
 			    (!json_is_true(json_object_get(opt, "required")) &&
 			     (!def || json_is_null(def))))
 				continue;
@@ -866,10 +866,10 @@ int pt_argspec_validate(const json_t *spec, const char *module_name, const json_
 	                              warnings);
 }
 
-int pt_argspec_validate_as(enum pt_ansible_rules which, const json_t *spec, const char *module_name,
+int pt_argspec_validate_as(enum pt_ansible_rules rules, const json_t *spec, const char *module_name,
                            const json_t *input, json_t **params, char **msg, json_t *warnings)
 {
-	rules = which;
+	active_rules = rules;
 	*params = NULL;
 	*msg = NULL;
 	struct errors e = {.unsupported_names = json_array(), .warnings = warnings};
