@@ -2,12 +2,15 @@
 #
 #   make            build every module into plugins/modules/ (stripped binaries + docs)
 #   make deps       install the Debian packages the build and tests need (apt-get)
-#   make test       deps, build, unit tests, valgrind, integration tests, asan (ASAN=0 skips),
-#                   fuzz smoke
+#   make test       deps, build, unit tests, valgrind, integration tests, ansible-test sanity,
+#                   asan (ASAN=0 skips), fuzz smoke
 #   make asan       unit and integration tests with ASan+UBSan-built modules and tests
 #   make fuzz       every libFuzzer harness for FUZZ_SECONDS (fuzz-smoke: 10 s each, in make test)
 #   make run        the main job on this machine (facts) and on the bundled example
 #   make install    ansible-galaxy collection build + install into ~/.ansible
+#   make dist       the collection tarball users install (built modules, no compiler needed)
+#   make sanity     ansible-test sanity (the tests that run offline) on the tarball's tree
+#   make test-matrix  integration, lint, argspec and sanity under Debian 13's ansible-core
 #   make bench      benchmarks (ratios against the tools people use today)
 #   make bench-ssh  what a task costs over SSH: each module vs its nearest builtin and
 #                   `raw` (throwaway sshd on 127.0.0.1; bench/README.md)
@@ -84,7 +87,8 @@ GENERATOR := $(BUILD)/tools/argspec_gen
 VERSION  := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL  := homelab-passthrough-$(VERSION).tar.gz
 
-.PHONY: deps-e2e e2e all deps test unit valgrind integration run install bench bench-ssh lint clean tools fuzz fuzz-smoke stress
+.PHONY: deps-e2e e2e all deps test unit valgrind integration run install dist sanity test-matrix bench bench-ssh \
+        lint clean tools fuzz fuzz-smoke stress
 .SECONDARY:
 
 all: $(BINS) $(DOCS)
@@ -188,17 +192,38 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) valgrind
 	$(MAKE) integration
+	$(MAKE) sanity
 	if [ "$(ASAN)" != 0 ]; then $(MAKE) asan; fi
 	$(MAKE) fuzz-smoke
 	$(MAKE) lint
 
 # --- use --------------------------------------------------------------------
-install: all
+# The tarball a user installs with `ansible-galaxy collection install` on a
+# controller without a compiler: the built modules and their docs, the role, the
+# playbooks, the sources (build_ignore in galaxy.yml keeps build outputs and test
+# scratch out; of tests/ only tests/sanity, ansible-test's ignore files, ships).
+dist: all
 	@rm -f $(TARBALL)
 	$(call msg,BUILD,$(TARBALL))
 	$(Q)ansible-galaxy collection build --force . $(QUIET_OUT)
+
+install: dist
 	$(call msg,INSTALL,$(TARBALL))
 	$(Q)ansible-galaxy collection install --force $(TARBALL) $(QUIET_OUT)
+
+# ansible-test sanity on the tarball's tree, every test that needs no download
+# (tests/tools/sanity.sh says which it leaves out and why).
+sanity: dist
+	tests/tools/sanity.sh $(TARBALL)
+
+# The integration tests (role targets included), ansible-lint, yamllint, the
+# argspec vectors and ansible-test sanity again under Debian 13's ansible-core,
+# in a Debian 13 root (tests/matrix/build-root.sh, cached) entered with chroot,
+# against the modules built here.
+test-matrix: deps
+	@$(MAKE) --no-print-directory deps DEPS_PKGS=debootstrap
+	$(MAKE) dist tools
+	tests/matrix/run.sh
 
 run: deps
 	$(Q)$(MAKE) install tools

@@ -28,6 +28,10 @@ struct errors {
 	bool oom;
 };
 
+/* The rules of the validation in progress (pt_argspec_validate_as sets them): the
+ * coercions below take no context, and the modules validate once per process. */
+static enum pt_ansible_rules active_rules = PT_ANSIBLE_2_14;
+
 static void error_add(struct errors *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void error_add(struct errors *e, const char *fmt, ...)
 {
@@ -55,6 +59,21 @@ static char *context_str(const json_t *ctx)
 		pt_strbuf_puts(&sb, json_string_value(v));
 	}
 	return pt_strbuf_steal(&sb);
+}
+
+static const char *py_type(const json_t *v);
+
+/* The type AnsibleModule names in "argument 'x' is of type T": 2.14 prints
+ * type(value), 2.19 its bare name. */
+static const char *arg_type(const json_t *v)
+{
+	static const char *const bare[] = {
+	        [JSON_OBJECT] = "dict", [JSON_ARRAY] = "list",   [JSON_STRING] = "str",
+	        [JSON_INTEGER] = "int", [JSON_REAL] = "float",   [JSON_TRUE] = "bool",
+	        [JSON_FALSE] = "bool",  [JSON_NULL] = "NoneType"};
+	if (active_rules == PT_ANSIBLE_2_14)
+		return py_type(v);
+	return bare[json_typeof(v)];
 }
 
 /* Python's type(value) as AnsibleModule prints it. */
@@ -168,9 +187,9 @@ static json_t *to_bool(const json_t *v, char **why)
 		if (b >= 0)
 			return json_boolean(b);
 		if (asprintf(why,
-		             "The value '%s' is not a valid boolean.  Valid booleans "
+		             "The value '%s' is not a valid boolean.%sValid booleans "
 		             "include: " VALID_BOOLEANS,
-		             s) < 0)
+		             s, active_rules == PT_ANSIBLE_2_14 ? "  " : " ") < 0)
 			*why = NULL;
 		return NULL;
 	}
@@ -212,6 +231,73 @@ static bool parse_py_int(const char *s, long long *out)
 	return errno == 0;
 }
 
+/* 2.19 reads an int through decimal.Decimal: numeric text or a float with no
+ * fractional part is that int ("7.0", "7e0", 7.0). Decimal's text is a decimal
+ * number with optional blanks, sign, fraction and exponent (no hex, unlike
+ * strtod; "inf" and "nan" are no int). */
+static bool integral_decimal(const json_t *v, long long *out)
+{
+	double d;
+	if (json_is_real(v)) {
+		d = json_real_value(v);
+	} else if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		if (strspn(s, " \t\n\r\f\v+-0123456789._eE") != strlen(s) ||
+		    !strpbrk(s, "0123456789"))
+			return false;
+		char *clean = strdup(s), *w = clean;
+		if (!clean)
+			return false;
+		for (const char *r = s; *r; r++) /* Decimal takes _ between digits */
+			if (*r != '_')
+				*w++ = *r;
+		*w = '\0';
+		char *end;
+		errno = 0;
+		d = strtod(clean, &end);
+		while (isspace((unsigned char)*end))
+			end++;
+		bool ok = end != clean && !*end && errno == 0;
+		free(clean);
+		if (!ok)
+			return false;
+	} else {
+		return false;
+	}
+	/* No libm for the modules: the range check keeps the cast defined. */
+	if (!isfinite(d) || d > 9.2e18 || d < -9.2e18 || (double)(long long)d != d)
+		return false;
+	*out = (long long)d;
+	return true;
+}
+
+/* Python's repr() of a scalar: strings quoted as Python quotes them. Caller frees. */
+static char *py_repr(const json_t *v)
+{
+	if (!json_is_string(v))
+		return py_str(v);
+	const char *s = json_string_value(v);
+	char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	pt_strbuf_putc(&sb, q);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\' || *p == (unsigned char)q)
+			pt_strbuf_printf(&sb, "\\%c", *p);
+		else if (*p == '\n')
+			pt_strbuf_puts(&sb, "\\n");
+		else if (*p == '\r')
+			pt_strbuf_puts(&sb, "\\r");
+		else if (*p == '\t')
+			pt_strbuf_puts(&sb, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			pt_strbuf_printf(&sb, "\\x%02x", *p);
+		else
+			pt_strbuf_putc(&sb, (char)*p);
+	}
+	pt_strbuf_putc(&sb, q);
+	return pt_strbuf_steal(&sb);
+}
+
 static json_t *to_int(const json_t *v, char **why)
 {
 	long long n;
@@ -219,7 +305,15 @@ static json_t *to_int(const json_t *v, char **why)
 		return json_incref((json_t *)v);
 	if (json_is_string(v) && parse_py_int(json_string_value(v), &n))
 		return json_integer(n);
-	if (asprintf(why, "%s cannot be converted to an int", py_type(v)) < 0)
+	if (active_rules == PT_ANSIBLE_2_14) {
+		if (asprintf(why, "%s cannot be converted to an int", py_type(v)) < 0)
+			*why = NULL;
+		return NULL;
+	}
+	if (integral_decimal(v, &n))
+		return json_integer(n);
+	_cleanup_free_ char *r = py_repr(v);
+	if (!r || asprintf(why, "\"%s\" cannot be converted to an int", r) < 0)
 		*why = NULL;
 	return NULL;
 }
@@ -534,8 +628,24 @@ static void check_types(const json_t *spec, json_t *params, json_t *ctx, struct 
 	json_t *opt;
 	json_object_foreach ((json_t *)spec, name, opt) {
 		json_t *value = json_object_get(params, name);
-		if (!value || json_is_null(value))
+		if (!value)
 			continue;
+		/* 2.14 leaves every null alone; 2.19 only those of options neither
+		 * required nor defaulted, and converts the rest: str and path to "". */
+		if (json_is_null(value)) {
+			json_t *def = json_object_get(opt, "default");
+			if (active_rules == PT_ANSIBLE_2_14 ||
+			    (!json_is_true(json_object_get(opt, "required")) &&
+			     (!def || json_is_null(def))))
+				continue;
+			const char *t = spec_type(opt);
+			if (strcmp(t, "raw") == 0)
+				continue;
+			if (strcmp(t, "str") == 0 || strcmp(t, "path") == 0) {
+				json_object_set_new(params, name, json_string(""));
+				continue;
+			}
+		}
 		const char *type = spec_type(opt);
 		_cleanup_free_ char *why = NULL;
 		_cleanup_free_ char *c = json_array_size(ctx) ? context_str(ctx) : NULL;
@@ -544,7 +654,7 @@ static void check_types(const json_t *spec, json_t *params, json_t *ctx, struct 
 			error_add(e,
 			          "argument '%s' is of type %s%s%s%s and we were unable to convert "
 			          "to %s: %s",
-			          name, py_type(value), c ? " found in '" : "", c ? c : "",
+			          name, arg_type(value), c ? " found in '" : "", c ? c : "",
 			          c ? "'." : "", type, why ? why : "out of memory");
 			continue;
 		}
@@ -562,7 +672,7 @@ static void check_types(const json_t *spec, json_t *params, json_t *ctx, struct 
 					          "%s and we "
 					          "were unable to convert to %s: %s",
 					          name, c ? " found in '" : "", c ? c : "",
-					          c ? "'" : "", py_type(item), elements,
+					          c ? "'" : "", arg_type(item), elements,
 					          ewhy ? ewhy : "out of memory");
 					ci = json_incref(item);
 				}
@@ -740,9 +850,26 @@ static char *supported_string(const json_t *spec)
 	return pt_strbuf_steal(&sb);
 }
 
+enum pt_ansible_rules pt_ansible_rules_for(const char *version)
+{
+	unsigned major, minor;
+	if (version && sscanf(version, "%u.%u", &major, &minor) == 2 &&
+	    (major < 2 || (major == 2 && minor < 19)))
+		return PT_ANSIBLE_2_14;
+	return PT_ANSIBLE_2_19;
+}
+
 int pt_argspec_validate(const json_t *spec, const char *module_name, const json_t *input,
                         json_t **params, char **msg, json_t *warnings)
 {
+	return pt_argspec_validate_as(PT_ANSIBLE_2_14, spec, module_name, input, params, msg,
+	                              warnings);
+}
+
+int pt_argspec_validate_as(enum pt_ansible_rules rules, const json_t *spec, const char *module_name,
+                           const json_t *input, json_t **params, char **msg, json_t *warnings)
+{
+	active_rules = rules;
 	*params = NULL;
 	*msg = NULL;
 	struct errors e = {.unsupported_names = json_array(), .warnings = warnings};

@@ -1,4 +1,6 @@
-/* Option validation with AnsibleModule's rules and messages (ansible-core 2.14).
+/* Option validation with AnsibleModule's rules and messages (ansible-core 2.14
+ * and 2.19, which differ in a few messages and in explicit nulls; see
+ * pt_argspec_validate_as).
  *
  * An argument spec is a JSON object generated at build time from the module's
  * DOCUMENTATION (modules/NAME.yml) by tools/argspec_gen: option name → {type,
@@ -25,6 +27,29 @@
  * ("Both option name and its alias id are set."), or NULL to drop them. */
 int pt_argspec_validate(const json_t *spec, const char *module_name, const json_t *input,
                         json_t **params, char **msg, json_t *warnings);
+
+/* Whose rules pt_argspec_validate_as follows. What 2.19 does differently from
+ * 2.14 (measured: tests/fixtures/argspec/ansible-2.1[49]-vectors.json):
+ *   - "is of type str" where 2.14 says "is of type <class 'str'>";
+ *   - a bad boolean: one space, not two, before "Valid booleans include";
+ *   - int: '"'seven'" cannot be converted to an int' (the value's repr) where
+ *     2.14 names the type; a float or numeric text with no fractional part
+ *     ("7.0", 7.0, "7e0") is accepted as that int;
+ *   - an explicit null for an option that is required or has a default is
+ *     converted like any value: "" for str and path, an error for int, float,
+ *     bool, list and dict (2.14 keeps the null). */
+enum pt_ansible_rules { PT_ANSIBLE_2_14, PT_ANSIBLE_2_19 };
+
+/* The rules of the controller whose version is version (_ansible_version,
+ * "2.19.11"): 2.14's below 2.19, else (newer, or NULL/unreadable: the module
+ * cannot know) the newest. */
+enum pt_ansible_rules pt_ansible_rules_for(const char *version);
+
+/* pt_argspec_validate with the given controller's rules (pt_argspec_validate
+ * follows 2.14's). Same contract otherwise. Not reentrant: one validation at a
+ * time per process. */
+int pt_argspec_validate_as(enum pt_ansible_rules rules, const json_t *spec, const char *module_name,
+                           const json_t *input, json_t **params, char **msg, json_t *warnings);
 
 /* A deep copy of params with every no_log option's value replaced by
  * PT_NO_LOG_MASK (suboptions included): what invocation.module_args shows.

@@ -118,6 +118,9 @@ int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_
 	_cleanup_json_ json_t *user = json_object();
 	const char *key;
 	json_t *v;
+	/* Validation follows the controller's AnsibleModule (argspec.h): 2.14's
+	 * messages for a 2.14 controller, the newest when the version is unknown. */
+	const char *controller = json_string_value(json_object_get(args, "_ansible_version"));
 	json_object_foreach ((json_t *)args, key, v) {
 		if (!key_is_internal(key)) {
 			json_object_set(user, key, v);
@@ -136,7 +139,8 @@ int pt_module_init_json(struct pt_module *m, const char *name, const char *spec_
 	}
 
 	_cleanup_free_ char *msg = NULL;
-	int r = pt_argspec_validate(m->spec, name, user, &m->params, &msg, m->warnings);
+	int r = pt_argspec_validate_as(pt_ansible_rules_for(controller), m->spec, name, user,
+	                               &m->params, &msg, m->warnings);
 	if (r < 0)
 		return pt_module_fail(m, "%s",
 		                      msg ? msg : "out of memory while validating arguments");

@@ -2,7 +2,8 @@
 # Integration tests: every tests/integration/targets/NAME/test.sh, each in a fresh
 # work directory, against the installed collection (make install) and sandbox
 # roots. Usage: run.sh [NAME...]. Prints one line per target and a closing
-# "integration: N passed, N failed"; exits non-zero when any failed. Logs go to
+# "integration: N passed, N failed"; exits non-zero when any failed (a target
+# fails too when its log holds a deprecation warning). Logs go to
 # build/integration/NAME.log, or to $PT_LOGS/NAME.log when PT_LOGS is set.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +23,16 @@ for t in "${targets[@]}"; do
 	[ -f "$script" ] || { echo "no such target: $t" >&2; failed=$((failed + 1)); continue; }
 	work=$(mktemp -d "${TMPDIR:-/tmp}/pt-it-$t.XXXXXX")
 	start=$(date +%s)
-	if (cd "$work" && PT_WORK=$work PT_TARGET_DIR=$here/targets/$t bash "$script") >"$logs/$t.log" 2>&1; then
+	# A deprecation warning fails the target too (lib.sh keeps them on): in its
+	# log, or in the output files the target kept in its work directory.
+	rc=0
+	(cd "$work" && PT_WORK=$work PT_TARGET_DIR=$here/targets/$t bash "$script") >"$logs/$t.log" 2>&1 || rc=$?
+	if deprecated=$(grep -rIl 'DEPRECATION WARNING' "$logs/$t.log" "$work"); then
+		{ echo "FAIL: deprecation warnings in:"; echo "$deprecated"
+		  grep -rIh -A3 'DEPRECATION WARNING' "$logs/$t.log" "$work" | sort -u; } >>"$logs/$t.log"
+		rc=1
+	fi
+	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1)); status=PASS
 		rm -rf "$work"
 	else

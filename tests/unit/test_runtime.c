@@ -152,10 +152,18 @@ static void test_empty_root_refused(void **state)
 	json_decref(r);
 	pt_module_release(&m);
 
-	/* null still means the default */
-	r = init_text("{\"root\": null}", &m);
+	/* null means the default for a 2.14 controller, */
+	r = init_text("{\"root\": null, \"_ansible_version\": \"2.14.18\"}", &m);
 	assert_false(m.failed);
 	assert_string_equal(pt_module_root(&m), "/");
+	json_decref(r);
+	pt_module_release(&m);
+
+	/* and "" for 2.19's AnsibleModule (a defaulted str/path option's null is
+	 * converted), which is refused like any empty root. */
+	r = init_text("{\"root\": null, \"_ansible_version\": \"2.19.11\"}", &m);
+	assert_true(m.failed);
+	assert_non_null(strstr(json_string_value(json_object_get(r, "msg")), "root is an empty"));
 	json_decref(r);
 	pt_module_release(&m);
 }
