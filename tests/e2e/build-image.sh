@@ -52,7 +52,10 @@ pkgs=linux-image-amd64,initramfs-tools,kmod,pciutils,openssh-server,python3,syst
 if [ "$boot" = bios ]; then
 	pkgs=$pkgs,grub-pc
 else
-	pkgs=$pkgs,systemd-boot,dosfstools,util-linux,grub2-common,grub-efi-amd64-bin
+	# The EFI binary package named, not left to systemd-boot's "signed | plain"
+	# alternative: debootstrap takes the first, a virtual package, and fails.
+	pkgs=$pkgs,systemd-boot,systemd-boot-efi,dosfstools,util-linux,grub2-common,grub-efi-amd64-bin
+	[ "$dist" = 12 ] || pkgs=$pkgs,systemd-boot-tools
 fi
 log "debootstrap $suite into $rootfs (a few minutes)"
 debootstrap --variant=minbase --include="$pkgs" \
