@@ -23,7 +23,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-out=$repo/build/e2e
+# PT_E2E_OUT and PT_E2E_PORT let two runs go side by side.
+out=${PT_E2E_OUT:-$repo/build/e2e}
 rm -rf "$out"; mkdir -p "$out"
 profiles=()
 for p in "${@:-intel-13-uefi amd-12-bios}"; do

@@ -12,20 +12,16 @@ mountpoint -q /run || mount -t tmpfs tmpfs /run
 mount -o remount,rw /
 [ -d /sys/firmware/efi ] || { echo "not booted with UEFI"; exit 1; }
 mountpoint -q /sys/firmware/efi/efivars || mount -t efivarfs efivarfs /sys/firmware/efi/efivars
-# udev gives /dev/disk/by-uuid, which proxmox-boot-tool finds its ESPs by.
-/lib/systemd/systemd-udevd --daemon
-udevadm trigger --action=add
-udevadm settle --timeout=60
+# No udev here (its coldplug under TCG on a busy machine outlasts any timeout):
+# the stand-in finds the ESP with blkid when /dev/disk/by-uuid is missing, and
+# bootctl reads the partition type with libblkid itself.
 mkfs.vfat -F 32 -n ESP /dev/vda1
-udevadm trigger --action=change /dev/vda1 || true
-udevadm settle --timeout=30
 proxmox-boot-tool init /dev/vda1
 # Later initramfs rebuilds (the role's) only need this machine's modules: under
 # TCG, MODULES=most takes about 15 minutes, MODULES=dep about 2.
 sed -i 's/^MODULES=.*/MODULES=dep/' /etc/initramfs-tools/initramfs.conf
 proxmox-boot-tool refresh
 proxmox-boot-tool status
-udevadm control --exit || true
 rm -f /setup-boot.sh
 sync
 echo PT-SETUP-OK
