@@ -87,8 +87,8 @@ GENERATOR := $(BUILD)/tools/argspec_gen
 VERSION  := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL  := homelab-passthrough-$(VERSION).tar.gz
 
-.PHONY: deps-e2e e2e all deps test unit valgrind integration run install dist sanity test-matrix bench bench-ssh \
-        lint clean tools fuzz fuzz-smoke stress
+.PHONY: deps-e2e e2e e2e-all all deps test unit valgrind integration run install dist sanity test-matrix bench \
+        bench-ssh lint clean tools fuzz fuzz-smoke stress
 .SECONDARY:
 
 all: $(BINS) $(DOCS)
@@ -229,16 +229,25 @@ run: deps
 	$(Q)$(MAKE) install tools
 	$(Q)tests/run-example.sh
 
-# End to end: the role against real kernels (Debian 12 guest under QEMU/TCG,
-# real GRUB, initramfs-tools and vfio-pci). E2E_PROFILES: intel amd.
-E2E_PKGS := debootstrap qemu-system-x86 fdisk e2fsprogs openssh-client
-E2E_PROFILES ?= intel amd
+# End to end: the role against real kernels (Debian 12 and 13 guests under
+# QEMU/TCG, real GRUB or systemd-boot, initramfs-tools and vfio-pci).
+# E2E_PROFILES: VENDOR-DIST-BOOT words (intel|amd, 12|13, bios|uefi; a bare
+# intel or amd is VENDOR-12-bios). make e2e runs CI's pair, which covers both
+# IOMMUs, both distributions and both boot loaders in two boots; make e2e-all
+# runs all eight.
+E2E_PKGS := debootstrap qemu-system-x86 fdisk e2fsprogs openssh-client ovmf
+E2E_PROFILES ?= intel-13-uefi amd-12-bios
+E2E_ALL := intel-12-bios amd-12-bios intel-12-uefi amd-12-uefi \
+	intel-13-bios amd-13-bios intel-13-uefi amd-13-uefi
 deps-e2e:
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(E2E_PKGS)"
 
 e2e: deps deps-e2e
 	$(MAKE) install tools
 	tests/e2e/run.sh $(E2E_PROFILES)
+
+e2e-all:
+	$(MAKE) e2e E2E_PROFILES="$(E2E_ALL)"
 
 bench: deps
 	$(MAKE) all tools

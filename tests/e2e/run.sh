@@ -1,22 +1,43 @@
 #!/usr/bin/env bash
-# End-to-end: the gpu_passthrough role against a real Debian 12 kernel under QEMU
-# (TCG), real GRUB, real initramfs-tools and real vfio-pci; only pvesh is the
-# test double (build/tools/fake-pvesh as /usr/bin/pvesh in the guest).
+# End-to-end: the gpu_passthrough role against real Debian kernels under QEMU
+# (TCG), real boot loaders, real initramfs-tools and real vfio-pci; the test
+# doubles are pvesh (build/tools/fake-pvesh as /usr/bin/pvesh in the guest) and,
+# on UEFI guests, proxmox-boot-tool (tests/e2e/guest/proxmox-boot-tool).
 #
-#   tests/e2e/run.sh [intel] [amd]       (make e2e; needs make install tools)
+#   tests/e2e/run.sh PROFILE...     (make e2e; needs make install tools)
+#
+# PROFILE is VENDOR-DIST-BOOT: VENDOR intel (VT-d) or amd (AMD-Vi), DIST 12
+# (Debian 12, Proxmox VE 8's base) or 13 (Debian 13, Proxmox VE 9's), BOOT bios
+# (SeaBIOS, GRUB, /etc/default/grub) or uefi (OVMF, systemd-boot managed by
+# proxmox-boot-tool, /etc/kernel/cmdline). A bare "intel" or "amd" means
+# VENDOR-12-bios. No argument: intel-13-uefi amd-12-bios.
 #
 # Per profile: boot, facts, --check --diff (guest files unchanged), the real run
-# (update-grub, update-initramfs, reboot through ansible.builtin.reboot), checks
-# after the reboot, a second run with changed=0, rollback.yml + reboot with the
-# original drivers and files back; then the refusals on a live kernel (the
-# "shared" profile: GPU and NIC in one group; blacklisting the NIC's driver).
-# Prints a table (step, expected, got, seconds); logs in build/e2e/.
+# (command line, update-grub or proxmox-boot-tool refresh, update-initramfs,
+# reboot through ansible.builtin.reboot), checks after the reboot, a second run
+# with changed=0, rollback.yml + reboot with the original drivers and files back.
+# After the first profile, on the same guest: blacklisting the NIC's driver is
+# refused. Last, the shared-group refusal on a live kernel (the "shared" vendor:
+# GPU and NIC in one group), booted from the first profile's image.
+# Prints a table (profile, step, expected, got, seconds); logs in build/e2e/.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-out=$repo/build/e2e
+# PT_E2E_OUT and PT_E2E_PORT let two runs go side by side.
+out=${PT_E2E_OUT:-$repo/build/e2e}
 rm -rf "$out"; mkdir -p "$out"
-profiles=("$@"); [ ${#profiles[@]} -gt 0 ] || profiles=(intel)
+profiles=()
+for p in "${@:-intel-13-uefi amd-12-bios}"; do
+	for q in $p; do
+		case $q in
+		intel | amd) q=$q-12-bios ;;
+		esac
+		case $q in
+		intel-1[23]-bios | intel-1[23]-uefi | amd-1[23]-bios | amd-1[23]-uefi) profiles+=("$q") ;;
+		*) echo "e2e: unknown profile '$q' (VENDOR-DIST-BOOT: intel|amd, 12|13, bios|uefi)" >&2; exit 2 ;;
+		esac
+	done
+done
 port=${PT_E2E_PORT:-2222}
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=False
 export ANSIBLE_ROLES_PATH=$repo/roles ANSIBLE_DEPRECATION_WARNINGS=False
@@ -27,15 +48,14 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 	exit 1
 fi
 ssh-keygen -q -t ed25519 -N '' -f "$out/id_ed25519"
-image=$("$here/build-image.sh") || { echo "e2e: building the image failed" >&2; exit 1; }
-disk=/dev/shm/homelab-passthrough-e2e.img
+disk=/dev/shm/homelab-passthrough-e2e-$port.img
 
 rows=() failures=0
 record() { # step expected got seconds
 	local status=ok
 	[ "$2" = "$3" ] || { status=FAIL; failures=$((failures + 1)); }
-	rows+=("$(printf '%-8s %-44s %-22s %-22s %5ss %s' "$profile" "$1" "$2" "$3" "$4" "$status")")
-	printf '%-8s %-44s %-22s %-22s %5ss %s\n' "$profile" "$1" "$2" "$3" "$4" "$status"
+	rows+=("$(printf '%-14s %-44s %-22s %-22s %5ss %s' "$profile" "$1" "$2" "$3" "$4" "$status")")
+	printf '%-14s %-44s %-22s %-22s %5ss %s\n' "$profile" "$1" "$2" "$3" "$4" "$status"
 }
 vm() { "$here/vm.sh" "$@"; }
 gssh() { vm ssh "$out" "$port" "$@"; }
@@ -70,8 +90,21 @@ play() { # log playbook [args]
 recap() { # log → "changed=N failed=N"
 	sed -n 's/^pve1 *: .*changed=\([0-9]*\).*failed=\([0-9]*\).*/changed=\1 failed=\2/p' "$out/$1" | tail -n1
 }
+# The files the role may change; on UEFI guests also the loader entries and
+# loader.conf on the ESP (not mounted: read in a private mount namespace).
 config_hashes() {
-	gssh 'sha256sum /etc/default/grub /etc/modules /boot/grub/grub.cfg $(ls /etc/modprobe.d/* 2>/dev/null) 2>/dev/null; ls /etc/modprobe.d /etc/initramfs-tools/scripts/init-top 2>/dev/null' | sort
+	gssh 'sha256sum /etc/default/grub /etc/kernel/cmdline /etc/modules /boot/grub/grub.cfg $(ls /etc/modprobe.d/* 2>/dev/null) 2>/dev/null; ls /etc/modprobe.d /etc/initramfs-tools/scripts/init-top 2>/dev/null
+		[ -e /dev/disk/by-label/ESP ] && unshare -m sh -c "mount -o ro /dev/disk/by-label/ESP /mnt && cd /mnt && sha256sum loader/loader.conf loader/entries/*"' | sort
+}
+esp_options() { # the options lines of the ESP's loader entries
+	gssh 'unshare -m sh -c "mount -o ro /dev/disk/by-label/ESP /mnt && sed -n \"s/^options *//p\" /mnt/loader/entries/*.conf"'
+}
+has_params() { # "WORD..." "TEXT": yes when TEXT holds every WORD as a whole token
+	local p got=yes
+	local text
+	text=" $(printf '%s' "$2" | tr '\n\t' '  ') "
+	for p in $1; do case $text in *" $p "*) ;; *) got=no ;; esac; done
+	echo "$got"
 }
 drivers() { gssh 'for f in 0000:01:00.0 0000:01:00.1; do basename "$(readlink /sys/bus/pci/devices/$f/driver)"; done' | tr '\n' ' ' | sed 's/ $//'; }
 
@@ -83,15 +116,37 @@ install_pvesh() {
 	gssh mkdir -p /etc/pve/mapping
 }
 
-boot() { # profile
+image_for() { # profile → the cached image of its distribution and boot (built if needed)
+	local rest=${1#*-}
+	"$here/build-image.sh" "${rest%-*}" "${rest#*-}"
+}
+boot() { # vm-profile image
 	vm stop "$out"
-	cp --sparse=always "$image" "$disk"
+	cp --sparse=always "$2" "$disk"
+	case $1 in *-uefi) cp "$(dirname "$2")/vars.fd" "${disk%.img}.vars.fd" ;; esac
 	vm start "$1" "$disk" "$out" "$port" && vm wait-ssh "$out" "$port" 300
 }
 
-run_profile() {
+run_profile() { # profile first(yes|no)
 	profile=$1
-	tick; boot "$profile"; record "boot, SSH answers" yes "$([ $? -eq 0 ] && echo yes || echo no)" "$(secs)"
+	local vendor=${1%%-*} rest=${1#*-} dist bootmode image
+	dist=${rest%-*} bootmode=${rest#*-}
+	tick; image=$(image_for "$profile")
+	record "image ready (cached or built)" yes "$([ -n "$image" ] && echo yes || echo no)" "$(secs)"
+	[ -n "$image" ] || { echo "e2e: building the image for $profile failed" >&2; return; }
+	tick; boot "$profile" "$image"; record "boot, SSH answers" yes "$([ $? -eq 0 ] && echo yes || echo no)" "$(secs)"
+	local kver
+	kver=$(gssh uname -r)
+	record "Debian $dist guest, kernel $kver" "$dist" "$(gssh '. /etc/os-release; echo $VERSION_ID')" 0
+	if [ "$bootmode" = uefi ]; then
+		# systemd-boot records itself in the LoaderInfo EFI variable.
+		record "booted by systemd-boot (UEFI)" yes \
+			"$(gssh 'tr -d "\\000" </sys/firmware/efi/efivars/LoaderInfo-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f 2>/dev/null' | grep -q systemd-boot && echo yes || echo no)" 0
+		record "proxmox-boot-tool status: uefi" yes \
+			"$(gssh proxmox-boot-tool status 2>/dev/null | grep -q 'is configured with: uefi' && echo yes || echo no)" 0
+	else
+		record "booted by GRUB (BIOS)" yes "$(gssh '[ ! -d /sys/firmware/efi ] && grep -q BOOT_IMAGE= /proc/cmdline' && echo yes || echo no)" 0
+	fi
 	install_pvesh
 	inventory '["0000:01:00"]' '[]'
 
@@ -104,16 +159,22 @@ run_profile() {
 	record "iommu_facts: enabled, GPU functions, isolated" "True,2,True" "${got:-error}" "$(secs)"
 
 	before=$(config_hashes)
+	local grub_before
+	grub_before=$(gssh sha256sum /etc/default/grub)
 	tick; play "$profile-check.log" "$repo/playbooks/site.yml" --check --diff
 	record "site.yml --check --diff succeeds" 0 "$?" "$(secs)"
 	record "check mode left the guest's files as they were" same "$([ "$before" = "$(config_hashes)" ] && echo same || echo changed)" 0
 
 	tick; play "$profile-site.log" "$repo/playbooks/site.yml"
 	record "site.yml (edit, update-grub, initramfs, reboot)" 0 "$?" "$(secs)"
-	cmdline=$(gssh cat /proc/cmdline)
-	want="iommu=pt"; [ "$profile" = intel ] && want="intel_iommu=on iommu=pt"
-	got=yes; for p in $want; do case " $cmdline " in *" $p "*) ;; *) got=no ;; esac; done
-	record "/proc/cmdline carries: $want" yes "$got" 0
+	want="iommu=pt"; [ "$vendor" = intel ] && want="intel_iommu=on iommu=pt"
+	record "/proc/cmdline carries: $want" yes "$(has_params "$want" "$(gssh cat /proc/cmdline)")" 0
+	if [ "$bootmode" = uefi ]; then
+		record "/etc/kernel/cmdline carries them" yes "$(has_params "$want" "$(gssh head -n1 /etc/kernel/cmdline)")" 0
+		record "ESP loader entries carry them" yes "$(has_params "$want" "$(esp_options)")" 0
+		record "/etc/default/grub untouched, no grub.cfg" yes \
+			"$([ "$grub_before" = "$(gssh sha256sum /etc/default/grub)" ] && gssh '[ ! -e /boot/grub/grub.cfg ]' && echo yes || echo no)" 0
+	fi
 	record "IOMMU groups exist" yes "$(gssh 'ls /sys/kernel/iommu_groups | grep -q . && echo yes || echo no')" 0
 	record "both GPU functions on vfio-pci" "vfio-pci vfio-pci" "$(drivers)" 0
 	record "SSH over the NIC after the reboot" yes "$(gssh true && echo yes || echo no)" 0
@@ -128,12 +189,22 @@ run_profile() {
 	record "rollback.yml (and reboot)" 0 "$?" "$(secs)"
 	record "functions back on their drivers" "bochs-drm snd_hda_intel" "$(drivers)" 0
 	record "original files restored" same "$([ "$before" = "$(config_hashes)" ] && echo same || echo changed)" 0
+	[ "$bootmode" = uefi ] && record "/proc/cmdline without them again" no "$(has_params "$want" "$(gssh cat /proc/cmdline)")" 0
+	# The guest is as it was before the run: refuse to blacklist its NIC's
+	# driver here rather than boot another guest for it.
+	if [ "$2" = yes ]; then
+		inventory '["0000:01:00"]' '["e1000e"]'
+		tick; play blacklist-nic.log "$repo/playbooks/site.yml"
+		local rc=$?
+		record "blacklisting e1000e (the NIC's driver) refused" "refused" "$([ $rc -ne 0 ] && grep -q e1000e "$out/blacklist-nic.log" && echo refused || echo "rc=$rc")" "$(secs)"
+		record "guest reachable, files unchanged" "yes" "$(gssh true && [ "$before" = "$(config_hashes)" ] && echo yes || echo no)" 0
+	fi
 	vm stop "$out"
 }
 
-run_refusals() {
-	profile=shared
-	tick; boot shared; record "boot (GPU and NIC behind one bridge)" 0 "$?" "$(secs)"
+run_refusals() { # image of the first profile
+	profile=shared-${profiles[0]#*-}
+	tick; boot "$profile" "$1"; record "boot (GPU and NIC behind one bridge)" 0 "$?" "$(secs)"
 	install_pvesh
 	gpu=$(gssh "lspci -Dn -d 1234:1111 | cut -d' ' -f1")
 	before=$(config_hashes)
@@ -143,24 +214,33 @@ run_refusals() {
 	record "shared group refused" "refused" "$([ $rc -ne 0 ] && grep -q -i 'group' "$out/shared-site.log" && echo refused || echo "rc=$rc")" "$(secs)"
 	record "guest reachable, files unchanged" "yes" "$(gssh true && [ "$before" = "$(config_hashes)" ] && echo yes || echo no)" 0
 	vm stop "$out"
-
-	profile=intel
-	tick; boot intel
-	install_pvesh
-	before=$(config_hashes)
-	inventory '["0000:01:00"]' '["e1000e"]'
-	play blacklist-nic.log "$repo/playbooks/site.yml"
-	rc=$?
-	record "blacklisting e1000e (the NIC's driver) refused" "refused" "$([ $rc -ne 0 ] && grep -q e1000e "$out/blacklist-nic.log" && echo refused || echo "rc=$rc")" "$(secs)"
-	record "guest reachable, files unchanged" "yes" "$(gssh true && [ "$before" = "$(config_hashes)" ] && echo yes || echo no)" 0
-	vm stop "$out"
 }
 
-trap 'vm stop "$out"; rm -f "$disk"' EXIT
+trap 'vm stop "$out"; rm -f "$disk" "${disk%.img}.vars.fd"' EXIT
 start=$(date +%s)
-echo "profile  step                                         expected               got                    time"
-for p in "${profiles[@]}"; do run_profile "$p"; done
-run_refusals
+printf '%-14s %-44s %-22s %-22s %6s\n' profile step expected got time
+# Build the missing images side by side (debootstrap waits on the network and
+# dpkg as much as on the CPU); the profiles then find them in the cache.
+pstart=$(date +%s)
+builds=()
+for p in "${profiles[@]}"; do
+	rest=${p#*-}
+	case " ${builds[*]} " in *" $rest "*) continue ;; esac
+	builds+=("$rest")
+	"$here/build-image.sh" "${rest%-*}" "${rest#*-}" >/dev/null 2>"$out/image-$rest.log" &
+done
+wait
+echo "e2e: images for ${builds[*]} ready in $(( $(date +%s) - pstart ))s (cached ones take a second)"
+first=yes
+for p in "${profiles[@]}"; do
+	pstart=$(date +%s)
+	run_profile "$p" "$first"
+	echo "e2e: profile $p took $(( $(date +%s) - pstart ))s"
+	first=no
+done
+pstart=$(date +%s)
+run_refusals "$(image_for "${profiles[0]}")"
+echo "e2e: the shared-group refusal took $(( $(date +%s) - pstart ))s"
 echo
 echo "e2e: ${#rows[@]} checks in $(( $(date +%s) - start ))s; logs in build/e2e/"
 passed=$(( ${#rows[@]} - failures ))

@@ -5,7 +5,12 @@
 # or wait until its SSH answers. DIR holds the run's files: the SSH key
 # (id_ed25519, made once per run by run.sh), qemu.pid, serial.log.
 #
-# Profiles (all q35, the "GPU" a multifunction device on a PCIe root port: VGA at
+# PROFILE is VENDOR[-DIST-BOOT] (intel-13-uefi, amd-12-bios, ...; run.sh names
+# them). BOOT uefi boots OVMF (Debian's ovmf package) from pflash, its variable
+# store the file DISK with .vars.fd for .img (a copy per run, as the disk is);
+# otherwise SeaBIOS. DIST does not change the machine.
+#
+# Vendors (all q35, the "GPU" a multifunction device on a PCIe root port: VGA at
 # function 0 and ich9-intel-hda at function 1, one IOMMU group like a GeForce and
 # its HDMI audio; the NIC an e1000e carrying SSH through a user-mode forward on
 # 127.0.0.1):
@@ -24,7 +29,14 @@ cmd=$1; shift
 case $cmd in
 start)
 	profile=$1 disk=$2 dir=$3 port=$4
-	common=(-accel tcg -m 1536 -smp 2 -display none -monitor none
+	vendor=${profile%%-*}
+	firmware=()
+	case $profile in
+	*-uefi)
+		firmware=(-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+			-drive "if=pflash,format=raw,file=${disk%.img}.vars.fd") ;;
+	esac
+	common=(-accel tcg -m 1536 -smp 2 -display none -monitor none "${firmware[@]}"
 		-drive "file=$disk,if=virtio,format=raw,cache=unsafe"
 		-fw_cfg "name=opt/homelab/authorized_keys,file=$dir/id_ed25519.pub"
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22"
@@ -34,7 +46,7 @@ start)
 	gpu=(-device pcie-root-port,id=rp1,chassis=1,slot=1
 		-device VGA,bus=rp1,addr=0.0,multifunction=on
 		-device ich9-intel-hda,bus=rp1,addr=0.1)
-	case $profile in
+	case $vendor in
 	intel)
 		qemu-system-x86_64 "${common[@]}" -cpu max -machine q35,kernel-irqchip=split \
 			-device intel-iommu,intremap=on -device e1000e,netdev=n0 "${gpu[@]}" ;;
@@ -46,7 +58,7 @@ start)
 			-device intel-iommu,intremap=on \
 			-device pcie-pci-bridge,id=br1 \
 			-device VGA,bus=br1,addr=1.0 -device e1000,netdev=n0,bus=br1,addr=2.0 ;;
-	*) echo "unknown profile $profile" >&2; exit 2 ;;
+	*) echo "unknown vendor in profile $profile" >&2; exit 2 ;;
 	esac
 	;;
 stop)

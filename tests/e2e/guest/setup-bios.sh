@@ -1,5 +1,5 @@
 #!/bin/sh
-# First boot of the e2e image (QEMU direct kernel boot, init=/setup-grub.sh):
+# First boot of the e2e image (QEMU direct kernel boot, init=/setup-boot.sh):
 # the guest installs its own boot loader, so every later boot goes through real
 # GRUB. Then it powers off.
 set -e
@@ -12,7 +12,7 @@ update-grub
 # Later initramfs rebuilds (the role's) only need this machine's modules: under
 # TCG, MODULES=most takes about 15 minutes, MODULES=dep about 2.
 sed -i 's/^MODULES=.*/MODULES=dep/' /etc/initramfs-tools/initramfs.conf
-rm -f /setup-grub.sh
+rm -f /setup-boot.sh
 sync
 echo PT-SETUP-OK
 mount -o remount,ro / || true
