@@ -164,10 +164,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT:%.c=$(OBJ)/%.o) $(LIBPT) \
 
 # The tests read tests/fixtures (always there) and, when SHARED/corpus exists, the
 # corpus layer too; without it the corpus tests are skipped, said in one line here
-# (PT_CORPUS_NOTED keeps each test from saying it again).
+# (PT_CORPUS_NOTED keeps each test from saying it again; PT_SHARED makes the tests
+# look where this line looked, whatever they were built with).
 CORPUS_NOTE = if [ -d "$(SHARED)/corpus" ]; then echo "corpus layer: $(SHARED)/corpus"; \
 	  else echo "corpus layer skipped: $(SHARED)/corpus is absent (SHARED=DIR to run it)"; fi; \
-	  export PT_CORPUS_NOTED=1
+	  export PT_CORPUS_NOTED=1 PT_SHARED="$(SHARED)"
 
 unit: $(UNIT_BIN) tools
 	@set -e; $(CORPUS_NOTE); for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
