@@ -766,6 +766,47 @@ static void test_check_existing(void **state)
 
 /* --- whole runs against fake-pvesh ------------------------------------------------------ */
 
+/* Another node's entry and the mapping's description hold Latin-1 text (as pvesh
+ * stores ü): this node's run passes them back and they stay byte for byte, and a
+ * second run changes nothing (fails before: pvesh ran under LC_ALL=C, which turned
+ * each byte of ü into U+FFFD in every entry the run passed back). */
+static void test_sync_keeps_other_text(void **state)
+{
+	(void)state;
+	host("pve1-gtx1050ti");
+	write_cfg(NAME "\n\tmap description=L\xfc"
+	               "fter," E2 "\n\tdescription f\xfcr\n\n");
+	json_t *devices = json_loads("[\"0000:07:00\"]", 0, NULL);
+	struct pt_pve_request req = request();
+	req.devices = devices;
+	struct pt_pve_outcome out;
+	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	assert_int_equal(out.action, PT_PVE_UPDATE);
+	pt_pve_outcome_release(&out);
+	char *text = cfg_text();
+	assert_string_equal(text, NAME "\n\tmap description=L\xfc"
+	                               "fter," E2 "\n\tmap " E1 "\n\tdescription f\xfcr\n\n");
+	free(text);
+	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	assert_int_equal(out.action, PT_PVE_NONE);
+	assert_string_equal(json_string_value(json_object_get(out.mapping, "description")),
+	                    "f\xc3\xbcr");
+	pt_pve_outcome_release(&out);
+	/* A description to set with the same characters: stored as Latin-1, then no change. */
+	req.description = "  Grüße  ";
+	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	assert_int_equal(out.action, PT_PVE_UPDATE);
+	pt_pve_outcome_release(&out);
+	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	assert_int_equal(out.action, PT_PVE_NONE);
+	pt_pve_outcome_release(&out);
+	text = cfg_text();
+	assert_non_null(strstr(text, "\tdescription Gr\xfc\xdf"
+	                             "e\n"));
+	free(text);
+	json_decref(devices);
+}
+
 static void test_sync_create_noop_remove(void **state)
 {
 	(void)state;
@@ -887,6 +928,7 @@ int main(void)
 	        cmocka_unit_test(test_plan_exact_and_commands),
 	        cmocka_unit_test_setup_teardown(test_check_existing, make_base, drop_base),
 	        cmocka_unit_test_setup_teardown(test_sync_create_noop_remove, make_base, drop_base),
+	        cmocka_unit_test_setup_teardown(test_sync_keeps_other_text, make_base, drop_base),
 	        cmocka_unit_test_setup_teardown(test_sync_failures, make_base, drop_base),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
