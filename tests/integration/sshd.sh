@@ -2,7 +2,8 @@
 # (sourced, bash, as root). Nothing outside its own temporary directory is used
 # except: the test user (created once when missing, no password, not locked), a
 # sudoers drop-in giving it passwordless sudo (removed by pt_sshd_stop), and
-# /run/sshd (sshd's privilege separation directory; removed when made here).
+# /run/sshd (sshd's privilege separation directory; made when missing and left:
+# another sshd started this way, the test's or the benchmark's, may still need it).
 #
 #   pt_sshd_start   host key, user key, config and sshd in a fresh directory
 #                   $PT_SSH_DIR (under /tmp: the user's sshd child must reach its
@@ -16,7 +17,6 @@
 PT_SSH_USER=${PT_SSH_USER:-pt-ssh}
 PT_SSHD_PID=
 PT_SSH_SUDOERS=
-PT_SSHD_RUNDIR_MADE=
 PT_SSH_DIR=
 
 pt_sshd_stop() {
@@ -32,8 +32,6 @@ pt_sshd_stop() {
 	fi
 	[ -z "$PT_SSH_SUDOERS" ] || rm -f "$PT_SSH_SUDOERS"
 	PT_SSH_SUDOERS=
-	[ -z "$PT_SSHD_RUNDIR_MADE" ] || rmdir /run/sshd 2>/dev/null || true
-	PT_SSHD_RUNDIR_MADE=
 	case $PT_SSH_DIR in /tmp/pt-sshd.*) rm -rf "$PT_SSH_DIR" ;; esac
 	PT_SSH_DIR=
 }
@@ -54,7 +52,7 @@ pt_sshd_start() {
 	printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$PT_SSH_USER" >"$PT_SSH_SUDOERS"
 	chmod 0440 "$PT_SSH_SUDOERS"
 	visudo -cq -f "$PT_SSH_SUDOERS" || return 1
-	if [ ! -d /run/sshd ]; then mkdir -m 0755 /run/sshd && PT_SSHD_RUNDIR_MADE=1; fi
+	[ -d /run/sshd ] || mkdir -m 0755 /run/sshd || return 1
 
 	dir=$(mktemp -d /tmp/pt-sshd.XXXXXX) || return 1
 	PT_SSH_DIR=$dir
