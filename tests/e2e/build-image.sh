@@ -112,7 +112,10 @@ if [ "$boot" = uefi ]; then
 	chmod 0755 "$rootfs/etc/kernel/postinst.d/zz-proxmox-boot" "$rootfs/etc/kernel/postrm.d/zz-proxmox-boot" \
 		"$rootfs/etc/initramfs/post-update.d/proxmox-boot-sync"
 	# Proxmox VE's installer writes the whole command line here, root= first.
-	echo 'root=LABEL=root ro console=ttyS0,115200 quiet' >"$rootfs/etc/kernel/cmdline"
+	# no_timer_check: under TCG on a busy machine 6.12's check of the timer
+	# through the remapped IO-APIC (VT-d with interrupt remapping) can fail
+	# and panic the guest at boot.
+	echo 'root=LABEL=root ro console=ttyS0,115200 no_timer_check quiet' >"$rootfs/etc/kernel/cmdline"
 fi
 
 log "building the disk image"
