@@ -59,7 +59,10 @@ QUIET_OUT := >/dev/null
 MAKEFLAGS += --no-print-directory
 endif
 
-# Debian packages `make deps` installs when missing.
+# Debian packages `make deps` installs when missing. While it installs them, a
+# policy-rc.d (unless the machine has one) keeps their services from starting:
+# openssh-server would otherwise start a system sshd listening on port 22, and the
+# tests start their own on 127.0.0.1 only.
 DEPS_PKGS := gcc make pkg-config libjansson-dev libyaml-dev libpci-dev libcmocka-dev \
              pciutils valgrind ansible-core python3 hyperfine ansible-lint yamllint
 # The SSH transport test and make bench-ssh: their own sshd on 127.0.0.1 (the
@@ -101,6 +104,10 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
+	  if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d; \
+	    trap 'rm -f /usr/sbin/policy-rc.d' EXIT; \
+	  fi; \
 	  apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "make deps: all packages present"; fi
 
