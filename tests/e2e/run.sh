@@ -124,7 +124,7 @@ boot() { # vm-profile image
 	vm stop "$out"
 	cp --sparse=always "$2" "$disk"
 	case $1 in *-uefi) cp "$(dirname "$2")/vars.fd" "${disk%.img}.vars.fd" ;; esac
-	vm start "$1" "$disk" "$out" "$port" && vm wait-ssh "$out" "$port" 300
+	vm start "$1" "$disk" "$out" "$port" && vm wait-ssh "$out" "$port" 600
 }
 
 run_profile() { # profile first(yes|no)
