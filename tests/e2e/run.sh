@@ -91,13 +91,15 @@ recap() { # log → "changed=N failed=N"
 	sed -n 's/^pve1 *: .*changed=\([0-9]*\).*failed=\([0-9]*\).*/changed=\1 failed=\2/p' "$out/$1" | tail -n1
 }
 # The files the role may change; on UEFI guests also the loader entries and
-# loader.conf on the ESP (not mounted: read in a private mount namespace).
+# loader.conf on the ESP, read in a private mount namespace. Not -o ro: systemd
+# automounts the ESP at /efi, and vfat refuses a read-only mount of a superblock
+# that is mounted read-write ("already mounted on /efi").
 config_hashes() {
 	gssh 'sha256sum /etc/default/grub /etc/kernel/cmdline /etc/modules /boot/grub/grub.cfg $(ls /etc/modprobe.d/* 2>/dev/null) 2>/dev/null; ls /etc/modprobe.d /etc/initramfs-tools/scripts/init-top 2>/dev/null
-		[ -e /dev/disk/by-label/ESP ] && unshare -m sh -c "mount -o ro /dev/disk/by-label/ESP /mnt && cd /mnt && sha256sum loader/loader.conf loader/entries/*"' | sort
+		[ -e /dev/disk/by-label/ESP ] && unshare -m sh -c "mount -o noatime /dev/disk/by-label/ESP /mnt && cd /mnt && sha256sum loader/loader.conf loader/entries/*"' | sort
 }
 esp_options() { # the options lines of the ESP's loader entries
-	gssh 'unshare -m sh -c "mount -o ro /dev/disk/by-label/ESP /mnt && sed -n \"s/^options *//p\" /mnt/loader/entries/*.conf"'
+	gssh 'unshare -m sh -c "mount -o noatime /dev/disk/by-label/ESP /mnt && sed -n \"s/^options *//p\" /mnt/loader/entries/*.conf"'
 }
 has_params() { # "WORD..." "TEXT": yes when TEXT holds every WORD as a whole token
 	local p got=yes
