@@ -41,7 +41,12 @@ done
 port=${PT_E2E_PORT:-2222}
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=False
 export ANSIBLE_ROLES_PATH=$repo/roles ANSIBLE_DEPRECATION_WARNINGS=False
-export ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=60s"
+# ServerAlive: QEMU's user-mode network keeps the host side of a TCP connection
+# open after the guest reboots (a real host answers with a reset), so an SSH
+# master from before a reboot would hang ansible.builtin.reboot's boot-id check
+# for ever (seen: a UEFI guest back in 2 minutes, the check stuck for 13). With
+# keepalives the stale master gives up within 30 s and the check reconnects.
+export ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=60s -o ServerAliveInterval=5 -o ServerAliveCountMax=6"
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 	echo "e2e: 127.0.0.1:$port is already in use (another e2e run?); set PT_E2E_PORT" >&2
