@@ -45,8 +45,9 @@ export ANSIBLE_ROLES_PATH=$repo/roles ANSIBLE_DEPRECATION_WARNINGS=False
 # open after the guest reboots (a real host answers with a reset), so an SSH
 # master from before a reboot would hang ansible.builtin.reboot's boot-id check
 # for ever (seen: a UEFI guest back in 2 minutes, the check stuck for 13). With
-# keepalives the stale master gives up within 30 s and the check reconnects.
-export ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=60s -o ServerAliveInterval=5 -o ServerAliveCountMax=6"
+# keepalives the stale master gives up within 2 minutes (generous: a TCG guest
+# under load can be slow to answer) and the check reconnects.
+export ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=60s -o ServerAliveInterval=15 -o ServerAliveCountMax=8"
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 	echo "e2e: 127.0.0.1:$port is already in use (another e2e run?); set PT_E2E_PORT" >&2
