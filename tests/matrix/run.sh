@@ -33,6 +33,9 @@ echo "test-matrix: Debian 13 root ready after $(( $(date +%s) - start ))s: $root
 
 exec 9>"$(dirname "$root")/lock"
 flock 9
+# A run killed outright (SIGKILL, a lost session) leaves its mounts inside the
+# root; under the lock nobody else uses them, so take them down before mounting.
+if mountpoint -q "$root"; then umount -R "$root" 2>/dev/null || umount -R -l "$root"; fi
 
 run=$repo/build/matrix
 rm -rf "$run"
