@@ -430,3 +430,20 @@ int pt_module_finish(struct pt_module *m)
 	pt_module_release(m);
 	return failed || !text ? 1 : 0;
 }
+
+void pt_report_to_module(struct pt_module *m, const struct pt_report *rep, bool failed)
+{
+	const char *key;
+	size_t i;
+	json_t *v;
+	json_array_foreach (rep->warnings, i, v)
+		pt_warn(m, "%s", json_string_value(v));
+	json_array_foreach (rep->diffs, i, v)
+		pt_diff_add(m, json_string_value(json_object_get(v, "path")),
+		            json_string_value(json_object_get(v, "before")),
+		            json_string_value(json_object_get(v, "after")));
+	if (failed)
+		pt_module_fail(m, "%s", rep->msg ? rep->msg : "out of memory");
+	json_object_foreach (rep->facts, key, v)
+		pt_result_set(m, key, json_incref(v));
+}

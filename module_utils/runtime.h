@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "report.h"
+
 struct pt_module {
 	const char *name; /* fully qualified module name (borrowed, static) */
 	json_t *spec;     /* argument spec (owned) */
@@ -95,6 +97,13 @@ void pt_diff_add(struct pt_module *m, const char *header, const char *before, co
  * json_string() return NULL and the value vanish. New reference; NULL only when
  * s is NULL or memory runs out. pt_module_fail, pt_warn and pt_diff_add use it. */
 json_t *pt_json_text(const char *s);
+
+/* Hand what a library step reported to the result, in this order: its
+ * warnings (pt_warn), its diffs (pt_diff_add, headed by their path), when
+ * failed is true the failure (pt_module_fail with rep->msg, or "out of memory"
+ * when the message could not be made), then its facts as result keys. rep stays
+ * the caller's. */
+void pt_report_to_module(struct pt_module *m, const struct pt_report *rep, bool failed);
 
 /* Mark the run failed with a message for the user. Returns -1 so callers can
  * `return pt_module_fail(...)` from helpers, or use pt_module_finish's exit code. */

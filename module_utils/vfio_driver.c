@@ -31,7 +31,7 @@ struct mover {
 	bool check;
 	int modprobe_timeout; /* seconds */
 	bool *changed;
-	struct pt_vfio_report *rep;
+	struct pt_report *rep;
 };
 
 /* Write value to the sysfs attribute rel under root (no O_CREAT: it must
@@ -45,7 +45,7 @@ static int sysfs_write(struct mover *mv, const char *addr, const char *rel, cons
 		e = pt_file_write_existing(path, value);
 	if (!e)
 		return 0;
-	return pt_vfio_report_fail(mv->rep, e, "cannot bind %s now: writing %s to %s%s failed: %s",
+	return pt_report_fail(mv->rep, e, "cannot bind %s now: writing %s to %s%s failed: %s",
 	                           addr, what ? what : value, strcmp(mv->root, "/") ? mv->root : "",
 	                           rel, strerror(-e));
 }
@@ -81,21 +81,21 @@ static int load_vfio_pci(struct mover *mv)
 {
 	_cleanup_free_ char *dir = pt_path_join(mv->root, "/sys/bus/pci/drivers/vfio-pci");
 	if (!dir)
-		return pt_vfio_report_fail(mv->rep, -ENOMEM, "out of memory");
+		return pt_report_fail(mv->rep, -ENOMEM, "out of memory");
 	if (pt_path_exists(dir) || mv->check)
 		return 0;
 	static const char *const argv[] = {"modprobe", PT_VFIO_DRIVER, NULL};
 	struct pt_exec_result res;
 	int e = pt_exec(mv->root, argv, mv->modprobe_timeout, &res);
 	if (e == 0 && res.timed_out)
-		e = pt_vfio_report_fail(
+		e = pt_report_fail(
 		        mv->rep, -ETIMEDOUT,
 		        "cannot bind now: modprobe vfio-pci did not finish within %d s and was "
 		        "killed; the persistent configuration is written and applies at the next "
 		        "boot. Look at dmesg for what held it up, or raise modprobe_timeout",
 		        mv->modprobe_timeout);
 	else if (e < 0 || res.rc != 0)
-		e = pt_vfio_report_fail(
+		e = pt_report_fail(
 		        mv->rep, e < 0 ? e : -EIO,
 		        "cannot bind now: modprobe vfio-pci failed (%s): %s; is the "
 		        "vfio-pci module installed for the running kernel?",
@@ -106,7 +106,7 @@ static int load_vfio_pci(struct mover *mv)
 		return e;
 	*mv->changed = true;
 	if (!pt_path_exists(dir))
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        mv->rep, -ENOENT,
 		        "cannot bind now: modprobe vfio-pci succeeded but %s did not appear, so "
 		        "the vfio-pci driver is not registered; check dmesg",
@@ -132,7 +132,7 @@ static int bind_one(struct mover *mv, const struct pt_pci_device *d, json_t *ent
 		return e;
 	_cleanup_free_ char *now = record_driver(mv, a, entry);
 	if (!pt_vfio_driver_is_vfio(now))
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        mv->rep, -EINVAL,
 		        "%s did not bind to vfio-pci: its driver_override is set to vfio-pci%s and "
 		        "it was reprobed, but its driver is now %s. Look at dmesg for the reason "
@@ -170,7 +170,7 @@ static const struct pt_pci_device *device_of(const struct pt_pci_host *host, con
 
 int pt_vfio_driver_bind_now(const char *root, const struct pt_pci_host *host, json_t *devices,
                             bool present, bool check, int modprobe_timeout, bool *changed,
-                            struct pt_vfio_report *rep)
+                            struct pt_report *rep)
 {
 	struct mover mv = {.root = root,
 	                   .check = check,
@@ -188,7 +188,7 @@ int pt_vfio_driver_bind_now(const char *root, const struct pt_pci_host *host, js
 				continue;
 			need = true;
 			if (d->iommu_group < 0)
-				return pt_vfio_report_fail(
+				return pt_report_fail(
 				        rep, -EINVAL,
 				        "cannot bind %s now: it is in no IOMMU group (the IOMMU is "
 				        "off), and vfio-pci refuses such devices. Enable the IOMMU "

@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "pci.h"
-#include "vfio_report.h"
+#include "report.h"
 
 #define PT_VFIO_DRIVER "vfio-pci"
 
@@ -44,6 +44,6 @@ char *pt_vfio_driver_current(const char *root, const char *address);
  * write or modprobe; -ETIMEDOUT when modprobe was killed). */
 int pt_vfio_driver_bind_now(const char *root, const struct pt_pci_host *host, json_t *devices,
                             bool present, bool check, int modprobe_timeout, bool *changed,
-                            struct pt_vfio_report *rep);
+                            struct pt_report *rep);
 
 #endif

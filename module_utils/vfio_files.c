@@ -20,30 +20,30 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_vfio_report *rep)
+int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_report *rep)
 {
 	const char *conf = opts->conf_path, *blacklist = opts->blacklist_path;
 	const char *modules = opts->modules_file;
 	if (!conf || !ends_with(conf, ".conf"))
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        rep, -EINVAL,
 		        "conf_path %s does not end in .conf: modprobe reads only *.conf files in "
 		        "modprobe.d; use e.g. /etc/modprobe.d/vfio.conf",
 		        conf ? conf : "(none)");
 	if (!blacklist || !ends_with(blacklist, ".conf"))
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        rep, -EINVAL,
 		        "blacklist_path %s does not end in .conf: modprobe reads only *.conf "
 		        "files in modprobe.d; use e.g. /etc/modprobe.d/blacklist-gpu.conf",
 		        blacklist ? blacklist : "(none)");
 	if (!strcmp(conf, blacklist))
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        rep, -EINVAL,
 		        "conf_path and blacklist_path are both %s: give the blacklist a file of "
 		        "its own",
 		        conf);
 	if (!modules)
-		return pt_vfio_report_fail(rep, -EINVAL, "modules_file must be set");
+		return pt_report_fail(rep, -EINVAL, "modules_file must be set");
 	/* systemd-modules-load reads /etc/modules (through modules-load.d) and
 	 * *.conf files in the modules-load.d directories, nothing else */
 	const char *slash = strrchr(modules, '/');
@@ -51,7 +51,7 @@ int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_vf
 	bool in_load_d = dir >= 15 && !memcmp(slash - 15, "/modules-load.d", 15) &&
 	                 ends_with(modules, ".conf");
 	if (strcmp(modules, "/etc/modules") != 0 && !in_load_d)
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        rep, -EINVAL,
 		        "modules_file %s is neither /etc/modules nor a .conf file in a "
 		        "modules-load.d directory, so nothing would load the vfio modules from "
@@ -63,7 +63,7 @@ int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_vf
 	const char *paths[] = {conf, blacklist, modules};
 	for (size_t i = 0; i < 3; i++)
 		if (paths[i][0] != '/')
-			return pt_vfio_report_fail(rep, -EINVAL,
+			return pt_report_fail(rep, -EINVAL,
 			                           "%s '%s' is not an absolute path: give the path "
 			                           "as the host sees it, starting with / (it is "
 			                           "taken under root)",
@@ -90,7 +90,7 @@ static const char *same_file_advice(size_t a, size_t b)
 	       "give it a file of its own, e.g. /etc/modules or /etc/modules-load.d/vfio.conf";
 }
 
-int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt_vfio_report *rep)
+int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt_report *rep)
 {
 	static const char *const keys[] = {"conf_path", "blacklist_path", "modules_file"};
 	const char *paths[] = {opts->conf_path, opts->blacklist_path, opts->modules_file};
@@ -102,14 +102,14 @@ int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt
 		for (size_t b = a + 1; !e && b < PT_VFIO_NFILES; b++) {
 			struct stat sa, sb;
 			if (!strcmp(paths[a], paths[b]))
-				e = pt_vfio_report_fail(rep, -EINVAL, "%s and %s are both %s: %s",
+				e = pt_report_fail(rep, -EINVAL, "%s and %s are both %s: %s",
 				                        keys[a], keys[b], paths[a],
 				                        same_file_advice(a, b));
 			else if (real[a] && real[b] &&
 			         (!strcmp(real[a], real[b]) ||
 			          (stat(real[a], &sa) == 0 && stat(real[b], &sb) == 0 &&
 			           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)))
-				e = pt_vfio_report_fail(
+				e = pt_report_fail(
 				        rep, -EINVAL,
 				        "%s %s and %s %s are the same file (%s): the module's two "
 				        "blocks would be planned from the same old text and the "
@@ -125,20 +125,20 @@ int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt
 
 /* Where the file is and what it holds now (old NULL: absent). */
 static int read_file(const char *root, const char *rel, struct pt_vfio_file *f,
-                     struct pt_vfio_report *rep)
+                     struct pt_report *rep)
 {
 	f->path = pt_path_join(root, rel);
 	if (!f->path)
-		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+		return pt_report_fail(rep, -ENOMEM, "out of memory");
 	int e = pt_file_read(f->path, &f->old, NULL);
 	if (e < 0 && e != -ENOENT)
-		return pt_vfio_report_fail(rep, e, "cannot read %s: %s", f->path, strerror(-e));
+		return pt_report_fail(rep, e, "cannot read %s: %s", f->path, strerror(-e));
 	return 0;
 }
 
 /* A modprobe.d file: the owner's block set to body (NULL: removed). */
 static int plan_block(const char *root, const char *rel, const char *owner, const char *body,
-                      struct pt_vfio_file *f, struct pt_vfio_report *rep)
+                      struct pt_vfio_file *f, struct pt_report *rep)
 {
 	_cleanup_free_ char *err = NULL;
 	int e = read_file(root, rel, f, rep);
@@ -146,11 +146,11 @@ static int plan_block(const char *root, const char *rel, const char *owner, cons
 		return e;
 	/* a last line that continues would swallow the BEGIN marker */
 	if (body && *body && pt_modprobe_check_continuation(f->old, owner, f->path, &err) < 0)
-		return pt_vfio_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
+		return pt_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
 		                           err ? err : "out of memory");
 	f->new_text = pt_conf_block_apply(f->old, owner, HEADER, body, f->path, &err);
 	if (!f->new_text)
-		return pt_vfio_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
+		return pt_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
 		                           err ? err : "out of memory");
 	return 0;
 }
@@ -161,7 +161,7 @@ static bool differs(const struct pt_vfio_file *f)
 }
 
 static void warn_conflicts(const char *root, const char *conf_path, bool overrides,
-                           struct pt_vfio_report *rep)
+                           struct pt_report *rep)
 {
 	_cleanup_json_ json_t *found = json_array();
 	if (!found || pt_modprobe_find_conflicts(root, conf_path, PT_VFIO_OWNER, found) < 0)
@@ -174,7 +174,7 @@ static void warn_conflicts(const char *root, const char *conf_path, bool overrid
 		const char *text = json_string_value(json_object_get(c, "text"));
 		int line = (int)json_integer_value(json_object_get(c, "line"));
 		if (!strcmp(kind, "ids"))
-			pt_vfio_report_warn(
+			pt_report_warn(
 			        rep,
 			        "%s line %d (%s) also sets vfio-pci ids=: the kernel keeps only "
 			        "the "
@@ -182,14 +182,14 @@ static void warn_conflicts(const char *root, const char *conf_path, bool overrid
 			        "cannot both hold; remove this line",
 			        path, line, text, PT_VFIO_OWNER, conf_path);
 		else if (!strcmp(kind, "install") && overrides)
-			pt_vfio_report_warn(
+			pt_report_warn(
 			        rep,
 			        "%s line %d (%s) is another install command for vfio-pci, and "
 			        "modprobe runs only one: the devices bound by address at boot may "
 			        "stay with their host driver; remove this line",
 			        path, line, text);
 		else if (!strcmp(kind, "blacklist"))
-			pt_vfio_report_warn(
+			pt_report_warn(
 			        rep,
 			        "%s line %d (%s) keeps vfio-pci from loading by name, so "
 			        "its options and softdeps may not take effect; remove "
@@ -199,7 +199,7 @@ static void warn_conflicts(const char *root, const char *conf_path, bool overrid
 }
 
 int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_plan *plan,
-                       struct pt_vfio_files *files, struct pt_vfio_report *rep)
+                       struct pt_vfio_files *files, struct pt_report *rep)
 {
 	struct pt_vfio_file *f = files->file;
 	const char *root = opts->root;
@@ -210,7 +210,7 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 	_cleanup_free_ char *conf_body = NULL, *black_body = NULL, *err = NULL;
 	_cleanup_json_ json_t *notes = json_array();
 	if (!notes)
-		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+		return pt_report_fail(rep, -ENOMEM, "out of memory");
 	if (opts->present) {
 		struct pt_vfio_conf c = {.ids = plan->ids,
 		                         .disable_vga = opts->disable_vga,
@@ -219,7 +219,7 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 		conf_body = pt_modprobe_render_vfio(&c);
 		black_body = pt_modprobe_render_blacklist(opts->blacklist);
 		if (!conf_body || !black_body)
-			return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+			return pt_report_fail(rep, -ENOMEM, "out of memory");
 	}
 	int e;
 	if ((e = plan_block(root, opts->conf_path, PT_VFIO_OWNER, conf_body, &f[PT_VFIO_CONF],
@@ -233,16 +233,16 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 	e = pt_modules_file_update(m->old, opts->present ? plan->modules : NULL, PT_VFIO_OWNER,
 	                           m->path, &m->new_text, notes, &err);
 	if (e < 0)
-		return pt_vfio_report_fail(rep, e, "%s", err ? err : strerror(-e));
+		return pt_report_fail(rep, e, "%s", err ? err : strerror(-e));
 
 	/* an earlier run's rebuild that never succeeded */
 	_cleanup_free_ char *marker = pt_path_join(root, PT_VFIO_INITRAMFS_PENDING);
 	_cleanup_free_ char *marker_text = NULL;
 	if (!marker)
-		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+		return pt_report_fail(rep, -ENOMEM, "out of memory");
 	files->initramfs_pending = pt_file_read(marker, &marker_text, NULL) == 0;
 	if (files->initramfs_pending && !opts->update_initramfs)
-		pt_vfio_report_warn(
+		pt_report_warn(
 		        rep,
 		        "an earlier run wrote the files, and update-initramfs has not succeeded "
 		        "since (%s): the initramfs may still hold the old configuration. Run "
@@ -254,7 +254,7 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 	bool any = differs(&f[0]) || differs(&f[1]) || differs(&f[2]);
 	if ((any || files->initramfs_pending) && opts->update_initramfs &&
 	    !pt_exec_available(root, "update-initramfs"))
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        rep, -ENOENT,
 		        "update-initramfs was not found under %s, so the initramfs could not carry "
 		        "the new configuration; install initramfs-tools, or set update_initramfs: "
@@ -263,7 +263,7 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 	size_t i;
 	json_t *n;
 	json_array_foreach (notes, i, n)
-		pt_vfio_report_warn(rep, "%s", json_string_value(n));
+		pt_report_warn(rep, "%s", json_string_value(n));
 	if (opts->present)
 		warn_conflicts(root, f[PT_VFIO_CONF].path, json_array_size(plan->overrides) > 0,
 		               rep);
@@ -285,7 +285,7 @@ static const char *host_view(const char *root, const char *full)
 
 /* One file to its new text: entry, diff, write. */
 static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_file *f,
-                     json_t *entries, json_t *written, bool *changed, struct pt_vfio_report *rep)
+                     json_t *entries, json_t *written, bool *changed, struct pt_report *rep)
 {
 	bool remove = !*f->new_text;
 	bool change = differs(f);
@@ -294,7 +294,7 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 	        pt_conf_block_find(f->new_text, f->owner, f->path, &blk, NULL) == 0 && blk.found;
 	json_t *entry = json_object();
 	if (!entry || json_array_append_new(entries, entry) < 0)
-		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+		return pt_report_fail(rep, -ENOMEM, "out of memory");
 	const char *shown = host_view(opts->root, f->path);
 	json_object_set_new(entry, "path", json_string(shown));
 	json_object_set_new(entry, "changed", json_boolean(change));
@@ -302,7 +302,7 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 	if (!change)
 		return 0;
 	*changed = true;
-	pt_vfio_report_diff(rep, shown, f->old, f->new_text);
+	pt_report_diff(rep, shown, f->old, f->new_text);
 	if (opts->check)
 		return 0;
 
@@ -319,7 +319,7 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 	if (e < 0) {
 		_cleanup_free_ char *done = json_dumps(written, JSON_COMPACT);
 		bool any = json_array_size(written) > 0;
-		return pt_vfio_report_fail(rep, e, "%s%s%s", err ? err : strerror(-e),
+		return pt_report_fail(rep, e, "%s%s%s", err ? err : strerror(-e),
 		                           any ? "; already written: " : "",
 		                           any && done ? done : "");
 	}
@@ -335,16 +335,16 @@ static const char pending_text[] =
         "# module with update_initramfs: true runs it again and then removes this file.\n";
 
 /* Record that the initramfs is to be rebuilt: 0, or the failure in rep. */
-static int mark_pending(const char *root, char **path, struct pt_vfio_report *rep)
+static int mark_pending(const char *root, char **path, struct pt_report *rep)
 {
 	_cleanup_free_ char *err = NULL;
 	*path = pt_path_join(root, PT_VFIO_INITRAMFS_PENDING);
 	if (!*path)
-		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+		return pt_report_fail(rep, -ENOMEM, "out of memory");
 	struct pt_write_opts o = {.mode_if_new = 0644, .mkdirs = true};
 	int e = pt_file_write_atomic(*path, pending_text, sizeof pending_text - 1, &o, NULL, &err);
 	if (e < 0)
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        rep, e,
 		        "cannot record that the initramfs is to be rebuilt before writing the "
 		        "files: %s; nothing was written",
@@ -353,11 +353,11 @@ static int mark_pending(const char *root, char **path, struct pt_vfio_report *re
 }
 
 int pt_vfio_files_apply(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_files *files,
-                        json_t *entries, bool *changed, bool *written, struct pt_vfio_report *rep)
+                        json_t *entries, bool *changed, bool *written, struct pt_report *rep)
 {
 	_cleanup_json_ json_t *done = json_array();
 	_cleanup_free_ char *marker = NULL;
-	int e = done ? 0 : pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+	int e = done ? 0 : pt_report_fail(rep, -ENOMEM, "out of memory");
 	bool any = false;
 	for (size_t i = 0; i < PT_VFIO_NFILES; i++)
 		any = any || differs(&files->file[i]);
@@ -384,7 +384,7 @@ void pt_vfio_files_release(struct pt_vfio_files *files)
 }
 
 int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **command,
-                             struct pt_vfio_report *rep)
+                             struct pt_report *rep)
 {
 	*command = NULL;
 	if (opts->check)
@@ -397,7 +397,7 @@ int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **comm
 		_cleanup_free_ char *marker = pt_path_join(opts->root, PT_VFIO_INITRAMFS_PENDING);
 		_cleanup_free_ char *err = NULL;
 		if (marker && pt_file_remove(marker, false, NULL, &err) < 0)
-			pt_vfio_report_warn(rep,
+			pt_report_warn(rep,
 			                    "the initramfs is rebuilt, but %s could not be removed "
 			                    "(%s): the next run rebuilds it once more",
 			                    marker, err ? err : "?");
@@ -406,10 +406,10 @@ int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **comm
 		pt_exec_result_to_json(argv, &res, *command);
 		const char *err = res.err && *res.err ? res.err : NULL;
 		if (e < 0)
-			pt_vfio_report_fail(rep, e, "cannot run update-initramfs -u -k all: %s",
+			pt_report_fail(rep, e, "cannot run update-initramfs -u -k all: %s",
 			                    err ? err : strerror(-e));
 		else if (res.timed_out)
-			e = pt_vfio_report_fail(
+			e = pt_report_fail(
 			        rep, -ETIMEDOUT,
 			        "update-initramfs -u -k all did not finish within %d s and was "
 			        "killed; the files are written: raise initramfs_timeout and run "
@@ -417,7 +417,7 @@ int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **comm
 			        "run it by hand before rebooting",
 			        timeout);
 		else
-			e = pt_vfio_report_fail(
+			e = pt_report_fail(
 			        rep, -EIO,
 			        "update-initramfs -u -k all failed (rc %d): %s; the files are "
 			        "written, so fix the cause and run the task again (it reruns "

@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "vfio_plan.h"
-#include "vfio_report.h"
+#include "report.h"
 #include "vfio_run.h"
 
 /* The block owners: the markers read "# BEGIN <owner>" and "# END <owner>". */
@@ -55,7 +55,7 @@ struct pt_vfio_files {
  * modules-load.d directory (nothing else is read at boot), and each starts
  * with '/' (a relative path would land beside root, not in it). No file is
  * looked at. 0, or -EINVAL with the message in rep. */
-int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_vfio_report *rep);
+int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_report *rep);
 
 /* The three paths, checked by pt_vfio_files_check_paths, name three different
  * files on the host under opts->root: compared as given, then after resolving
@@ -66,7 +66,7 @@ int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_vf
  * /etc/modprobe.d/./vfio.conf or a symlink is refused like the same string.
  * 0, or -EINVAL with the message in rep naming both options, their values and
  * the file. */
-int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt_vfio_report *rep);
+int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt_report *rep);
 
 /* What the three files under opts->root should hold for plan (the blocks go
  * when !opts->present), read and computed without writing anything, and
@@ -82,7 +82,7 @@ int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt
  * (pt_modprobe_check_continuation), no update-initramfs, out of memory).
  * Release files with pt_vfio_files_release in both cases. */
 int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_plan *plan,
-                       struct pt_vfio_files *files, struct pt_vfio_report *rep);
+                       struct pt_vfio_files *files, struct pt_report *rep);
 
 /* Bring each file to its new_text: appends {path, changed, state ("present"
  * when the block is there afterwards, else "absent")[, backup]} per file to
@@ -96,7 +96,7 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
  * leaves them alone otherwise. Returns 0, or a negative errno with the
  * message in rep naming the file and the files written before it. */
 int pt_vfio_files_apply(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_files *files,
-                        json_t *entries, bool *changed, bool *written, struct pt_vfio_report *rep);
+                        json_t *entries, bool *changed, bool *written, struct pt_report *rep);
 
 void pt_vfio_files_release(struct pt_vfio_files *files);
 
@@ -107,6 +107,6 @@ void pt_vfio_files_release(struct pt_vfio_files *files);
  * errno with the message in rep and *command set to a new object {cmd, rc,
  * stdout, stderr} for the result; the marker stays then. */
 int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **command,
-                             struct pt_vfio_report *rep);
+                             struct pt_report *rep);
 
 #endif

@@ -141,7 +141,7 @@ static void mechanisms(const struct pt_pci_host *host, const json_t *selected, j
 }
 
 int pt_vfio_plan_make(const char *root, const struct pt_pci_host *host, const json_t *selected,
-                      bool present, struct pt_vfio_plan *plan, struct pt_vfio_report *rep)
+                      bool present, struct pt_vfio_plan *plan, struct pt_report *rep)
 {
 	plan->ids = json_array();
 	plan->overrides = json_array();
@@ -155,18 +155,18 @@ int pt_vfio_plan_make(const char *root, const struct pt_pci_host *host, const js
 		plan->modules = json_array();
 	}
 	if (!plan->ids || !plan->overrides || !plan->softdeps || !plan->modules || !plan->kernels)
-		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+		return pt_report_fail(rep, -ENOMEM, "out of memory");
 	if (!present)
 		return 0;
 	mechanisms(host, selected, plan->ids, plan->overrides);
 	if (softdeps(root, host, selected, plan->softdeps) < 0)
-		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+		return pt_report_fail(rep, -ENOMEM, "out of memory");
 	size_t i;
 	json_t *k;
 	json_array_foreach (plan->kernels, i, k) {
 		const char *rel = json_string_value(json_object_get(k, "release"));
 		if (rel && pt_kmod_state(root, rel, "vfio_pci") == PT_KMOD_BUILTIN)
-			pt_vfio_report_warn(
+			pt_report_warn(
 			        rep,
 			        "kernel %s has vfio-pci built in: the options, softdep and install "
 			        "lines in modprobe.d do not apply to it; when booting it, put "
@@ -191,7 +191,7 @@ const char *pt_vfio_plan_mechanism(const struct pt_vfio_plan *plan, const char *
 	return has_string(plan->overrides, address) ? "driver_override" : "ids";
 }
 
-int pt_vfio_plan_check_blacklist(const json_t *drivers, struct pt_vfio_report *rep)
+int pt_vfio_plan_check_blacklist(const json_t *drivers, struct pt_report *rep)
 {
 	size_t i;
 	json_t *v;
@@ -203,7 +203,7 @@ int pt_vfio_plan_check_blacklist(const json_t *drivers, struct pt_vfio_report *r
 		                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		                       "0123456789_-") == len;
 		if (!ok)
-			return pt_vfio_report_fail(
+			return pt_report_fail(
 			        rep, -EINVAL,
 			        "blacklist_drivers[%zu] is not a kernel module name (letters, "
 			        "digits, '_' and '-', at most 55): give driver names such as "

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "pci.h"
-#include "vfio_report.h"
+#include "report.h"
 
 struct pt_vfio_plan {
 	json_t *ids;       /* "vendor:device" for `options vfio-pci ids=`, sorted, unique (owned) */
@@ -34,7 +34,7 @@ struct pt_vfio_plan {
  * Returns 0 with every field of plan set (release with pt_vfio_plan_release,
  * also after a failure), or -ENOMEM with the message in rep. */
 int pt_vfio_plan_make(const char *root, const struct pt_pci_host *host, const json_t *selected,
-                      bool present, struct pt_vfio_plan *plan, struct pt_vfio_report *rep);
+                      bool present, struct pt_vfio_plan *plan, struct pt_report *rep);
 
 void pt_vfio_plan_release(struct pt_vfio_plan *plan);
 
@@ -47,7 +47,7 @@ const char *pt_vfio_plan_mechanism(const struct pt_vfio_plan *plan, const char *
  * path) would let the text become another modprobe.d directive, e.g. a second
  * "blacklist" line for the host's NIC driver that the safety checks never saw.
  * 0, or -EINVAL with the failure in rep. */
-int pt_vfio_plan_check_blacklist(const json_t *drivers, struct pt_vfio_report *rep);
+int pt_vfio_plan_check_blacklist(const json_t *drivers, struct pt_report *rep);
 
 /* Whether blacklist_drivers is the single word "auto": the drivers are then
  * chosen from the hardware by pt_vfio_plan_blacklist_auto. ("auto" is no

@@ -21,7 +21,7 @@ struct run {
 	struct pt_vfio_bind_opts eff;      /* the options with blacklist_drivers=auto resolved */
 	json_t *auto_blacklist;            /* what auto chose (owned), else NULL */
 	struct pt_vfio_bind_result *res;
-	struct pt_vfio_report *rep;
+	struct pt_report *rep;
 	struct pt_pci_host host;
 	json_t *selected; /* address → "address" | "id" | "group" */
 	struct pt_vfio_plan plan;
@@ -62,7 +62,7 @@ static int list_devices(struct run *r)
 		json_object_set(e, "selected_by", how);
 		json_object_set_new(e, "boot_vga", json_boolean(d->boot_vga == 1));
 		if (!e || json_array_append_new(r->devices, e) < 0)
-			return pt_vfio_report_fail(r->rep, -ENOMEM, "out of memory");
+			return pt_report_fail(r->rep, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -76,17 +76,17 @@ static int check_safety(struct run *r)
 	if (!problems || !notices ||
 	    pt_safety_check(r->o->root, &r->host, r->selected, r->o->blacklist, problems, notices) <
 	            0)
-		return pt_vfio_report_fail(r->rep, -ENOMEM,
+		return pt_report_fail(r->rep, -ENOMEM,
 		                           "out of memory while checking the selection");
 	size_t i, n = json_array_size(problems);
 	json_t *v;
 	json_array_foreach (notices, i, v)
-		pt_vfio_report_warn(r->rep, "%s", json_string_value(v));
+		pt_report_warn(r->rep, "%s", json_string_value(v));
 	if (!n)
 		return 0;
 	if (r->o->force) {
 		json_array_foreach (problems, i, v)
-			pt_vfio_report_warn(r->rep, "force: true overrides this refusal: %s",
+			pt_report_warn(r->rep, "force: true overrides this refusal: %s",
 			                    json_string_value(json_object_get(v, "message")));
 		return 0;
 	}
@@ -99,7 +99,7 @@ static int check_safety(struct run *r)
 		pt_strbuf_puts(&msg, json_string_value(json_object_get(v, "message")));
 	}
 	json_object_set(r->res->values, "refusals", problems);
-	return pt_vfio_report_fail(r->rep, -EPERM, "%s",
+	return pt_report_fail(r->rep, -EPERM, "%s",
 	                           msg.oom ? "out of memory" : pt_strbuf_str(&msg));
 }
 
@@ -123,12 +123,12 @@ static bool reboot_required(const struct run *r)
 static int steps(struct run *r)
 {
 	const struct pt_vfio_bind_opts *o = r->o;
-	struct pt_vfio_report *rep = r->rep;
+	struct pt_report *rep = r->rep;
 	_cleanup_free_ char *scan_err = NULL;
 	struct stat st;
 	int e;
 	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode))
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        rep, -ENOTDIR,
 		        "root %s is not a directory; give the directory that holds the host's "
 		        "/etc, /sys and /proc, or / for the host itself",
@@ -140,12 +140,12 @@ static int steps(struct run *r)
 		return e;
 	if (o->present && !pt_vfio_plan_blacklist_is_auto(o->blacklist) &&
 	    pt_vfio_plan_blacklist_has_auto(o->blacklist))
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        rep, -EINVAL,
 		        "blacklist_drivers: auto chooses the drivers from the hardware and stands "
 		        "alone; give either [auto] or the driver names, not both");
 	if ((e = pt_pci_scan(o->root, &r->host, &scan_err)) < 0)
-		return pt_vfio_report_fail(rep, e, "%s",
+		return pt_report_fail(rep, e, "%s",
 		                           scan_err ? scan_err : "cannot read the PCI devices");
 	if ((e = pt_vfio_select(&r->host, o->devices, o->ids, o->present, o->include_group,
 	                        &r->selected, rep)) < 0 ||
@@ -159,7 +159,7 @@ static int steps(struct run *r)
 		json_t *choice = NULL;
 		if (pt_vfio_plan_blacklist_auto(o->root, &r->host, r->selected, &r->auto_blacklist,
 		                                &choice) < 0)
-			return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+			return pt_report_fail(rep, -ENOMEM, "out of memory");
 		json_object_set_new(r->res->values, "blacklist_choice", choice);
 		r->eff = *o;
 		r->eff.blacklist = r->auto_blacklist;
@@ -205,9 +205,9 @@ int pt_vfio_bind_run(const struct pt_vfio_bind_opts *opts, struct pt_vfio_bind_r
 	res->values = json_object();
 	r.devices = json_array();
 	r.entries = json_array();
-	int e = pt_vfio_report_init(&res->report);
+	int e = pt_report_init(&res->report);
 	if (e < 0 || !res->values || !r.devices || !r.entries)
-		e = pt_vfio_report_fail(&res->report, -ENOMEM, "out of memory");
+		e = pt_report_fail(&res->report, -ENOMEM, "out of memory");
 	else
 		e = steps(&r);
 
@@ -242,7 +242,7 @@ int pt_vfio_bind_run(const struct pt_vfio_bind_opts *opts, struct pt_vfio_bind_r
 void pt_vfio_bind_result_release(struct pt_vfio_bind_result *res)
 {
 	json_decref(res->values);
-	pt_vfio_report_release(&res->report);
+	pt_report_release(&res->report);
 	res->values = NULL;
 }
 
@@ -250,16 +250,8 @@ void pt_vfio_bind_result_to_module(struct pt_module *m, int ret,
                                    const struct pt_vfio_bind_result *res)
 {
 	const char *key;
-	size_t i;
 	json_t *v;
-	json_array_foreach (res->report.warnings, i, v)
-		pt_warn(m, "%s", json_string_value(v));
-	json_array_foreach (res->report.diffs, i, v)
-		pt_diff_add(m, json_string_value(json_object_get(v, "path")),
-		            json_string_value(json_object_get(v, "before")),
-		            json_string_value(json_object_get(v, "after")));
-	if (ret < 0)
-		pt_module_fail(m, "%s", res->report.msg ? res->report.msg : "out of memory");
+	pt_report_to_module(m, &res->report, ret < 0);
 	pt_result_set_changed(m, res->changed);
 	json_object_foreach (res->values, key, v)
 		pt_result_set(m, key, json_incref(v));

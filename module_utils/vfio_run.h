@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "vfio_report.h"
+#include "report.h"
 
 /* The module's options, validated (see modules/vfio_bind.yml). Strings and
  * arrays are borrowed from the caller for the length of the run. */
@@ -52,7 +52,7 @@ struct pt_vfio_bind_result {
 	                   after a success initramfs_updated and reboot_required;
 	                   refusals or initramfs (the failed command) when they say why
 	                   the run failed */
-	struct pt_vfio_report report; /* warnings, diffs, the failure message */
+	struct pt_report report; /* warnings, diffs, the failure message */
 };
 
 /* Run with opts. Returns 0, or a negative errno with the message for the user

@@ -77,7 +77,7 @@ int pt_vfio_parse_id(const char *text, int *vendor, int *device)
 }
 
 static int by_address(const struct pt_pci_host *host, const json_t *list, json_t *selected,
-                      struct pt_strbuf *missing, struct pt_vfio_report *rep)
+                      struct pt_strbuf *missing, struct pt_report *rep)
 {
 	size_t i;
 	json_t *v;
@@ -86,7 +86,7 @@ static int by_address(const struct pt_pci_host *host, const json_t *list, json_t
 		char addr[PT_PCI_ADDR_LEN];
 		int function;
 		if (pt_pci_parse_address(text, addr, &function) < 0)
-			return pt_vfio_report_fail(rep, -EINVAL,
+			return pt_report_fail(rep, -EINVAL,
 			                           "devices[%zu]: '%s' is not a PCI address; use "
 			                           "0000:07:00.0 (one function), 0000:07:00 (every "
 			                           "function of the slot) or 07:00.0 (domain 0000)",
@@ -99,7 +99,7 @@ static int by_address(const struct pt_pci_host *host, const json_t *list, json_t
 			if (d->is_bridge) {
 				if (function < 0)
 					continue; /* a slot's bridge functions stay with the host */
-				return pt_vfio_report_fail(rep, -EINVAL,
+				return pt_report_fail(rep, -EINVAL,
 				                           "devices[%zu]: %s is a PCI bridge, and "
 				                           "vfio-pci takes endpoints only; select "
 				                           "the devices behind it",
@@ -117,7 +117,7 @@ static int by_address(const struct pt_pci_host *host, const json_t *list, json_t
 }
 
 static int by_id(const struct pt_pci_host *host, const json_t *list, json_t *selected,
-                 struct pt_strbuf *missing, int *missing_vendor, struct pt_vfio_report *rep)
+                 struct pt_strbuf *missing, int *missing_vendor, struct pt_report *rep)
 {
 	size_t i;
 	json_t *v;
@@ -125,7 +125,7 @@ static int by_id(const struct pt_pci_host *host, const json_t *list, json_t *sel
 		const char *text = json_string_value(v);
 		int vendor, device;
 		if (pt_vfio_parse_id(text, &vendor, &device) < 0)
-			return pt_vfio_report_fail(
+			return pt_report_fail(
 			        rep, -EINVAL,
 			        "ids[%zu]: '%s' is not a vendor:device ID pair; use four hex "
 			        "digits, a colon and four hex digits, e.g. 10de:1c82 (lspci -nn "
@@ -186,11 +186,11 @@ static json_t *sorted(const struct pt_pci_host *host, json_t *selected)
 }
 
 int pt_vfio_select(const struct pt_pci_host *host, const json_t *devices, const json_t *ids,
-                   bool present, bool include_group, json_t **selected, struct pt_vfio_report *rep)
+                   bool present, bool include_group, json_t **selected, struct pt_report *rep)
 {
 	*selected = NULL;
 	if (present && !json_array_size(devices) && !json_array_size(ids))
-		return pt_vfio_report_fail(
+		return pt_report_fail(
 		        rep, -EINVAL,
 		        "nothing to hand to vfio-pci: give devices (PCI addresses such as "
 		        "0000:07:00, the recommended form) or ids (vendor:device pairs such as "
@@ -199,24 +199,24 @@ int pt_vfio_select(const struct pt_pci_host *host, const json_t *devices, const 
 	_cleanup_strbuf_ struct pt_strbuf missing = PT_STRBUF_INIT;
 	int missing_vendor = -1, e;
 	if (!found)
-		return pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+		return pt_report_fail(rep, -ENOMEM, "out of memory");
 	if ((e = by_address(host, devices, found, &missing, rep)) < 0 ||
 	    (e = by_id(host, ids, found, &missing, &missing_vendor, rep)) < 0)
 		return e;
 	if (missing.len && !present) {
-		pt_vfio_report_warn(rep, "%s; nothing to give back for it",
+		pt_report_warn(rep, "%s; nothing to give back for it",
 		                    pt_strbuf_str(&missing));
 	} else if (missing.len) {
 		pt_strbuf_putc(&missing, '.');
 		inventory(&missing, host, missing_vendor);
 		pt_strbuf_puts(&missing, " Check the addresses with `lspci -D` and the IDs with "
 		                         "`lspci -nn`; addresses are the safer choice.");
-		return pt_vfio_report_fail(rep, -EINVAL, "%s",
+		return pt_report_fail(rep, -EINVAL, "%s",
 		                           missing.oom ? "out of memory" : pt_strbuf_str(&missing));
 	}
 	if (present && include_group)
 		add_groups(host, found);
 	/* address order makes the result, the files and the messages stable */
 	*selected = sorted(host, found);
-	return *selected ? 0 : pt_vfio_report_fail(rep, -ENOMEM, "out of memory");
+	return *selected ? 0 : pt_report_fail(rep, -ENOMEM, "out of memory");
 }

@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "pci.h"
-#include "vfio_report.h"
+#include "report.h"
 
 /* Parse a vendor:device pair such as "10de:1c82": four hex digits (any case),
  * a colon, four hex digits. 0 with *vendor and *device set, or -EINVAL. */
@@ -34,6 +34,6 @@ int pt_vfio_parse_id(const char *text, int *vendor, int *device);
  * nothing asked for, not on the host) or -ENOMEM, with the message in rep and
  * *selected NULL. */
 int pt_vfio_select(const struct pt_pci_host *host, const json_t *devices, const json_t *ids,
-                   bool present, bool include_group, json_t **selected, struct pt_vfio_report *rep);
+                   bool present, bool include_group, json_t **selected, struct pt_report *rep);
 
 #endif

@@ -33,7 +33,7 @@
 #include "vfio_driver.h"
 #include "vfio_files.h"
 #include "vfio_plan.h"
-#include "vfio_report.h"
+#include "report.h"
 #include "vfio_run.h"
 
 #define MODULE_NAME "homelab.passthrough.vfio_bind"
@@ -1014,11 +1014,11 @@ static int check_paths(const char *conf, const char *blacklist, const char *modu
 {
 	struct pt_vfio_bind_opts o = {
 	        .conf_path = conf, .blacklist_path = blacklist, .modules_file = modules};
-	struct pt_vfio_report rep;
-	assert_int_equal(pt_vfio_report_init(&rep), 0);
+	struct pt_report rep;
+	assert_int_equal(pt_report_init(&rep), 0);
 	int ret = pt_vfio_files_check_paths(&o, &rep);
 	*message = rep.msg ? strdup(rep.msg) : NULL;
-	pt_vfio_report_release(&rep);
+	pt_report_release(&rep);
 	return ret;
 }
 
@@ -1066,15 +1066,15 @@ static void test_paths(void **state)
 static void test_report(void **state)
 {
 	(void)state;
-	struct pt_vfio_report rep;
-	assert_int_equal(pt_vfio_report_init(&rep), 0);
-	pt_vfio_report_warn(&rep, "%s line %d", "/etc/modules", 9);
+	struct pt_report rep;
+	assert_int_equal(pt_report_init(&rep), 0);
+	pt_report_warn(&rep, "%s line %d", "/etc/modules", 9);
 	/* text that is not UTF-8 is kept byte for byte, for the runtime to encode */
-	pt_vfio_report_warn(&rep, "caf\xe9");
-	pt_vfio_report_diff(&rep, "/etc/x.conf", NULL, "a\xff\n");
-	assert_int_equal(pt_vfio_report_fail(&rep, -EINVAL, "first %d", 1), -EINVAL);
+	pt_report_warn(&rep, "caf\xe9");
+	pt_report_diff(&rep, "/etc/x.conf", NULL, "a\xff\n");
+	assert_int_equal(pt_report_fail(&rep, -EINVAL, "first %d", 1), -EINVAL);
 	/* the first failure is the one the user sees */
-	assert_int_equal(pt_vfio_report_fail(&rep, -ENOMEM, "second"), -ENOMEM);
+	assert_int_equal(pt_report_fail(&rep, -ENOMEM, "second"), -ENOMEM);
 	assert_string_equal(rep.msg, "first 1");
 	assert_int_equal(rep.error, -EINVAL);
 	assert_string_equal(json_string_value(json_array_get(rep.warnings, 0)),
@@ -1084,7 +1084,7 @@ static void test_report(void **state)
 	assert_string_equal(json_string_value(json_object_get(d, "path")), "/etc/x.conf");
 	assert_string_equal(json_string_value(json_object_get(d, "before")), "");
 	assert_string_equal(json_string_value(json_object_get(d, "after")), "a\xff\n");
-	pt_vfio_report_release(&rep);
+	pt_report_release(&rep);
 }
 
 static void test_driver_names(void **state)

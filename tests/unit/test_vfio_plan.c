@@ -21,7 +21,7 @@
 #include "pci.h"
 #include "support/tmptree.h"
 #include "vfio_plan.h"
-#include "vfio_report.h"
+#include "report.h"
 
 static char root[64];
 
@@ -103,11 +103,11 @@ static void expect_json(const json_t *v, const char *want)
 
 /* The plan for a selection given as a JSON object text. */
 static void plan_for(const char *selection, bool present, struct pt_vfio_plan *plan,
-                     struct pt_vfio_report *rep)
+                     struct pt_report *rep)
 {
 	json_t *sel = json_loads(selection, 0, NULL);
 	assert_non_null(sel);
-	assert_int_equal(pt_vfio_report_init(rep), 0);
+	assert_int_equal(pt_report_init(rep), 0);
 	assert_int_equal(pt_vfio_plan_make(root, &host, sel, present, plan, rep), 0);
 	json_decref(sel);
 }
@@ -116,7 +116,7 @@ static void test_identical_cards_go_by_address(void **state)
 {
 	(void)state;
 	struct pt_vfio_plan plan;
-	struct pt_vfio_report rep;
+	struct pt_report rep;
 	plan_for("{\"0000:02:00.0\": \"address\", \"0000:02:00.1\": \"group\"}", true, &plan, &rep);
 	/* the host keeps a card with the same IDs: an ids= line would take it too */
 	expect_json(plan.ids, "[]");
@@ -131,14 +131,14 @@ static void test_identical_cards_go_by_address(void **state)
 	assert_non_null(strstr(json_string_value(json_array_get(rep.warnings, 0)),
 	                       "kernel 6.1.0-18-amd64 has vfio-pci built in"));
 	pt_vfio_plan_release(&plan);
-	pt_vfio_report_release(&rep);
+	pt_report_release(&rep);
 }
 
 static void test_both_cards_go_by_id(void **state)
 {
 	(void)state;
 	struct pt_vfio_plan plan;
-	struct pt_vfio_report rep;
+	struct pt_report rep;
 	plan_for(
 	        "{\"0000:01:00.0\": \"id\", \"0000:01:00.1\": \"group\", \"0000:02:00.0\": \"id\", "
 	        "\"0000:02:00.1\": \"group\"}",
@@ -147,28 +147,28 @@ static void test_both_cards_go_by_id(void **state)
 	expect_json(plan.overrides, "[]");
 	assert_string_equal(pt_vfio_plan_mechanism(&plan, "0000:01:00.0"), "ids");
 	pt_vfio_plan_release(&plan);
-	pt_vfio_report_release(&rep);
+	pt_report_release(&rep);
 }
 
 static void test_driver_modules(void **state)
 {
 	(void)state;
 	struct pt_vfio_plan plan;
-	struct pt_vfio_report rep;
+	struct pt_report rep;
 	/* the NIC is on vfio-pci already; xhci_hcd's module is xhci_pci */
 	plan_for("{\"0000:05:00.0\": \"address\", \"0000:06:00.0\": \"address\"}", true, &plan,
 	         &rep);
 	expect_json(plan.softdeps, "[\"xhci_pci\"]");
 	expect_json(plan.ids, "[\"10ec:8168\",\"1b21:1242\"]");
 	pt_vfio_plan_release(&plan);
-	pt_vfio_report_release(&rep);
+	pt_report_release(&rep);
 }
 
 static void test_absent(void **state)
 {
 	(void)state;
 	struct pt_vfio_plan plan;
-	struct pt_vfio_report rep;
+	struct pt_report rep;
 	plan_for("{\"0000:02:00.0\": \"address\"}", false, &plan, &rep);
 	expect_json(plan.ids, "[]");
 	expect_json(plan.overrides, "[]");
@@ -178,7 +178,7 @@ static void test_absent(void **state)
 	assert_int_equal(json_array_size(plan.kernels), 2);
 	assert_int_equal(json_array_size(rep.warnings), 0);
 	pt_vfio_plan_release(&plan);
-	pt_vfio_report_release(&rep);
+	pt_report_release(&rep);
 }
 
 static void test_blacklist(void **state)

@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "pci.h"
-#include "vfio_report.h"
+#include "report.h"
 #include "vfio_select.h"
 
 /* A host by hand, sorted by address, like pt_pci_scan gives it. */
@@ -71,8 +71,8 @@ static struct outcome pick(const char *devices, const char *ids, bool present, b
 	json_t *d = devices ? json_loads(devices, 0, NULL) : NULL;
 	json_t *i = ids ? json_loads(ids, 0, NULL) : NULL;
 	json_t *sel = NULL;
-	struct pt_vfio_report rep;
-	assert_int_equal(pt_vfio_report_init(&rep), 0);
+	struct pt_report rep;
+	assert_int_equal(pt_report_init(&rep), 0);
 	struct outcome o;
 	o.ret = pt_vfio_select(&host, d, i, present, group, &sel, &rep);
 	if (o.ret < 0)
@@ -83,7 +83,7 @@ static struct outcome pick(const char *devices, const char *ids, bool present, b
 	json_decref(sel);
 	json_decref(d);
 	json_decref(i);
-	pt_vfio_report_release(&rep);
+	pt_report_release(&rep);
 	return o;
 }
 

@@ -1,4 +1,4 @@
-#include "vfio_report.h"
+#include "report.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -6,21 +6,23 @@
 
 #include "strbuf.h"
 
-int pt_vfio_report_init(struct pt_vfio_report *rep)
+int pt_report_init(struct pt_report *rep)
 {
 	rep->warnings = json_array();
 	rep->diffs = json_array();
+	rep->facts = json_object();
 	rep->msg = NULL;
 	rep->error = 0;
-	return rep->warnings && rep->diffs ? 0 : -ENOMEM;
+	return rep->warnings && rep->diffs && rep->facts ? 0 : -ENOMEM;
 }
 
-void pt_vfio_report_release(struct pt_vfio_report *rep)
+void pt_report_release(struct pt_report *rep)
 {
 	json_decref(rep->warnings);
 	json_decref(rep->diffs);
+	json_decref(rep->facts);
 	free(rep->msg);
-	rep->warnings = rep->diffs = NULL;
+	rep->warnings = rep->diffs = rep->facts = NULL;
 	rep->msg = NULL;
 }
 
@@ -40,7 +42,7 @@ static json_t *text(const char *s)
 	return json_string_nocheck(s ? s : "");
 }
 
-void pt_vfio_report_warn(struct pt_vfio_report *rep, const char *fmt, ...)
+void pt_report_warn(struct pt_report *rep, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -51,7 +53,7 @@ void pt_vfio_report_warn(struct pt_vfio_report *rep, const char *fmt, ...)
 	free(s);
 }
 
-int pt_vfio_report_fail(struct pt_vfio_report *rep, int err, const char *fmt, ...)
+int pt_report_fail(struct pt_report *rep, int err, const char *fmt, ...)
 {
 	if (rep->error)
 		return err;
@@ -63,7 +65,7 @@ int pt_vfio_report_fail(struct pt_vfio_report *rep, int err, const char *fmt, ..
 	return err;
 }
 
-void pt_vfio_report_diff(struct pt_vfio_report *rep, const char *path, const char *before,
+void pt_report_diff(struct pt_report *rep, const char *path, const char *before,
                          const char *after)
 {
 	json_t *d = json_object();
@@ -71,4 +73,9 @@ void pt_vfio_report_diff(struct pt_vfio_report *rep, const char *path, const cha
 	json_object_set_new(d, "before", text(before));
 	json_object_set_new(d, "after", text(after));
 	json_array_append_new(rep->diffs, d);
+}
+
+void pt_report_fact(struct pt_report *rep, const char *key, json_t *value)
+{
+	json_object_set_new(rep->facts, key, value);
 }
