@@ -536,12 +536,32 @@ struct dev {
 	struct strv net;
 	const char *label;
 	int secondary_bus; /* -1: computed from the children */
+	struct bar *bars;  /* `bars`; NULL: the default BAR 0 */
+	size_t nbars;
+	struct rebar *rebars; /* Resizable BAR capability entries */
+	size_t nrebars;
+	bool sriov; /* an SR-IOV capability with these counts */
+	int sriov_total, sriov_num;
 	int line;
 	/* computed */
 	char *path; /* root-relative sysfs directory */
 	bool bridge, multifunction, path_busy;
 	int sec, sub;
 	unsigned index;
+};
+
+/* A memory BAR; prefetchable ones are 64-bit, as GPUs' are. */
+struct bar {
+	int index;
+	unsigned long long start, size;
+	bool prefetch;
+};
+
+/* One BAR of a Resizable BAR capability: sizes in MiB, powers of two. */
+struct rebar {
+	int bar;
+	unsigned long long current_mb;
+	struct strv supported_mb;
 };
 
 struct blockdev {
@@ -585,6 +605,12 @@ struct host {
 	bool proxmox;
 	const char *pve_version;
 	bool efi;
+	bool secure_boot_given; /* write the SecureBoot variable */
+	bool secure_boot;
+	const char *fb_device; /* framebuffer: the device whose BAR holds it */
+	int fb_bar;
+	const char *fb_name;
+	unsigned long long fb_size;
 	const char *cpu_vendor, *cpu_model;
 	struct strv cpu_flags;
 	bool cpu_flags_given;
@@ -644,12 +670,70 @@ static void parse_ids(struct ydoc *d, yaml_node_t *n, int *a, int *b)
 	*b = (int)y;
 }
 
+static unsigned long long get_u64(struct ydoc *d, yaml_node_t *map, const char *key)
+{
+	yaml_node_t *n = yget(d, map, key);
+	const char *v = n ? yscalar(d, n, key) : NULL;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long x = v ? strtoull(v, &end, 0) : 0;
+	if (!v || errno || *end)
+		die("%s:%d: %s must be a number", d->file, yline(n ? n : map), key);
+	return x;
+}
+
+/* bars, rebar and sriov of a device (README: devices). */
+static void parse_capabilities(struct ydoc *d, yaml_node_t *n, struct dev *v)
+{
+	yaml_node_t *list = yget(d, n, "bars"), *item;
+	expect_seq(d, list, "bars");
+	YSEQ_FOREACH(d, list, item)
+	{
+		static const char *const keys[] = {"bar", "start", "size", "prefetch", NULL};
+		check_keys(d, item, "a BAR", keys);
+		struct bar *b = PUSH(v->bars, v->nbars);
+		b->index = (int)get_int(d, item, "bar", -1);
+		b->start = get_u64(d, item, "start");
+		b->size = get_u64(d, item, "size");
+		b->prefetch = get_bool(d, item, "prefetch", false);
+		if (b->index < 0 || b->index > 5 || (b->prefetch && b->index > 4) || !b->size ||
+		    (b->size & (b->size - 1)) || (b->start & (b->size - 1)))
+			die("%s:%d: a BAR needs bar 0..5 (0..4 when prefetch: 64-bit), and a size "
+			    "that is a power of two with start aligned to it",
+			    d->file, yline(item));
+	}
+	list = yget(d, n, "rebar");
+	expect_seq(d, list, "rebar");
+	YSEQ_FOREACH(d, list, item)
+	{
+		static const char *const keys[] = {"bar", "current_mb", "supported_mb", NULL};
+		check_keys(d, item, "a rebar entry", keys);
+		struct rebar *r = PUSH(v->rebars, v->nrebars);
+		r->bar = (int)get_int(d, item, "bar", 0);
+		r->current_mb = get_u64(d, item, "current_mb");
+		r->supported_mb = get_list(d, item, "supported_mb");
+		if (v->nrebars > 6 || r->current_mb == 0 || (r->current_mb & (r->current_mb - 1)))
+			die("%s:%d: at most 6 rebar entries, current_mb a power of two", d->file,
+			    yline(item));
+	}
+	yaml_node_t *sriov = yget(d, n, "sriov");
+	if (sriov) {
+		v->sriov = true;
+		static const char *const keys[] = {"total_vfs", "num_vfs", NULL};
+		expect_map(d, sriov, "sriov");
+		check_keys(d, sriov, "sriov", keys);
+		v->sriov_total = (int)get_int(d, sriov, "total_vfs", 0);
+		v->sriov_num = (int)get_int(d, sriov, "num_vfs", 0);
+	}
+}
+
 static void parse_device(struct ydoc *d, yaml_node_t *n, struct dev *v)
 {
 	static const char *const keys[] = {
 	        "address",  "parent",    "vendor", "device",   "subsystem",     "class",
 	        "revision", "driver",    "group",  "boot_vga", "reset_method",  "driver_override",
-	        "irq",      "numa_node", "net",    "label",    "secondary_bus", NULL};
+	        "irq",      "numa_node", "net",    "label",    "secondary_bus", "bars",
+	        "rebar",    "sriov",     NULL};
 	check_keys(d, n, "a device", keys);
 	v->line = yline(n);
 	const char *addr = get_str(d, n, "address", NULL);
@@ -681,6 +765,7 @@ static void parse_device(struct ydoc *d, yaml_node_t *n, struct dev *v)
 	v->net = get_list(d, n, "net");
 	v->label = get_str(d, n, "label", NULL);
 	v->secondary_bus = (int)get_int(d, n, "secondary_bus", -1);
+	parse_capabilities(d, n, v);
 }
 
 static void parse_entries(struct ydoc *d, yaml_node_t *map, const char *key, struct entry **arr,
@@ -748,6 +833,8 @@ static void host_parse(struct host *h, const char *file)
 	                                   "os",
 	                                   "proxmox",
 	                                   "efi",
+	                                   "secure_boot",
+	                                   "framebuffer",
 	                                   "cpu",
 	                                   "kernel_release",
 	                                   "cmdline",
@@ -799,6 +886,23 @@ static void host_parse(struct host *h, const char *file)
 		h->proxmox = get_bool(d, r, "proxmox", false);
 	}
 	h->efi = get_bool(d, r, "efi", false);
+	h->secure_boot_given = yget(d, r, "secure_boot") != NULL;
+	h->secure_boot = get_bool(d, r, "secure_boot", false);
+	if (h->secure_boot_given && !h->efi)
+		die("%s: secure_boot needs efi: true (a BIOS boot has no EFI variables)", file);
+	yaml_node_t *fb = yget(d, r, "framebuffer");
+	if (fb) {
+		static const char *const fb_keys[] = {"device", "bar", "name", "size", NULL};
+		expect_map(d, fb, "framebuffer");
+		check_keys(d, fb, "framebuffer", fb_keys);
+		h->fb_device = get_str(d, fb, "device", NULL);
+		h->fb_bar = (int)get_int(d, fb, "bar", 0);
+		h->fb_name = get_str(d, fb, "name", "BOOTFB");
+		h->fb_size = yget(d, fb, "size") ? get_u64(d, fb, "size") : 0x300000;
+		if (!h->fb_device)
+			die("%s:%d: framebuffer needs the device whose BAR holds it", file,
+			    yline(fb));
+	}
 	yaml_node_t *cpu = yget(d, r, "cpu");
 	if (cpu) {
 		static const char *const cpu_keys[] = {"vendor", "model", "flags", "count", NULL};
@@ -1111,11 +1215,83 @@ static char *modalias_of(const struct dev *v)
 	                 (unsigned)(v->class_code >> 8) & 0xff, (unsigned)v->class_code & 0xff);
 }
 
-/* 256 bytes of configuration space that agree with the attributes: IDs, class,
- * header type (1 for bridges, with their bus numbers), subsystem, BAR0, IRQ. */
+/* The BAR a device description gives for index i, or NULL. */
+static const struct bar *find_bar(const struct dev *v, int i)
+{
+	for (size_t k = 0; k < v->nbars; k++)
+		if (v->bars[k].index == i)
+			return &v->bars[k];
+	return NULL;
+}
+
+/* IORESOURCE_MEM (0x200) and SIZEALIGN (0x40000); prefetchable 64-bit ones add
+ * PREFETCH (0x2000), MEM_64 (0x100000) and the BAR's type bits (0xc), as the
+ * kernel shows them in `resource`. */
+static unsigned long long bar_flags(const struct bar *b)
+{
+	return b->prefetch ? 0x14220cULL : 0x40200ULL;
+}
+
+static unsigned log2_of(unsigned long long x)
+{
+	unsigned n = 0;
+	while (x > 1) {
+		x >>= 1;
+		n++;
+	}
+	return n;
+}
+
+static bool is_pcie(const struct dev *v)
+{
+	return v->nrebars || v->sriov;
+}
+
+/* A PCI Express capability at 0x40 and the extended capabilities from 0x100:
+ * Resizable BAR (0x15), then SR-IOV (0x10). */
+static void write_pcie_caps(const struct dev *v, uint8_t *c)
+{
+	c[0x06] |= 0x10; /* status: capability list */
+	c[0x34] = 0x40;
+	c[0x40] = 0x10; /* PCI Express, version 2, endpoint */
+	c[0x42] = 0x02;
+	unsigned at = 0x100, sriov_at = v->nrebars ? 0x140 : 0x100;
+	if (v->nrebars) {
+		uint32_t next = v->sriov ? sriov_at : 0;
+		write_le32(c + at, 0x15u | (1u << 16) | (next << 20));
+		for (size_t i = 0; i < v->nrebars; i++) {
+			const struct rebar *r = &v->rebars[i];
+			uint32_t sizes = 0;
+			for (size_t k = 0; k < r->supported_mb.n; k++) {
+				unsigned long long mb = strtoull(r->supported_mb.v[k], NULL, 0);
+				if (!mb || (mb & (mb - 1)) || log2_of(mb) > 27)
+					die("device %s: rebar sizes must be powers of two from 1 "
+					    "to "
+					    "134217728 MiB, got '%s'",
+					    v->addr, r->supported_mb.v[k]);
+				sizes |= 1u << (log2_of(mb) + 4);
+			}
+			uint32_t ctrl = (uint32_t)(r->bar & 7) | (log2_of(r->current_mb) << 8);
+			if (i == 0)
+				ctrl |= (uint32_t)v->nrebars << 5;
+			write_le32(c + at + 4 + 8 * i, sizes);
+			write_le32(c + at + 8 + 8 * i, ctrl);
+		}
+	}
+	if (v->sriov) {
+		write_le32(c + sriov_at, 0x10u | (1u << 16));
+		write_le16(c + sriov_at + 0x0c, (unsigned)v->sriov_total);
+		write_le16(c + sriov_at + 0x0e, (unsigned)v->sriov_total);
+		write_le16(c + sriov_at + 0x10, (unsigned)v->sriov_num);
+	}
+}
+
+/* Configuration space that agrees with the attributes: IDs, class, header
+ * type (1 for bridges, with their bus numbers), subsystem, the BARs, IRQ; 256
+ * bytes, or 4 KiB with capabilities (a PCI Express device read as root). */
 static void write_config(const struct dev *v, const char *dir)
 {
-	uint8_t c[256] = {0};
+	uint8_t c[4096] = {0};
 	write_le16(c + 0x00, (unsigned)v->vendor);
 	write_le16(c + 0x02, (unsigned)v->device);
 	write_le16(c + 0x04, v->driver || v->bridge ? 0x0007 : 0x0003);
@@ -1134,14 +1310,24 @@ static void write_config(const struct dev *v, const char *dir)
 		write_le16(c + 0x24, 0xfff1);
 		write_le16(c + 0x26, 0x0001);
 	} else {
-		write_le32(c + 0x10, bar_base(v));
+		if (!v->nbars)
+			write_le32(c + 0x10, bar_base(v));
+		for (size_t i = 0; i < v->nbars; i++) {
+			const struct bar *b = &v->bars[i];
+			uint8_t *reg = c + 0x10 + 4 * b->index;
+			write_le32(reg, (uint32_t)b->start | (b->prefetch ? 0xcu : 0u));
+			if (b->prefetch)
+				write_le32(reg + 4, (uint32_t)(b->start >> 32));
+		}
 		write_le16(c + 0x2c, (unsigned)v->sub_vendor);
 		write_le16(c + 0x2e, (unsigned)v->sub_device);
 	}
 	c[0x3c] = (uint8_t)(v->irq & 0xff);
 	c[0x3d] = 1;
+	if (is_pcie(v))
+		write_pcie_caps(v, c);
 	char *rel = xasprintf("%s/config", dir);
-	put(rel, c, sizeof c);
+	put(rel, c, is_pcie(v) ? sizeof c : 256);
 	free(rel);
 }
 
@@ -1150,7 +1336,11 @@ static void write_resource(const struct dev *v, const char *dir)
 	struct pt_strbuf sb = PT_STRBUF_INIT;
 	int lines = v->bridge ? 17 : 13;
 	for (int i = 0; i < lines; i++) {
-		if (i == 0 && !v->bridge)
+		const struct bar *b = v->bridge ? NULL : find_bar(v, i);
+		if (b)
+			pt_strbuf_printf(&sb, "0x%016llx 0x%016llx 0x%016llx\n", b->start,
+			                 b->start + b->size - 1, bar_flags(b));
+		else if (i == 0 && !v->bridge && !v->nbars)
 			pt_strbuf_printf(&sb, "0x%016llx 0x%016llx 0x%016llx\n",
 			                 (unsigned long long)bar_base(v),
 			                 (unsigned long long)bar_base(v) + 0x3fff, 0x40200ull);
@@ -1215,7 +1405,7 @@ static void write_device(struct host *h, struct dev *v)
 	const char *reset = v->reset_method;
 	if (!v->reset_given && v->parent && !v->bridge)
 		reset = "bus"; /* a function behind a bridge can at least be reset by the bus */
-	if (reset && *reset)
+	if (reset) /* "": every method disabled (echo > reset_method), shown as an empty line */
 		attr(dir, "reset_method", "%s\n", reset);
 	if (v->bridge) {
 		attr(dir, "secondary_bus_number", "%d\n", v->sec);
@@ -1604,6 +1794,98 @@ static void write_loaded_modules(const struct strv *loaded)
 	pt_strbuf_release(&sb);
 }
 
+/* /proc/iomem as root reads it: RAM, the root bus's two memory windows (below
+ * 4 GiB and above 256 GiB) with every device's memory BARs in them, named by
+ * the device, and the firmware framebuffer (`framebuffer`) inside its BAR. */
+struct iomem_bar {
+	unsigned long long start, end;
+	const struct dev *v;
+	int index;
+};
+
+static int compare_iomem_bar(const void *a, const void *b)
+{
+	const struct iomem_bar *x = a, *y = b;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+#define WINDOW32_START 0xc0000000ULL
+#define WINDOW32_END   0xfebfffffULL
+#define WINDOW64_START 0x4000000000ULL
+#define WINDOW64_END   0x7fffffffffULL
+
+static void iomem_window(struct pt_strbuf *sb, const struct host *h, const struct iomem_bar *bars,
+                         size_t n, unsigned long long lo, unsigned long long hi)
+{
+	pt_strbuf_printf(sb, "%08llx-%08llx : PCI Bus 0000:00\n", lo, hi);
+	for (size_t i = 0; i < n; i++) {
+		if (bars[i].start < lo || bars[i].start > hi)
+			continue;
+		pt_strbuf_printf(sb, "  %08llx-%08llx : %s\n", bars[i].start, bars[i].end,
+		                 bars[i].v->addr);
+		if (h->fb_device && !strcmp(bars[i].v->addr, h->fb_device) &&
+		    bars[i].index == h->fb_bar)
+			pt_strbuf_printf(sb, "    %08llx-%08llx : %s\n", bars[i].start,
+			                 bars[i].start + h->fb_size - 1, h->fb_name);
+	}
+}
+
+static void write_iomem(struct host *h)
+{
+	struct iomem_bar *bars = NULL;
+	size_t n = 0;
+	bool fb_found = false;
+	for (size_t i = 0; i < h->ndevs; i++) {
+		const struct dev *v = &h->devs[i];
+		for (int b = 0; b < 6 && !v->bridge; b++) {
+			const struct bar *given = find_bar(v, b);
+			if (!given && (b || v->nbars))
+				continue;
+			struct iomem_bar *e = PUSH(bars, n);
+			e->start = given ? given->start : bar_base(v);
+			e->end = given ? given->start + given->size - 1 : bar_base(v) + 0x3fff;
+			e->v = v;
+			e->index = b;
+			bool in32 = e->start >= WINDOW32_START && e->end <= WINDOW32_END;
+			bool in64 = e->start >= WINDOW64_START && e->end <= WINDOW64_END;
+			if (!in32 && !in64)
+				die("%s:%d: BAR %d of %s lies outside the bus windows %llx-%llx "
+				    "and "
+				    "%llx-%llx",
+				    h->source, v->line, b, v->addr, WINDOW32_START, WINDOW32_END,
+				    WINDOW64_START, WINDOW64_END);
+			if (h->fb_device && !strcmp(v->addr, h->fb_device) && b == h->fb_bar) {
+				fb_found = true;
+				if (h->fb_size > e->end - e->start + 1)
+					die("%s: the framebuffer is larger than BAR %d of %s",
+					    h->source, b, v->addr);
+			}
+		}
+	}
+	if (h->fb_device && !fb_found)
+		die("%s: framebuffer: %s has no BAR %d", h->source, h->fb_device, h->fb_bar);
+	if (n)
+		qsort(bars, n, sizeof *bars, compare_iomem_bar);
+	for (size_t i = 1; i < n; i++)
+		if (bars[i].start <= bars[i - 1].end)
+			die("%s: BAR %d of %s overlaps BAR %d of %s", h->source, bars[i].index,
+			    bars[i].v->addr, bars[i - 1].index, bars[i - 1].v->addr);
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	pt_strbuf_puts(&sb, "00000000-00000fff : Reserved\n"
+	                    "00001000-0009fbff : System RAM\n"
+	                    "000a0000-000bffff : PCI Bus 0000:00\n"
+	                    "000f0000-000fffff : System ROM\n"
+	                    "00100000-7fffffff : System RAM\n");
+	iomem_window(&sb, h, bars, n, WINDOW32_START, WINDOW32_END);
+	pt_strbuf_puts(&sb, "fec00000-fec003ff : IOAPIC 0\n"
+	                    "fee00000-fee00fff : Local APIC\n"
+	                    "100000000-47fffffff : System RAM\n");
+	iomem_window(&sb, h, bars, n, WINDOW64_START, WINDOW64_END);
+	put("/proc/iomem", sb.data, sb.len);
+	pt_strbuf_release(&sb);
+	free(bars);
+}
+
 static void write_proc(struct host *h)
 {
 	putf("/proc/cmdline", "%s\n", h->cmdline);
@@ -1615,6 +1897,7 @@ static void write_proc(struct host *h)
 	     h->kernel_release, strstr(h->kernel_release, "pve") ? "proxmox" : "debian");
 	write_cpuinfo(h);
 	write_loaded_modules(&h->loaded);
+	write_iomem(h);
 
 	/* The kernel pads every /proc/net/route line to 127 columns. */
 	struct pt_strbuf sb = PT_STRBUF_INIT;
@@ -1800,6 +2083,13 @@ static void write_etc(struct host *h)
 	if (h->efi) {
 		putf("/sys/firmware/efi/fw_platform_size", "64\n");
 		mkdirs("/sys/firmware/efi/efivars");
+	}
+	if (h->secure_boot_given) {
+		/* efivarfs: the attributes (non-volatile, boot and runtime access), then
+		 * the value */
+		const unsigned char var[5] = {0x06, 0, 0, 0, (unsigned char)h->secure_boot};
+		put("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+		    var, sizeof var);
 	}
 	mkdirs("/sys/firmware/acpi");
 	for (size_t i = 0; i < h->dirs.n; i++) {
