@@ -567,8 +567,8 @@ int pt_readiness_add_to_gpus(json_t *facts)
 		};
 		if (!json_is_object(in.device))
 			continue; /* a partial facts object: nothing to judge */
-		json_t *verdict = ids ? pt_readiness_evaluate(&in) : NULL;
-		if (!verdict || json_object_set_new(gpu, "readiness", verdict) < 0)
+		_cleanup_json_ json_t *verdict = ids ? pt_readiness_evaluate(&in) : NULL;
+		if (!verdict || json_object_update(gpu, verdict) < 0)
 			return -ENOMEM;
 	}
 	return 0;

@@ -73,8 +73,8 @@ struct pt_readiness_input {
 json_t *pt_readiness_evaluate(const struct pt_readiness_input *in);
 
 /* A verdict for every GPU in facts (ansible_facts.iommu with the evidence;
- * changed in place): gpus[ADDR].readiness is pt_readiness_evaluate's object for
- * the display function ADDR before the reboot, with the GPU entry's own
+ * changed in place): gpus[ADDR] gains the keys of pt_readiness_evaluate's object
+ * (readiness, findings, unknown) for the display function ADDR before the reboot, with the GPU entry's own
  * isolated and intruders as the group and the IDs of the slot's functions
  * (gpus[ADDR].functions) as the IDs being bound, which is what the role hands
  * over for a GPU. The other functions' own findings are not part of it. 0, or
