@@ -372,6 +372,27 @@ static bool same_keys(const json_t *a, const json_t *b)
 	return true;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of set, sorted, comma-separated, appended to out. */
+static void sorted_keys(const json_t *set, struct pt_strbuf *out)
+{
+	size_t n = json_object_size(set), i = 0;
+	_cleanup_free_ const char **keys = calloc(n ? n : 1, sizeof *keys);
+	const char *key;
+	json_t *value;
+	json_object_foreach ((json_t *)set, key, value)
+		if (keys)
+			keys[i++] = key;
+	if (keys)
+		qsort(keys, n, sizeof *keys, compare_strings);
+	for (i = 0; keys && i < n; i++)
+		pt_strbuf_printf(out, "%s%s", i ? "," : "", keys[i]);
+}
+
 static void check_cmdline_ids(struct verdict *v)
 {
 	json_t *params = json_object_get(json_object_get(v->in->host, "cmdline"), "params");
@@ -404,10 +425,7 @@ static void check_cmdline_ids(struct verdict *v)
 	}
 	if (!same_keys(cmdline, bound)) {
 		struct pt_strbuf want = PT_STRBUF_INIT;
-		const char *key;
-		json_t *value;
-		json_object_foreach (bound, key, value)
-			pt_strbuf_printf(&want, "%s%s", want.len ? "," : "", key);
+		sorted_keys(bound, &want);
 		_cleanup_free_ char *fix = format(
 		        "The running kernel command line gives vfio-pci its own ids= list, and it "
 		        "is "
