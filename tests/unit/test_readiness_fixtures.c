@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "device_evidence.h"
+#include "exec.h"
 #include "files.h"
 #include "host_pci_caps.h"
 #include "iommu.h"
@@ -368,6 +369,87 @@ static void test_caps_directly(void **state)
 	assert_null(names);
 }
 
+/* ---- mkroot's keys for this evidence ----------------------------------------------- */
+
+/* mkroot on a description given as text; its exit code, and stderr in err. */
+static int mkroot_text(const char *yaml, char *err, size_t size)
+{
+	char yml[512], out[512];
+	static int n;
+	snprintf(yml, sizeof yml, "%s/desc-%d.yml", workdir, n);
+	snprintf(out, sizeof out, "%s/desc-%d", workdir, n++);
+	tmptree_write(yml, yaml, strlen(yaml), 0644);
+	const char *argv[] = {MKROOT, yml, out, NULL};
+	struct pt_exec_result res = {0};
+	assert_int_equal(pt_exec(NULL, argv, 120, &res), 0);
+	snprintf(err, size, "%s", res.err ? res.err : "");
+	int rc = res.rc;
+	pt_exec_result_release(&res);
+	return rc;
+}
+
+static void test_mkroot_keys(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *yaml, *message;
+	} refused[] = {
+	        {"secure_boot: true\n", "secure_boot needs efi: true"},
+	        {"devices:\n  - {address: \"0000:01:00.0\", vendor: 0x10de, device: 0x1c82, class: "
+	         "0x030000, bars: [{bar: 1, start: 0xe0000000, size: 0x3000000}]}\n",
+	         "a power of two"},
+	        {"devices:\n  - {address: \"0000:01:00.0\", vendor: 0x10de, device: 0x1c82, class: "
+	         "0x030000, bars: [{bar: 5, start: 0xe0000000, size: 0x1000000, prefetch: "
+	         "true}]}\n",
+	         "0..4 when prefetch"},
+	        {"devices:\n  - {address: \"0000:01:00.0\", vendor: 0x10de, device: 0x1c82, class: "
+	         "0x030000, bars: [{bar: 0, start: 0x10000000, size: 0x1000000}]}\n",
+	         "outside the bus windows"},
+	        {"devices:\n  - {address: \"0000:01:00.0\", vendor: 0x10de, device: 0x1c82, class: "
+	         "0x030000, bars: [{bar: 0, start: 0xd0000000, size: 0x1000000}]}\n"
+	         "  - {address: \"0000:02:00.0\", vendor: 0x10de, device: 0x1c82, class: "
+	         "0x030000}\n",
+	         "overlaps"},
+	        {"framebuffer: {device: \"0000:01:00.0\", bar: 1}\ndevices:\n  - {address: "
+	         "\"0000:01:00.0\", vendor: 0x10de, device: 0x1c82, class: 0x030000}\n",
+	         "has no BAR 1"},
+	        {"devices:\n  - {address: \"0000:01:00.0\", vendor: 0x10de, device: 0x1c82, class: "
+	         "0x030000, rebar: [{bar: 1, current_mb: 300}]}\n",
+	         "power of two"},
+	        {"devices:\n  - {address: \"0000:01:00.0\", vendor: 0x10de, device: 0x1c82, class: "
+	         "0x030000, sriov: {total: 4}}\n",
+	         "unknown key 'total'"},
+	};
+	char err[2048];
+	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+		int rc = mkroot_text(refused[i].yaml, err, sizeof err);
+		if (rc == 0 || !strstr(err, refused[i].message))
+			fail_msg("mkroot: rc %d, \"%s\", want a refusal with \"%s\"", rc, err,
+			         refused[i].message);
+	}
+	/* what the keys write */
+	const char *root = fresh_root("vega10-no-reset");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/sys/bus/pci/devices/0000:0a:00.0/reset_method", root);
+	_cleanup_free_ char *reset = tmptree_read(path);
+	assert_string_equal(reset, "\n");
+	snprintf(path, sizeof path, "%s/sys/bus/pci/devices/0000:0a:00.0/config", root);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 256); /* no capability asked for */
+	snprintf(path, sizeof path, "%s/proc/iomem", root);
+	_cleanup_free_ char *iomem = tmptree_read(path);
+	assert_non_null(strstr(iomem, "  d0400000-d0403fff : 0000:0a:00.0\n"));
+	const char *sb = fresh_root("secure-boot-polaris");
+	snprintf(path, sizeof path,
+	         "%s/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", sb);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 5);
+	snprintf(path, sizeof path, "%s/sys/bus/pci/devices/0000:00:02.0/config", sb);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 256);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +464,7 @@ int main(void)
 	        cmocka_unit_test(test_damaged_device_files),
 	        cmocka_unit_test(test_damaged_load_sources),
 	        cmocka_unit_test(test_caps_directly),
+	        cmocka_unit_test(test_mkroot_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
