@@ -15,6 +15,7 @@
 #include "files.h"
 #include "host_conf_dirs.h"
 #include "host_early_load.h"
+#include "host_files.h"
 #include "host_iomem.h"
 #include "host_pci_caps.h"
 #include "host_reset_method.h"
@@ -91,11 +92,8 @@ static int configured_allow_unsafe(const json_t *lines)
 	size_t i;
 	json_t *e;
 	json_array_foreach (lines, i, e) {
-		const char *cmd = json_string_value(json_object_get(e, "command"));
-		const char *mod = json_string_value(json_object_get(e, "module"));
-		const char *args = json_string_value(json_object_get(e, "args"));
-		if (!cmd || !mod || !args || strcmp(cmd, "options") ||
-		    strcmp(mod, "vfio_iommu_type1"))
+		const char *args = pt_modprobe_line_args(e, "options", "vfio_iommu_type1");
+		if (!args)
 			continue;
 		static const char key[] = "allow_unsafe_interrupts";
 		for (const char *p = args; (p = strstr(p, key)); p += sizeof key - 1) {
@@ -210,7 +208,7 @@ static json_t *capabilities(const char *root, const char *address, const struct 
 	json_t *mdev = n < 0 ? json_null() : json_array();
 	for (int i = 0; i < n && mdev; i++)
 		json_array_append_new(mdev, pt_json_text(names[i]));
-	pt_pci_mdev_types_free(names);
+	pt_host_names_free(names);
 	return json_pack("{s:o, s:o, s:o}", "resizable_bar",
 	                 known ? rebar_facts(caps) : json_null(), "sriov",
 	                 sriov ? sriov : json_null(), "mdev_types", mdev ? mdev : json_null());

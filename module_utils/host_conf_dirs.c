@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "files.h"
+#include "host_files.h"
 #include "modprobe_conf.h"
 
 const char *const pt_modprobe_d_dirs[] = {"/etc/modprobe.d",           "/run/modprobe.d",
@@ -38,6 +39,16 @@ static int compare_seen(const void *a, const void *b)
 	return (x->dir > y->dir) - (x->dir < y->dir);
 }
 
+const char *pt_modprobe_line_args(const json_t *line, const char *command, const char *module)
+{
+	const char *cmd = json_string_value(json_object_get(line, "command"));
+	const char *mod = json_string_value(json_object_get(line, "module"));
+	const char *args = json_string_value(json_object_get(line, "args"));
+	if (!cmd || !mod || !args || strcmp(cmd, command) != 0)
+		return NULL;
+	return !module || strcmp(mod, module) == 0 ? args : NULL;
+}
+
 static bool is_conf_name(const char *name)
 {
 	size_t n = strlen(name);
@@ -60,45 +71,26 @@ void pt_conf_files_release(struct pt_conf_files *files)
 
 /* The .conf names in one directory, appended to *seen. 0, 1 when the
  * directory exists but cannot be listed, or -ENOMEM. */
-static int list_one(const char *root, const char *dir, size_t index, struct seen **seen, size_t *n,
-                    size_t *cap)
+static int list_one(const char *root, const char *dir, size_t index, struct seen **seen, size_t *n)
 {
-	_cleanup_free_ char *path = pt_path_join(root, dir);
-	if (!path)
-		return -ENOMEM;
-	int fd = pt_file_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -ENOENT || fd == -ENOTDIR)
-		return 0;
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	char **names = NULL;
+	int count = pt_host_list_dir(root, dir, is_conf_name, &names);
+	if (count == -ENOMEM)
+		return count;
+	if (count < 0)
 		return 1;
+	if (!count)
+		return 0;
+	struct seen *grown = realloc(*seen, (*n + (size_t)count) * sizeof **seen);
+	if (!grown) {
+		pt_host_names_free(names);
+		return -ENOMEM;
 	}
-	int r = 0;
-	struct dirent *e;
-	while (r == 0 && (e = readdir(d))) {
-		if (!is_conf_name(e->d_name))
-			continue;
-		if (*n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 16;
-			struct seen *grown = realloc(*seen, ncap * sizeof **seen);
-			if (!grown) {
-				r = -ENOMEM;
-				break;
-			}
-			*seen = grown;
-			*cap = ncap;
-		}
-		char *copy = strdup(e->d_name);
-		if (!copy) {
-			r = -ENOMEM;
-			break;
-		}
-		(*seen)[(*n)++] = (struct seen){copy, index};
-	}
-	closedir(d);
-	return r;
+	*seen = grown;
+	for (int i = 0; i < count; i++)
+		(*seen)[(*n)++] = (struct seen){names[i], index}; /* the name moves */
+	free(names);
+	return 0;
 }
 
 static char *join_host_path(const char *dir, const char *name)
@@ -112,10 +104,10 @@ int pt_conf_files_list(const char *root, const char *const dirs[], struct pt_con
 	memset(out, 0, sizeof *out);
 	out->complete = true;
 	struct seen *seen = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	int r = 0;
 	for (size_t i = 0; dirs[i] && r >= 0; i++) {
-		r = list_one(root, dirs[i], i, &seen, &n, &cap);
+		r = list_one(root, dirs[i], i, &seen, &n);
 		if (r == 1) {
 			r = 0;
 			if (out->complete && !(out->unreadable = strdup(dirs[i])))

@@ -49,4 +49,9 @@ void pt_conf_files_release(struct pt_conf_files *files);
  * *unreadable (when not NULL; caller frees) names the first such place. */
 json_t *pt_modprobe_d_lines(const char *root, bool *complete, char **unreadable);
 
+/* The args of one of those lines when it is `command module ...` (module NULL:
+ * any module; names as pt_modprobe_parse normalised them, "vfio_pci"), else
+ * NULL. Borrowed from line. */
+const char *pt_modprobe_line_args(const json_t *line, const char *command, const char *module);
+
 #endif

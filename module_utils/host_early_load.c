@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "files.h"
 #include "host_conf_dirs.h"
+#include "host_files.h"
 #include "kmod.h"
 
 #define INITRAMFS_MODULES "/etc/initramfs-tools/modules"
@@ -82,13 +83,12 @@ static void trim(const char **start, const char **end)
 static int read_list(struct pt_load_sources *src, const char *root, const char *file,
                      const char *how, bool systemd)
 {
-	_cleanup_free_ char *path = pt_path_join(root, file);
 	_cleanup_free_ char *text = NULL;
-	if (!path)
-		return -ENOMEM;
-	int r = pt_file_read(path, &text, NULL);
+	int r = pt_host_read(root, &text, NULL, "%s", file);
 	if (r == -ENOENT)
 		return 0;
+	if (r == -ENOMEM)
+		return r;
 	if (r < 0) {
 		mark_unreadable(src, file);
 		return 0;
@@ -208,7 +208,8 @@ static int read_install_lines(struct pt_load_sources *src, const char *root)
 	size_t i;
 	json_t *e;
 	json_array_foreach (lines, i, e) {
-		if (strcmp(json_string_value(json_object_get(e, "command")), "install") != 0)
+		const char *command = pt_modprobe_line_args(e, "install", NULL);
+		if (!command)
 			continue;
 		const char *self = json_string_value(json_object_get(e, "module"));
 		const char *text = json_string_value(json_object_get(e, "text"));
@@ -216,8 +217,7 @@ static int read_install_lines(struct pt_load_sources *src, const char *root)
 		int line = (int)json_integer_value(json_object_get(e, "line"));
 		char loads[MAX_INSTALL_LOADS][64];
 		size_t n = 0;
-		pt_install_loaded_modules(json_string_value(json_object_get(e, "args")), loads,
-		                          MAX_INSTALL_LOADS, &n);
+		pt_install_loaded_modules(command, loads, MAX_INSTALL_LOADS, &n);
 		for (size_t k = 0; k < n; k++) {
 			/* `install X ... modprobe --ignore-install X`: X loading itself */
 			if (!strcmp(loads[k], self))
@@ -240,10 +240,7 @@ static int read_builtin(struct pt_load_sources *src, const char *root, const cha
 		src->builtin_file = NULL;
 		return -ENOMEM;
 	}
-	_cleanup_free_ char *path = pt_path_join(root, src->builtin_file);
-	if (!path)
-		return -ENOMEM;
-	src->builtin_error = pt_file_read(path, &src->builtin, NULL);
+	src->builtin_error = pt_host_read(root, &src->builtin, NULL, "%s", src->builtin_file);
 	return src->builtin_error == -ENOMEM ? -ENOMEM : 0;
 }
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "files.h"
+#include "host_files.h"
 
 #define IORESOURCE_MEM 0x00000200ULL /* include/linux/ioport.h */
 #define MAX_DEPTH      32            /* deeper than any machine nests its resources */
@@ -114,11 +114,8 @@ int pt_iomem_parse(const char *text, struct pt_iomem *out)
 int pt_iomem_read(const char *root, struct pt_iomem *out)
 {
 	memset(out, 0, sizeof *out);
-	_cleanup_free_ char *path = pt_path_join(root, "/proc/iomem");
 	_cleanup_free_ char *text = NULL;
-	if (!path)
-		return -ENOMEM;
-	int r = pt_file_read(path, &text, NULL);
+	int r = pt_host_read(root, &text, NULL, "/proc/iomem");
 	return r < 0 ? r : pt_iomem_parse(text, out);
 }
 
@@ -173,14 +170,8 @@ int pt_pci_bars_parse(const char *text, struct pt_pci_bars *out)
 int pt_pci_bars_read(const char *root, const char *address, struct pt_pci_bars *out)
 {
 	memset(out, 0, sizeof *out);
-	_cleanup_free_ char *rel = NULL;
-	if (asprintf(&rel, "/sys/bus/pci/devices/%s/resource", address) < 0)
-		return -ENOMEM;
-	_cleanup_free_ char *path = pt_path_join(root, rel);
 	_cleanup_free_ char *text = NULL;
-	if (!path)
-		return -ENOMEM;
-	int r = pt_file_read(path, &text, NULL);
+	int r = pt_host_read(root, &text, NULL, "/sys/bus/pci/devices/%s/resource", address);
 	return r < 0 ? r : pt_pci_bars_parse(text, out);
 }
 

@@ -1,9 +1,7 @@
 /* Capabilities through libpci (see host_pci_caps.h).
  *
- * libpci reports trouble through an error callback that must not return
- * (pci.c explains it): here too it records the message and longjmps back into
- * pt_pci_caps_read. Only libpci's own failures (out of memory, no access
- * method) take that path; a missing or short config file makes libpci's reads
+ * libpci's own failures (out of memory, no access method) leave through
+ * pt_libpci_call's trap; a missing or short config file makes libpci's reads
  * give all ones, which reads as "not readable" or "no extended space".
  *
  * Register layouts: PCI Express Base Specification, "Resizable BAR Extended
@@ -14,45 +12,23 @@
  * "SR-IOV Extended Capability" (TotalVFs at +0x0e, NumVFs at +0x10). */
 #include "host_pci_caps.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <pci/pci.h>
 
 #include "cleanup.h"
 #include "files.h"
+#include "host_files.h"
+#include "libpci_call.h"
 
 #define REBAR_CAP          4
 #define REBAR_CTRL         8
 #define REBAR_CTRL_BAR_IDX 0x7u
 #define REBAR_CTRL_NBAR(c) (((c) >> 5) & 0x7u)
 #define REBAR_CTRL_SIZE(c) (((c) >> 8) & 0x3fu)
-
-static jmp_buf *caps_jump;
-static char caps_message[512];
-
-static _Noreturn void caps_error(char *msg, ...)
-{
-	va_list ap;
-	va_start(ap, msg);
-	vsnprintf(caps_message, sizeof caps_message, msg, ap);
-	va_end(ap);
-	if (caps_jump)
-		longjmp(*caps_jump, 1);
-	abort(); /* outside pt_pci_caps_read: libpci must not get control back */
-}
-
-static void caps_quiet(char *msg, ...)
-{
-	(void)msg;
-}
 
 bool pt_pci_caps_known(const struct pt_pci_caps *caps)
 {
@@ -105,6 +81,23 @@ static void read_device(struct pci_access *acc, const char *address, struct pt_p
 	pci_free_dev(d);
 }
 
+struct caps_call {
+	const char *sysfs;
+	const char *const *addresses;
+	size_t n;
+	struct pt_pci_caps *caps;
+};
+
+static int read_all(struct pci_access *acc, void *ctx)
+{
+	struct caps_call *call = ctx;
+	pci_set_param(acc, "sysfs.path", (char *)call->sysfs);
+	pci_init(acc);
+	for (size_t i = 0; i < call->n; i++)
+		read_device(acc, call->addresses[i], &call->caps[i]);
+	return 0;
+}
+
 int pt_pci_caps_read(const char *root, const char *const addresses[], size_t n,
                      struct pt_pci_caps *caps, struct pt_report *rep)
 {
@@ -114,91 +107,35 @@ int pt_pci_caps_read(const char *root, const char *const addresses[], size_t n,
 	}
 	if (!n)
 		return 0;
-	/* before setjmp: a longjmp must find nothing to release */
 	_cleanup_free_ char *sysfs = pt_path_join(root, "/sys/bus/pci");
-	if (!sysfs)
-		return pt_report_fail(rep, -ENOMEM, "out of memory while reading PCI capabilities");
-	struct pci_access *acc = pci_alloc();
+	struct pci_access *acc = sysfs ? pt_libpci_alloc() : NULL;
 	if (!acc)
 		return pt_report_fail(rep, -ENOMEM, "out of memory while reading PCI capabilities");
-	acc->error = caps_error;
-	acc->warning = caps_quiet;
-	acc->debug = caps_quiet;
-	acc->method = PCI_ACCESS_SYS_BUS_PCI;
-
-	jmp_buf jump;
-	int r = 0;
-	if (setjmp(jump) == 0) {
-		caps_jump = &jump;
-		pci_set_param(acc, "sysfs.path", sysfs);
-		pci_init(acc);
-		for (size_t i = 0; i < n; i++)
-			read_device(acc, addresses[i], &caps[i]);
-	} else {
-		r = pt_report_fail(rep, -EIO,
-		                   "cannot read the PCI capabilities under %s: libpci: %s. Run as "
-		                   "root on the host, or point root at a complete copy",
-		                   sysfs, caps_message);
-	}
-	caps_jump = NULL;
+	struct caps_call call = {sysfs, addresses, n, caps};
+	char message[512];
+	int r = pt_libpci_call(acc, read_all, &call, message, sizeof message);
 	pci_cleanup(acc);
-	return r;
+	if (r < 0)
+		return pt_report_fail(
+		        rep, r,
+		        "cannot read the PCI capabilities under %s: libpci: %s. Run as "
+		        "root on the host, or point root at a complete copy",
+		        sysfs, message);
+	return 0;
 }
 
-static int compare_names(const void *a, const void *b)
+static bool visible(const char *name)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void pt_pci_mdev_types_free(char **names)
-{
-	for (size_t i = 0; names && names[i]; i++)
-		free(names[i]);
-	free(names);
+	return name[0] != '.';
 }
 
 int pt_pci_mdev_types(const char *root, const char *address, char ***names)
 {
+	_cleanup_free_ char *dir = NULL;
 	*names = NULL;
-	_cleanup_free_ char *rel = NULL;
-	if (asprintf(&rel, "/sys/bus/pci/devices/%s/mdev_supported_types", address) < 0)
+	if (asprintf(&dir, "/sys/bus/pci/devices/%s/mdev_supported_types", address) < 0) {
+		dir = NULL;
 		return -ENOMEM;
-	_cleanup_free_ char *path = pt_path_join(root, rel);
-	if (!path)
-		return -ENOMEM;
-	int fd = pt_file_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -ENOENT || fd == -ENOTDIR)
-		return 0;
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!dir) {
-		int e = fd >= 0 ? -errno : fd;
-		if (fd >= 0)
-			close(fd);
-		return e;
 	}
-	size_t count = 0;
-	char **list = calloc(1, sizeof *list);
-	struct dirent *e;
-	while (list && (e = readdir(dir))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char **grown = realloc(list, (count + 2) * sizeof *list);
-		if (!grown || !(grown[count] = strdup(e->d_name))) {
-			pt_pci_mdev_types_free(grown ? grown : list);
-			list = NULL;
-			break;
-		}
-		list = grown;
-		list[++count] = NULL;
-	}
-	closedir(dir);
-	if (!list)
-		return -ENOMEM;
-	if (!count) {
-		free(list);
-		return 0;
-	}
-	qsort(list, count, sizeof *list, compare_names);
-	*names = list;
-	return (int)count;
+	return pt_host_list_dir(root, dir, visible, names);
 }

@@ -55,11 +55,9 @@ bool pt_pci_caps_known(const struct pt_pci_caps *caps);
 
 /* The mdev types of the device at address: the entries of its
  * mdev_supported_types directory, sorted. Returns their count and *names (a
- * NULL-terminated array, caller frees with pt_pci_mdev_types_free; NULL when
- * there are none), 0 when the directory is absent, or -errno when it exists but
- * cannot be listed. */
+ * NULL-terminated array, caller frees with pt_host_names_free of host_files.h;
+ * NULL when there are none), 0 when the directory is absent, or -errno when it
+ * exists but cannot be listed. */
 int pt_pci_mdev_types(const char *root, const char *address, char ***names);
-
-void pt_pci_mdev_types_free(char **names);
 
 #endif

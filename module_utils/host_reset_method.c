@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "files.h"
+#include "host_files.h"
 
 #define MAX_METHOD_NAME 32 /* "device_specific" is the longest today */
 
@@ -58,15 +58,9 @@ int pt_reset_methods_read(const char *root, const char *address, const char *rel
                           char **methods)
 {
 	*methods = NULL;
-	_cleanup_free_ char *rel = NULL;
-	if (asprintf(&rel, "/sys/bus/pci/devices/%s/reset_method", address) < 0)
-		return -ENOMEM;
-	_cleanup_free_ char *path = pt_path_join(root, rel);
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	if (!path)
-		return -ENOMEM;
-	int r = pt_file_read(path, &text, &len);
+	int r = pt_host_read(root, &text, &len, "/sys/bus/pci/devices/%s/reset_method", address);
 	if (r == -ENOENT) {
 		/* hidden when there is no method, or absent on an older kernel */
 		if (pt_reset_method_attribute_exists(release) != 1)

@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "files.h"
+#include "host_files.h"
 
 enum pt_secure_boot pt_secure_boot_parse(const unsigned char *data, size_t len)
 {
@@ -23,10 +24,9 @@ enum pt_secure_boot pt_secure_boot_read(const char *root)
 		return PT_SECURE_BOOT_UNKNOWN;
 	if (!pt_path_exists(efi))
 		return PT_SECURE_BOOT_NOT_EFI;
-	_cleanup_free_ char *path = pt_path_join(root, PT_SECURE_BOOT_VAR);
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
-	if (!path || pt_file_read(path, &data, &len) < 0)
+	if (pt_host_read(root, &data, &len, "%s", PT_SECURE_BOOT_VAR) < 0)
 		return PT_SECURE_BOOT_UNKNOWN;
 	return pt_secure_boot_parse((const unsigned char *)data, len);
 }

@@ -20,6 +20,7 @@
 #include "files.h"
 #include "host_conf_dirs.h"
 #include "host_early_load.h"
+#include "host_files.h"
 #include "host_reset_method.h"
 #include "host_secure_boot.h"
 #include "support/tmptree.h"
@@ -197,6 +198,47 @@ static void test_conf_dirs(void **state)
 	assert_int_equal(tmptree_remove(r), 0);
 }
 
+static bool no_tilde(const char *name)
+{
+	return name[strlen(name) - 1] != '~';
+}
+
+static void test_host_files(void **state)
+{
+	(void)state;
+	char r[256];
+	assert_int_equal(tmptree_make(r, sizeof r, "host-files"), 0);
+	char **names = NULL;
+	assert_int_equal(pt_host_list_dir(r, "/etc/nothing", NULL, &names), 0);
+	assert_null(names);
+	tmptree_put(r, "etc/x/b", "");
+	tmptree_put(r, "etc/x/a", "");
+	tmptree_put(r, "etc/x/a~", "");
+	tmptree_put(r, "etc/file", "text\n");
+	assert_int_equal(pt_host_list_dir(r, "/etc/file", NULL, &names), 0); /* no directory */
+	assert_int_equal(pt_host_list_dir(r, "/etc/x", no_tilde, &names), 2);
+	assert_string_equal(names[0], "a");
+	assert_string_equal(names[1], "b");
+	assert_null(names[2]);
+	pt_host_names_free(names);
+	tmptree_link(r, "etc/y", "/etc/x"); /* an absolute link: followed inside root */
+	pt_files_confine(r);
+	char ry[512];
+	snprintf(ry, sizeof ry, "%s", r);
+	assert_int_equal(pt_host_list_dir(ry, "/etc/y", NULL, &names), 3);
+	pt_host_names_free(names);
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(pt_host_read(r, &text, &len, "/etc/%s", "file"), 0);
+	assert_string_equal(text, "text\n");
+	assert_int_equal(len, 5);
+	free(text);
+	assert_int_equal(pt_host_read(r, &text, NULL, "/etc/%s", "none"), -ENOENT);
+	assert_null(text);
+	pt_files_confine(NULL);
+	assert_int_equal(tmptree_remove(r), 0);
+}
+
 /* ---- boot-time loaders -------------------------------------------------------------- */
 
 static void test_install_parser(void **state)
@@ -347,10 +389,10 @@ static void test_early_load_empty_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_reset_parse),           cmocka_unit_test(test_reset_read),
-	        cmocka_unit_test(test_secure_boot),           cmocka_unit_test(test_conf_dirs),
-	        cmocka_unit_test(test_install_parser),        cmocka_unit_test(test_early_load),
-	        cmocka_unit_test(test_early_load_empty_root),
+	        cmocka_unit_test(test_reset_parse), cmocka_unit_test(test_reset_read),
+	        cmocka_unit_test(test_secure_boot), cmocka_unit_test(test_conf_dirs),
+	        cmocka_unit_test(test_host_files),  cmocka_unit_test(test_install_parser),
+	        cmocka_unit_test(test_early_load),  cmocka_unit_test(test_early_load_empty_root),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

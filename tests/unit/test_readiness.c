@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "readiness.h"
+#include "support/json_list.h"
 
 #define ADDR "0000:07:00.0"
 
@@ -91,33 +92,20 @@ static const char *verdict_of(const json_t *v)
 	return json_string_value(json_object_get(v, "readiness"));
 }
 
-/* The findings' ids, space-separated, in order ("" for none). Static buffer. */
+/* The findings' ids, space-separated, in order ("" for none), and the
+ * unknown facts. Kept for the rest of the run (tests are short). */
 static const char *ids(const json_t *v)
 {
-	static char buf[1024];
-	buf[0] = '\0';
-	size_t i;
-	json_t *f;
-	json_array_foreach (json_object_get(v, "findings"), i, f) {
-		if (i)
-			strcat(buf, " ");
-		strcat(buf, json_string_value(json_object_get(f, "id")));
-	}
-	return buf;
+	static char *last;
+	free(last);
+	return last = json_list_join(json_object_get(v, "findings"), "id", NULL);
 }
 
 static const char *unknowns(const json_t *v)
 {
-	static char buf[1024];
-	buf[0] = '\0';
-	size_t i;
-	json_t *u;
-	json_array_foreach (json_object_get(v, "unknown"), i, u) {
-		if (i)
-			strcat(buf, " ");
-		strcat(buf, json_string_value(json_object_get(u, "fact")));
-	}
-	return buf;
+	static char *last;
+	free(last);
+	return last = json_list_join(json_object_get(v, "unknown"), "fact", NULL);
 }
 
 static const json_t *finding(const json_t *v, size_t i)

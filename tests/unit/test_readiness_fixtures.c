@@ -26,7 +26,9 @@
 #include "files.h"
 #include "host_pci_caps.h"
 #include "iommu.h"
+#include "libpci_call.h"
 #include "readiness.h"
+#include "support/json_list.h"
 #include "support/tmptree.h"
 
 #ifndef SOURCE_DIR
@@ -87,32 +89,6 @@ static json_t *device(json_t *facts, const char *address)
 	return json_object_get(json_object_get(facts, "devices"), address);
 }
 
-/* "id/severity id/severity ..." of a verdict. Static buffer. */
-static const char *findings(const json_t *verdict)
-{
-	static char buf[1024];
-	buf[0] = '\0';
-	size_t i;
-	json_t *f;
-	json_array_foreach (json_object_get(verdict, "findings"), i, f)
-		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s/%s", i ? " " : "",
-		         json_string_value(json_object_get(f, "id")),
-		         json_string_value(json_object_get(f, "severity")));
-	return buf;
-}
-
-static const char *unknowns(const json_t *verdict)
-{
-	static char buf[1024];
-	buf[0] = '\0';
-	size_t i;
-	json_t *u;
-	json_array_foreach (json_object_get(verdict, "unknown"), i, u)
-		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? " " : "",
-		         json_string_value(json_object_get(u, "fact")));
-	return buf;
-}
-
 static void want_json(const json_t *value, const char *want)
 {
 	_cleanup_free_ char *got = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -120,15 +96,19 @@ static void want_json(const json_t *value, const char *want)
 		fail_msg("got %s, want %s", got ? got : "(nothing)", want);
 }
 
+/* The verdict of GPU address: readiness, "id/severity ..." of its findings and
+ * its unknown facts. */
 static void want_verdict(json_t *facts, const char *address, const char *readiness, const char *ids,
                          const char *unknown)
 {
 	json_t *g = gpu(facts, address);
 	const char *got = json_string_value(json_object_get(g, "readiness"));
-	if (!got || strcmp(got, readiness) || strcmp(findings(g), ids) ||
-	    strcmp(unknowns(g), unknown))
+	_cleanup_free_ char *findings =
+	        json_list_join(json_object_get(g, "findings"), "id", "severity");
+	_cleanup_free_ char *unknowns = json_list_join(json_object_get(g, "unknown"), "fact", NULL);
+	if (!got || strcmp(got, readiness) || strcmp(findings, ids) || strcmp(unknowns, unknown))
 		fail_msg("%s: %s [%s] unknown [%s], want %s [%s] unknown [%s]", address,
-		         got ? got : "(none)", findings(g), unknowns(g), readiness, ids, unknown);
+		         got ? got : "(none)", findings, unknowns, readiness, ids, unknown);
 }
 
 static int setup(void **state)
@@ -369,6 +349,33 @@ static void test_caps_directly(void **state)
 	assert_null(names);
 }
 
+static int libpci_fails(struct pci_access *acc, void *ctx)
+{
+	(void)ctx;
+	acc->error("cannot open %s", "/sys/bus/pci/devices");
+	return 0; /* not reached */
+}
+
+static int libpci_works(struct pci_access *acc, void *ctx)
+{
+	(void)acc;
+	return *(int *)ctx;
+}
+
+/* libpci's errors come back as -EIO with its message, and the next call works. */
+static void test_libpci_trap(void **state)
+{
+	(void)state;
+	struct pci_access *acc = pt_libpci_alloc();
+	assert_non_null(acc);
+	char message[64] = "";
+	assert_int_equal(pt_libpci_call(acc, libpci_fails, NULL, message, sizeof message), -EIO);
+	assert_string_equal(message, "cannot open /sys/bus/pci/devices");
+	int value = 42;
+	assert_int_equal(pt_libpci_call(acc, libpci_works, &value, message, sizeof message), 42);
+	pci_cleanup(acc);
+}
+
 /* ---- mkroot's keys for this evidence ----------------------------------------------- */
 
 /* mkroot on a description given as text; its exit code, and stderr in err. */
@@ -464,6 +471,7 @@ int main(void)
 	        cmocka_unit_test(test_damaged_device_files),
 	        cmocka_unit_test(test_damaged_load_sources),
 	        cmocka_unit_test(test_caps_directly),
+	        cmocka_unit_test(test_libpci_trap),
 	        cmocka_unit_test(test_mkroot_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
