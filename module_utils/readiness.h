@@ -73,12 +73,12 @@ struct pt_readiness_input {
 json_t *pt_readiness_evaluate(const struct pt_readiness_input *in);
 
 /* A verdict for every GPU in facts (ansible_facts.iommu with the evidence;
- * changed in place): gpus[ADDR] gains the keys of pt_readiness_evaluate's object
- * (readiness, findings, unknown) for the display function ADDR before the reboot, with the GPU entry's own
- * isolated and intruders as the group and the IDs of the slot's functions
- * (gpus[ADDR].functions) as the IDs being bound, which is what the role hands
- * over for a GPU. The other functions' own findings are not part of it. 0, or
- * -ENOMEM. */
+ * changed in place): gpus[ADDR] gains the keys of pt_readiness_evaluate's
+ * object (readiness, findings, unknown) for the display function ADDR before
+ * the reboot, with the GPU entry's own isolated and intruders as the group and
+ * the IDs of the slot's functions (gpus[ADDR].functions) as the IDs being
+ * bound, which is what the role hands over for a GPU. The other functions' own
+ * findings are not part of it. 0, or -ENOMEM. */
 int pt_readiness_add_to_gpus(json_t *facts);
 
 /* Whether a finding id is one of the table's (for checking a user's
