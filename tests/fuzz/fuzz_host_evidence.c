@@ -61,22 +61,20 @@ static void reset_methods(const char *text)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = malloc(size + 1);
-	if (!text)
+	struct fuzz_input in; /* the text up to a NUL byte, as the readers see a file */
+	if (fuzz_input_split(data, size, 0, &in) < 0)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
-	iomem(text);
-	reset_methods(text);
+	iomem(in.text);
+	reset_methods(in.text);
 	enum pt_secure_boot sb = pt_secure_boot_parse(data, size);
 	check(sb == PT_SECURE_BOOT_UNKNOWN || size == 5);
 	char loads[8][64];
 	size_t n = 0;
-	pt_install_loaded_modules(text, loads, 8, &n);
+	pt_install_loaded_modules(in.text, loads, 8, &n);
 	check(n <= 8);
 	for (size_t i = 0; i < n; i++)
 		check(memchr(loads[i], '\0', sizeof loads[i]) != NULL &&
 		      strchr(loads[i], '-') == NULL);
-	free(text);
+	fuzz_input_release(&in);
 	return 0;
 }
