@@ -41,8 +41,8 @@ static void device_name(json_t *dev, char *buf, size_t size)
 }
 
 /* One device line: group, address, IDs, class, names, driver. */
-static void print_device(struct pt_strbuf *out, const char *group, const char *address, json_t *dev,
-                         int wg, int wc)
+static void device_line(struct pt_strbuf *out, const char *group, const char *address, json_t *dev,
+                        int wg, int wc)
 {
 	char idbuf[16], name[512];
 	ids(dev, idbuf, sizeof idbuf);
@@ -116,7 +116,7 @@ int pt_iommu_facts_table(json_t *facts, struct pt_strbuf *out)
 		const char *addr;
 		json_t *dev;
 		json_object_foreach (devices, addr, dev)
-			print_device(out, "-", addr, dev, 1, wc);
+			device_line(out, "-", addr, dev, 1, wc);
 		return out->oom ? -ENOMEM : 0;
 	}
 
@@ -153,7 +153,7 @@ int pt_iommu_facts_table(json_t *facts, struct pt_strbuf *out)
 			const char *addr = json_string_value(a);
 			json_t *dev = json_object_get(devices, addr);
 			if (dev)
-				print_device(out, i ? "" : label, addr, dev, wg, wc);
+				device_line(out, i ? "" : label, addr, dev, wg, wc);
 			else
 				pt_strbuf_printf(out, "%-*s  %s\n", wg, i ? "" : label, addr);
 		}
@@ -163,7 +163,7 @@ int pt_iommu_facts_table(json_t *facts, struct pt_strbuf *out)
 	json_t *dev;
 	json_object_foreach (devices, addr, dev)
 		if (json_is_null(json_object_get(dev, "iommu_group")))
-			print_device(out, "no group", addr, dev, wg, wc);
+			device_line(out, "no group", addr, dev, wg, wc);
 
 	if (json_object_size(gpus))
 		pt_strbuf_printf(out, "\n");
