@@ -15,6 +15,8 @@
 #   make bench-ssh  what a task costs over SSH: each module vs its nearest builtin and
 #                   `raw` (throwaway sshd on 127.0.0.1; bench/README.md)
 #   make stress     pve_pci_mapping: 16 nodes writing one mapping at once, 20 runs
+#   make snapshots-update  rewrite tests/fixtures/snapshots (only for a deliberate change
+#                   of behaviour, reviewed in their diff: tests/fixtures/snapshots/README.md)
 #   make lint       clang-format, cppcheck, clang-tidy, yamllint, ansible-lint: zero findings
 #   make clean
 
@@ -91,7 +93,7 @@ VERSION  := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL  := homelab-passthrough-$(VERSION).tar.gz
 
 .PHONY: deps-e2e e2e e2e-all all deps test unit valgrind integration run install dist sanity test-matrix bench \
-        bench-ssh lint clean tools fuzz fuzz-smoke stress
+        bench-ssh lint clean tools fuzz fuzz-smoke stress snapshots-update
 .SECONDARY:
 
 all: $(BINS) $(DOCS)
@@ -194,6 +196,11 @@ integration: all tools install
 STRESS_RUNS ?= 20
 stress: all tools
 	tests/integration/stress/concurrency.sh $(STRESS_RUNS)
+
+# The snapshot test (an integration target) writing its snapshots instead of
+# comparing them: every module's result on every fixture host, as printed.
+snapshots-update: all tools
+	SNAPSHOT_UPDATE=1 tests/integration/run.sh snapshots
 
 test: deps
 	$(MAKE) all

@@ -1,4 +1,7 @@
-/* Option validation with AnsibleModule's rules and messages (ansible-core 2.14
+/* Layer: runtime. Included by runtime.c alone (pt_module_init validates with
+ * it), and by its tests and fuzz harness.
+ *
+ * Option validation with AnsibleModule's rules and messages (ansible-core 2.14
  * and 2.19, which differ in a few messages and in explicit nulls; see
  * pt_argspec_validate_as).
  *

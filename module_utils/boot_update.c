@@ -25,7 +25,7 @@ bool pt_boot_update_pending(const char *root)
 int pt_boot_update_mark(const char *root, char **errmsg)
 {
 	_cleanup_free_ char *path = pt_path_join(root, PT_BOOT_UPDATE_PENDING);
-	_cleanup_free_ char *err = NULL;
+	_cleanup_report_ struct pt_report err = {0};
 	*errmsg = NULL;
 	if (!path)
 		return -ENOMEM;
@@ -35,17 +35,20 @@ int pt_boot_update_mark(const char *root, char **errmsg)
 		pt_message_format(errmsg, e,
 		                  "cannot record that the boot configuration is to be regenerated "
 		                  "before editing the file: %s; nothing was written",
-		                  err ? err : strerror(-e));
+		                  err.msg ? err.msg : strerror(-e));
 	return e;
 }
 
 int pt_boot_update_unmark(const char *root, char **errmsg)
 {
 	_cleanup_free_ char *path = pt_path_join(root, PT_BOOT_UPDATE_PENDING);
+	_cleanup_report_ struct pt_report err = {0};
 	*errmsg = NULL;
 	if (!path)
 		return -ENOMEM;
-	return pt_file_remove(path, false, NULL, errmsg);
+	int e = pt_file_remove(path, false, NULL, &err);
+	*errmsg = PT_STEAL(err.msg);
+	return e;
 }
 
 const char *pt_boot_update_command(enum pt_bootloader loader)
@@ -68,13 +71,13 @@ int pt_boot_update_write(const struct pt_cmdline_plan *p, bool backup, char **ba
                          char **errmsg)
 {
 	struct pt_write_opts opts = {.mode_if_new = 0644, .backup = backup, .mkdirs = false};
-	char *made = NULL, *err = NULL;
+	char *made = NULL;
+	_cleanup_report_ struct pt_report err = {0};
 	*backup_path = *errmsg = NULL;
 	int e = pt_file_write_atomic(p->full_path, p->after, p->after_len, &opts, &made, &err);
 	if (e < 0) {
 		pt_message_format(errmsg, e, "%s; the file was left as it was",
-		                  err ? err : "cannot write the file");
-		free(err);
+		                  err.msg ? err.msg : "cannot write the file");
 		return e;
 	}
 	if (made) {

@@ -1,4 +1,6 @@
-/* Scope-bound cleanup for locals, so a function that allocates several things
+/* Layer: base (no Ansible types, no host I/O). Anyone may include it.
+ *
+ * Scope-bound cleanup for locals, so a function that allocates several things
  * releases them on every return path without a ladder of frees. */
 #ifndef PT_CLEANUP_H
 #define PT_CLEANUP_H
@@ -33,6 +35,9 @@ static inline void pt_json_decrefp(json_t **j)
 #define _cleanup_fclose_ __attribute__((cleanup(pt_fclosep)))
 #define _cleanup_close_  __attribute__((cleanup(pt_closep)))
 #define _cleanup_json_   __attribute__((cleanup(pt_json_decrefp)))
+/* struct pt_report rep _cleanup_report_ = {0}; (report.h declares pt_report_release):
+ * a step's report that the caller only reads, e.g. to word its own message. */
+#define _cleanup_report_ __attribute__((cleanup(pt_report_release)))
 
 /* Hand ownership out of a cleanup variable: returns the value, leaves NULL. */
 #define PT_STEAL(p)                                                                                \

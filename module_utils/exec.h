@@ -1,4 +1,7 @@
-/* Running commands without a shell: fork, optional chroot, execve of an
+/* Layer: host I/O. Included by the families that run a command on the host
+ * (boot_*, vfio_*, pve_mapping_* through pvesh.h), and by tests and tools.
+ *
+ * Running commands without a shell: fork, optional chroot, execve of an
  * argument vector; stdout and stderr captured; a timeout that kills. */
 #ifndef PT_EXEC_H
 #define PT_EXEC_H

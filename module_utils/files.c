@@ -287,10 +287,11 @@ bool pt_path_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-static int fail_msg(char **errmsg, int err, const char *what, const char *path)
+/* "<what> <path>: <strerror>" into rep (when the caller wants it); -err. */
+static int fail_msg(struct pt_report *rep, int err, const char *what, const char *path)
 {
-	if (errmsg && asprintf(errmsg, "%s %s: %s", what, path, strerror(err)) < 0)
-		*errmsg = NULL;
+	if (rep)
+		pt_report_fail(rep, -err, "%s %s: %s", what, path, strerror(err));
 	return -err;
 }
 
@@ -308,24 +309,24 @@ static char *backup_name(const char *path)
 	return name;
 }
 
-static int copy_file(const char *from, const char *to, const struct stat *st, char **errmsg)
+static int copy_file(const char *from, const char *to, const struct stat *st, struct pt_report *rep)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
 	int r = pt_file_read(from, &data, &len);
 	if (r < 0)
-		return fail_msg(errmsg, -r, "cannot read", from);
+		return fail_msg(rep, -r, "cannot read", from);
 	_cleanup_close_ int fd =
 	        open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
 	if (fd < 0)
-		return fail_msg(errmsg, errno, "cannot create backup", to);
+		return fail_msg(rep, errno, "cannot create backup", to);
 	size_t off = 0;
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 		if (n < 0) {
 			int e = errno;
 			unlink(to);
-			return fail_msg(errmsg, e, "cannot write backup", to);
+			return fail_msg(rep, e, "cannot write backup", to);
 		}
 		off += (size_t)n;
 	}
@@ -335,17 +336,18 @@ static int copy_file(const char *from, const char *to, const struct stat *st, ch
 	if (fsync(fd) < 0) {
 		int e = errno;
 		unlink(to);
-		return fail_msg(errmsg, e, "cannot sync backup", to);
+		return fail_msg(rep, e, "cannot sync backup", to);
 	}
 	return 0;
 }
 
-static int make_backup(const char *path, const struct stat *st, char **backup_path, char **errmsg)
+static int make_backup(const char *path, const struct stat *st, char **backup_path,
+                       struct pt_report *rep)
 {
 	_cleanup_free_ char *name = backup_name(path);
 	if (!name)
-		return fail_msg(errmsg, ENOMEM, "cannot name a backup of", path);
-	int r = copy_file(path, name, st, errmsg);
+		return fail_msg(rep, ENOMEM, "cannot name a backup of", path);
+	int r = copy_file(path, name, st, rep);
 	if (r < 0)
 		return r;
 	if (backup_path)
@@ -381,12 +383,11 @@ static int fsync_dir(const char *dir)
 }
 
 int pt_file_write_atomic(const char *path, const char *data, size_t len,
-                         const struct pt_write_opts *opts, char **backup_path, char **errmsg)
+                         const struct pt_write_opts *opts, char **backup_path,
+                         struct pt_report *rep)
 {
 	if (backup_path)
 		*backup_path = NULL;
-	if (errmsg)
-		*errmsg = NULL;
 
 	/* A link is followed: the file it names is replaced, the link stays.
 	 * Under a confinement root the links are resolved inside it. */
@@ -395,37 +396,37 @@ int pt_file_write_atomic(const char *path, const char *data, size_t len,
 	if (confine_root) {
 		target = pt_path_resolve(path);
 		if (!target)
-			return fail_msg(errmsg, errno,
+			return fail_msg(rep, errno,
 			                errno == EXDEV ? "refusing to write outside root:"
 			                               : "cannot resolve",
 			                path);
 	} else if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
 		target = realpath(path, NULL);
 		if (!target)
-			return fail_msg(errmsg, errno, "cannot resolve the link", path);
+			return fail_msg(rep, errno, "cannot resolve the link", path);
 	} else {
 		target = strdup(path);
 	}
 	if (!target)
-		return fail_msg(errmsg, ENOMEM, "cannot write", path);
+		return fail_msg(rep, ENOMEM, "cannot write", path);
 
 	struct stat st;
 	bool exists = stat(target, &st) == 0;
 	if (exists && !S_ISREG(st.st_mode))
-		return fail_msg(errmsg, EINVAL, "not a regular file:", target);
+		return fail_msg(rep, EINVAL, "not a regular file:", target);
 
 	_cleanup_free_ char *dircopy = strdup(target);
 	if (!dircopy)
-		return fail_msg(errmsg, ENOMEM, "cannot write", path);
+		return fail_msg(rep, ENOMEM, "cannot write", path);
 	const char *dir = dirname(dircopy);
 	if (opts && opts->mkdirs) {
 		int r = mkdirs(dir);
 		if (r < 0)
-			return fail_msg(errmsg, -r, "cannot create the directory", dir);
+			return fail_msg(rep, -r, "cannot create the directory", dir);
 	}
 
 	if (exists && opts && opts->backup) {
-		int r = make_backup(target, &st, backup_path, errmsg);
+		int r = make_backup(target, &st, backup_path, rep);
 		if (r < 0)
 			return r;
 	}
@@ -438,13 +439,13 @@ int pt_file_write_atomic(const char *path, const char *data, size_t len,
 		free(tmp);
 		tmp = NULL;
 		if (asprintf(&tmp, "%s/.%s.tmp%ld.%d", dir, base, (long)getpid(), attempt) < 0)
-			return fail_msg(errmsg, ENOMEM, "cannot write", path);
+			return fail_msg(rep, ENOMEM, "cannot write", path);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
-			return fail_msg(errmsg, errno, "cannot create a temporary file in", dir);
+			return fail_msg(rep, errno, "cannot create a temporary file in", dir);
 	}
 	if (fd < 0)
-		return fail_msg(errmsg, EEXIST, "cannot create a temporary file in", dir);
+		return fail_msg(rep, EEXIST, "cannot create a temporary file in", dir);
 
 	int err = 0;
 	const char *step = NULL;
@@ -492,20 +493,18 @@ int pt_file_write_atomic(const char *path, const char *data, size_t len,
 			free(*backup_path);
 			*backup_path = NULL;
 		}
-		return fail_msg(errmsg, err, step, target);
+		return fail_msg(rep, err, step, target);
 	}
 	int r = fsync_dir(dir);
 	if (r < 0)
-		return fail_msg(errmsg, -r, "cannot sync the directory", dir);
+		return fail_msg(rep, -r, "cannot sync the directory", dir);
 	return 0;
 }
 
-int pt_file_remove(const char *path, bool backup, char **backup_path, char **errmsg)
+int pt_file_remove(const char *path, bool backup, char **backup_path, struct pt_report *rep)
 {
 	if (backup_path)
 		*backup_path = NULL;
-	if (errmsg)
-		*errmsg = NULL;
 	/* The directories are resolved inside the confinement root; the last
 	 * component is not followed: removing a link removes the link. */
 	_cleanup_free_ char *real = NULL;
@@ -513,24 +512,24 @@ int pt_file_remove(const char *path, bool backup, char **backup_path, char **err
 		_cleanup_free_ char *copy = strdup(path), *base_copy = strdup(path);
 		_cleanup_free_ char *dir = copy ? pt_path_resolve(dirname(copy)) : NULL;
 		if (!dir)
-			return fail_msg(errmsg, errno ? errno : ENOMEM,
+			return fail_msg(rep, errno ? errno : ENOMEM,
 			                errno == EXDEV ? "refusing to remove outside root:"
 			                               : "cannot resolve",
 			                path);
 		if (!base_copy || asprintf(&real, "%s/%s", dir, basename(base_copy)) < 0)
-			return fail_msg(errmsg, ENOMEM, "cannot remove", path);
+			return fail_msg(rep, ENOMEM, "cannot remove", path);
 		path = real;
 	}
 	struct stat st;
 	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : fail_msg(errmsg, errno, "cannot inspect", path);
+		return errno == ENOENT ? 0 : fail_msg(rep, errno, "cannot inspect", path);
 	if (backup && S_ISREG(st.st_mode)) {
-		int r = make_backup(path, &st, backup_path, errmsg);
+		int r = make_backup(path, &st, backup_path, rep);
 		if (r < 0)
 			return r;
 	}
 	if (unlink(path) < 0 && errno != ENOENT)
-		return fail_msg(errmsg, errno, "cannot remove", path);
+		return fail_msg(rep, errno, "cannot remove", path);
 	_cleanup_free_ char *copy = strdup(path);
 	if (copy)
 		fsync_dir(dirname(copy));

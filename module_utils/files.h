@@ -1,4 +1,8 @@
-/* Files under a root, read whole, and written atomically.
+/* Layer: host I/O, the bottom of it. Included by the other host I/O files, by
+ * every family that reads or writes the host's files, by the runtime (the
+ * confinement), and by tests and tools.
+ *
+ * Files under a root, read whole, and written atomically.
  *
  * Every module has a `root` option (default "/"); paths the user gives and the
  * fixed paths a module knows (/etc/modules, /sys/...) are resolved under it. */
@@ -8,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "report.h"
 
 /* Confine every file operation of this process (pt_file_read,
  * pt_file_write_atomic, pt_file_remove, pt_file_write_existing) to root, as the
@@ -69,14 +75,17 @@ struct pt_write_opts {
  * left as it was and the temporary file is removed.
  * If path is a symlink, the file it points to is replaced (the link stays).
  * On success returns 0 and, when a backup was made, sets *backup_path (caller
- * frees; may be NULL). On failure returns -errno and sets *errmsg (caller frees)
- * to a message naming the path, the step and strerror. */
+ * frees; may be NULL). On failure returns -errno and records in rep
+ * (pt_report_fail: kept unless rep already holds a failure) a message naming
+ * the path, the step and strerror; rep may be NULL when the caller needs no
+ * reason. */
 int pt_file_write_atomic(const char *path, const char *data, size_t len,
-                         const struct pt_write_opts *opts, char **backup_path, char **errmsg);
+                         const struct pt_write_opts *opts, char **backup_path,
+                         struct pt_report *rep);
 
-/* Remove a file (absent is fine). Optional backup as above. 0 or -errno with
- * *errmsg set. */
-int pt_file_remove(const char *path, bool backup, char **backup_path, char **errmsg);
+/* Remove a file (absent is fine). Optional backup as above. 0, or -errno with
+ * the reason in rep as above (rep may be NULL). */
+int pt_file_remove(const char *path, bool backup, char **backup_path, struct pt_report *rep);
 
 /* True if path exists (any type, links not followed). */
 bool pt_path_exists(const char *path);

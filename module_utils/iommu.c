@@ -744,19 +744,17 @@ json_t *pt_iommu_facts_from_scan(const char *root, const struct pt_pci_host *hos
 	return facts;
 }
 
-int pt_iommu_facts(const char *root, json_t **facts, char **errmsg)
+int pt_iommu_facts(const char *root, json_t **facts, struct pt_report *rep)
 {
 	*facts = NULL;
-	*errmsg = NULL;
 	struct pt_pci_host host;
-	int r = pt_pci_scan(root, &host, errmsg);
+	int r = pt_pci_scan(root, &host, rep);
 	if (r < 0)
 		return r;
 	*facts = pt_iommu_facts_from_scan(root, &host);
 	pt_pci_host_release(&host);
-	if (!*facts) {
-		*errmsg = strdup("out of memory while gathering the IOMMU facts");
-		return -ENOMEM;
-	}
+	if (!*facts)
+		return pt_report_fail(rep, -ENOMEM,
+		                      "out of memory while gathering the IOMMU facts");
 	return 0;
 }

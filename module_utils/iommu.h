@@ -1,11 +1,15 @@
-/* IOMMU facts of a host (or of a root that looks like one): whether an IOMMU
+/* Layer: family (iommu facts), the lowest header of iommu_facts: the options
+ * struct lives here. Included by iommu_facts_run.h and by tests.
+ *
+ * IOMMU facts of a host (or of a root that looks like one): whether an IOMMU
  * is on and whose, the kernel command line's IOMMU parameters, the VFIO
  * modules, the IOMMU groups, every PCI device, and the GPUs with their
  * same-slot functions and whether their groups are theirs alone.
  *
  * The facts' shape is the stable API documented in modules/iommu_facts.yml
- * (RETURN). Group checks that other modules make (vfio_bind refusing a shared
- * group) use the helpers below so that they agree with the facts. */
+ * (RETURN). The group helpers below are what the gpus section is made of;
+ * vfio_bind's refusal of a shared group applies the same rule with its own
+ * helper (vfio_safety.h, pt_safety_group_intruders), not with these. */
 #ifndef PT_IOMMU_H
 #define PT_IOMMU_H
 
@@ -15,13 +19,22 @@
 #include <jansson.h>
 
 #include "pci.h"
+#include "report.h"
+
+/* The module's options, validated (see modules/iommu_facts.yml). Strings are
+ * borrowed from the caller for the length of the run. */
+struct pt_iommu_facts_opts {
+	const char *root; /* the host's root directory, "/" for the host */
+	bool check;       /* check mode: the facts are read either way */
+};
 
 /* Gather ansible_facts.iommu for root ("/" for the live host). Returns 0 and
- * *facts (new reference), or -errno and *errmsg (caller frees) when the PCI
- * devices cannot be read (libpci's error, for instance). Missing or unreadable
- * attributes are null fields, never an error; a root without an IOMMU gives
- * enabled=false and no groups. */
-int pt_iommu_facts(const char *root, json_t **facts, char **errmsg);
+ * *facts (new reference), or -errno with *facts NULL and the reason in rep
+ * (pt_report_fail) when the PCI devices cannot be read (libpci's error, for
+ * instance; out of memory before the scan began leaves rep without a message,
+ * as pt_pci_scan says). Missing or unreadable attributes are null fields,
+ * never an error; a root without an IOMMU gives enabled=false and no groups. */
+int pt_iommu_facts(const char *root, json_t **facts, struct pt_report *rep);
 
 /* The same from an existing scan of that root (borrowed). New reference. */
 json_t *pt_iommu_facts_from_scan(const char *root, const struct pt_pci_host *host);

@@ -1,4 +1,7 @@
-/* JSON text of a jansson value, byte for byte what json_dumps gives, at a
+/* Layer: base (jansson only). Included by the runtime (the result it prints),
+ * iommu_facts_run.c (--json), and tests and fuzz harnesses.
+ *
+ * JSON text of a jansson value, byte for byte what json_dumps gives, at a
  * fraction of its cost.
  *
  * jansson's dumper hands every token to a callback, decodes every string

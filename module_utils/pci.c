@@ -419,10 +419,9 @@ static int scan_with_libpci(struct pci_access *acc, const char *sysfs,
 	return 0;
 }
 
-int pt_pci_scan(const char *root, struct pt_pci_host *host, char **errmsg)
+int pt_pci_scan(const char *root, struct pt_pci_host *host, struct pt_report *rep)
 {
 	memset(host, 0, sizeof *host);
-	*errmsg = NULL;
 
 	_cleanup_free_ char *sysfs = pt_path_join(root, "/sys/bus/pci");
 	_cleanup_free_ char *devices = pt_path_join(root, "/sys/bus/pci/devices");
@@ -453,13 +452,11 @@ int pt_pci_scan(const char *root, struct pt_pci_host *host, char **errmsg)
 		libpci_jump = &jump;
 		r = scan_with_libpci(acc, sysfs, &paths, host);
 	} else {
-		if (asprintf(errmsg,
-		             "cannot read the PCI devices under %s: libpci: %s. The sysfs tree "
-		             "there is incomplete or unreadable; run as root on the host, or "
-		             "point root at a complete copy",
-		             sysfs, libpci_message) < 0)
-			*errmsg = NULL;
-		r = -EIO;
+		r = pt_report_fail(rep, -EIO,
+		                   "cannot read the PCI devices under %s: libpci: %s. The sysfs "
+		                   "tree there is incomplete or unreadable; run as root on the "
+		                   "host, or point root at a complete copy",
+		                   sysfs, libpci_message);
 	}
 	/* From here a libpci error would jump into a dead frame: it aborts instead
 	 * (pci_cleanup only frees). */
@@ -468,8 +465,8 @@ int pt_pci_scan(const char *root, struct pt_pci_host *host, char **errmsg)
 	device_paths_release(&paths);
 	if (r < 0) {
 		pt_pci_host_release(host);
-		if (r == -ENOMEM && !*errmsg)
-			*errmsg = strdup("out of memory while reading the PCI devices");
+		if (r == -ENOMEM)
+			pt_report_fail(rep, r, "out of memory while reading the PCI devices");
 	}
 	return r;
 }

@@ -1,14 +1,19 @@
-/* PCI devices and IOMMU groups of a host (or of a root directory that looks
+/* Layer: host I/O. Included by the iommu facts and by the vfio_* and
+ * pve_mapping_* families that look devices up, by pci_names.h, and by tests.
+ *
+ * PCI devices and IOMMU groups of a host (or of a root directory that looks
  * like one): libpci with the linux-sysfs method pointed at <root>/sys/bus/pci,
  * plus the sysfs attributes libpci does not read.
  *
  * libpci never prints or exits here: its error callback is routed into the
- * returned error message. Missing or unreadable attributes become -1 / NULL. */
+ * caller's report. Missing or unreadable attributes become -1 / NULL. */
 #ifndef PT_PCI_H
 #define PT_PCI_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "report.h"
 
 #define PT_PCI_ADDR_LEN 13 /* "0000:07:00.0" + NUL */
 
@@ -40,10 +45,12 @@ struct pt_pci_host {
 };
 
 /* Scan the PCI devices under root ("/" for the live host). Returns 0 and fills
- * host (release with pt_pci_host_release), or -errno and sets *errmsg (caller
- * frees) to a message for the user (e.g. libpci's own error text). A root
- * without /sys/bus/pci gives 0 devices, not an error. */
-int pt_pci_scan(const char *root, struct pt_pci_host *host, char **errmsg);
+ * host (release with pt_pci_host_release), or -errno with host empty and a
+ * message for the user recorded in rep (pt_report_fail; libpci's own error
+ * text, for one). Out of memory before the scan began is the one failure
+ * without a message: the caller words that one. A root without /sys/bus/pci
+ * gives 0 devices, not an error. */
+int pt_pci_scan(const char *root, struct pt_pci_host *host, struct pt_report *rep);
 
 void pt_pci_host_release(struct pt_pci_host *host);
 

@@ -1,4 +1,7 @@
-/* Vendor, device and class names of scanned PCI devices from the PCI ID
+/* Layer: host I/O, internal to pci.c. Included by pci.c, and by its unit test
+ * and fuzz harness.
+ *
+ * Vendor, device and class names of scanned PCI devices from the PCI ID
  * database (pci.ids), read in one pass over the file for just the IDs the
  * devices have.
  *

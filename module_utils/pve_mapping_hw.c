@@ -30,7 +30,9 @@ static int scan(struct pt_pve_hw *hw)
 	if (hw->scanned)
 		return hw->scan_error ? -EIO : 0;
 	hw->scanned = true;
-	int rc = pt_pci_scan(hw->root, &hw->host, &hw->scan_error);
+	_cleanup_report_ struct pt_report rep = {0};
+	int rc = pt_pci_scan(hw->root, &hw->host, &rep);
+	hw->scan_error = PT_STEAL(rep.msg);
 	if (rc < 0 && !hw->scan_error)
 		hw->scan_error = strdup("cannot read the PCI devices");
 	return rc < 0 ? -EIO : 0;

@@ -24,6 +24,7 @@ void pt_report_release(struct pt_report *rep)
 	free(rep->msg);
 	rep->warnings = rep->diffs = rep->facts = NULL;
 	rep->msg = NULL;
+	rep->error = 0;
 }
 
 /* fmt and ap into a new string; NULL when out of memory. */

@@ -29,6 +29,9 @@ struct pt_report {
 	char *msg;        /* the first failure; NULL while there is none (owned) */
 	int error;        /* the first failure's negative errno; 0 while there is none */
 };
+/* A zeroed report ({0}, no pt_report_init) records a failure only (warnings,
+ * diffs and facts are dropped) and is released the same way: what a caller
+ * that words a step's message into its own uses (cleanup.h's _cleanup_report_). */
 
 /* An empty report. 0, or -ENOMEM (then release it anyway). */
 int pt_report_init(struct pt_report *rep);

@@ -1,4 +1,9 @@
-/* The module runtime: what every modules/NAME.c main goes through.
+/* Layer: runtime, the only layer with Ansible types. Included by the
+ * modules/NAME.c mains, the NAME_run files (opts_read, result_to_module, in
+ * their .c), and tests. (iommu.c, modprobe_conf.c and vfio_safety.c include it
+ * too, for pt_json_text alone: an upward include issue 15 removes.)
+ *
+ * The module runtime: what every modules/NAME.c main goes through.
  *
  * Life of a module run:
  *     struct pt_module m;

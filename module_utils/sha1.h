@@ -1,4 +1,7 @@
-/* SHA-1 (FIPS 180-4), for the digests Proxmox VE puts on its config files: the
+/* Layer: base (no Ansible types, no host I/O). Included by pve_mapping.h (the
+ * digest of pci.cfg), the fake pvesh and tests.
+ *
+ * SHA-1 (FIPS 180-4), for the digests Proxmox VE puts on its config files: the
  * digest of /etc/pve/mapping/pci.cfg is the SHA-1 hex of the whole file. Not for
  * anything that needs collision resistance. */
 #ifndef PT_SHA1_H

@@ -1,4 +1,6 @@
-/* A growable, always NUL-terminated byte buffer. */
+/* Layer: base (no Ansible types, no host I/O). Anyone may include it.
+ *
+ * A growable, always NUL-terminated byte buffer. */
 #ifndef PT_STRBUF_H
 #define PT_STRBUF_H
 

@@ -1,4 +1,7 @@
-/* Small sysfs attributes read through a directory already opened under the
+/* Layer: host I/O. Included by pci.c and iommu.c (the facts' many small
+ * reads), and by its unit test.
+ *
+ * Small sysfs attributes read through a directory already opened under the
  * confinement root, instead of resolving each file's whole path again: a
  * facts run reads some thousand of them. */
 #ifndef PT_SYSFS_READ_H

@@ -306,7 +306,8 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 	if (opts->check)
 		return 0;
 
-	_cleanup_free_ char *backup = NULL, *err = NULL;
+	_cleanup_free_ char *backup = NULL;
+	_cleanup_report_ struct pt_report err = {0};
 	int e;
 	if (remove) {
 		e = pt_file_remove(f->path, opts->backup, &backup, &err);
@@ -319,7 +320,7 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 	if (e < 0) {
 		_cleanup_free_ char *done = json_dumps(written, JSON_COMPACT);
 		bool any = json_array_size(written) > 0;
-		return pt_report_fail(rep, e, "%s%s%s", err ? err : strerror(-e),
+		return pt_report_fail(rep, e, "%s%s%s", err.msg ? err.msg : strerror(-e),
 		                           any ? "; already written: " : "",
 		                           any && done ? done : "");
 	}
@@ -337,7 +338,7 @@ static const char pending_text[] =
 /* Record that the initramfs is to be rebuilt: 0, or the failure in rep. */
 static int mark_pending(const char *root, char **path, struct pt_report *rep)
 {
-	_cleanup_free_ char *err = NULL;
+	_cleanup_report_ struct pt_report err = {0};
 	*path = pt_path_join(root, PT_VFIO_INITRAMFS_PENDING);
 	if (!*path)
 		return pt_report_fail(rep, -ENOMEM, "out of memory");
@@ -348,7 +349,7 @@ static int mark_pending(const char *root, char **path, struct pt_report *rep)
 		        rep, e,
 		        "cannot record that the initramfs is to be rebuilt before writing the "
 		        "files: %s; nothing was written",
-		        err ? err : strerror(-e));
+		        err.msg ? err.msg : strerror(-e));
 	return 0;
 }
 
@@ -395,12 +396,12 @@ int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **comm
 	int e = pt_exec(opts->root, argv, timeout, &res);
 	if (e == 0 && res.rc == 0) {
 		_cleanup_free_ char *marker = pt_path_join(opts->root, PT_VFIO_INITRAMFS_PENDING);
-		_cleanup_free_ char *err = NULL;
+		_cleanup_report_ struct pt_report err = {0};
 		if (marker && pt_file_remove(marker, false, NULL, &err) < 0)
 			pt_report_warn(rep,
 			                    "the initramfs is rebuilt, but %s could not be removed "
 			                    "(%s): the next run rebuilds it once more",
-			                    marker, err ? err : "?");
+			                    marker, err.msg ? err.msg : "?");
 	} else {
 		*command = json_object();
 		pt_exec_result_to_json(argv, &res, *command);

@@ -124,7 +124,6 @@ static int steps(struct run *r)
 {
 	const struct pt_vfio_bind_opts *o = r->o;
 	struct pt_report *rep = r->rep;
-	_cleanup_free_ char *scan_err = NULL;
 	struct stat st;
 	int e;
 	if (stat(o->root, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -144,9 +143,9 @@ static int steps(struct run *r)
 		        rep, -EINVAL,
 		        "blacklist_drivers: auto chooses the drivers from the hardware and stands "
 		        "alone; give either [auto] or the driver names, not both");
-	if ((e = pt_pci_scan(o->root, &r->host, &scan_err)) < 0)
-		return pt_report_fail(rep, e, "%s",
-		                           scan_err ? scan_err : "cannot read the PCI devices");
+	/* the scan's own message stands; this one only when it could give none */
+	if ((e = pt_pci_scan(o->root, &r->host, rep)) < 0)
+		return pt_report_fail(rep, e, "cannot read the PCI devices");
 	if ((e = pt_vfio_select(&r->host, o->devices, o->ids, o->present, o->include_group,
 	                        &r->selected, rep)) < 0 ||
 	    (e = pt_vfio_plan_make(o->root, &r->host, r->selected, o->present, &r->plan, rep)) <

@@ -670,7 +670,9 @@ static int write_config(const struct pt_pve_config *cfg, char **errmsg)
 		pt_strbuf_release(&bytes);
 		return -ENOMEM;
 	}
-	r = pt_file_write_atomic(path, pt_strbuf_str(&bytes), bytes.len, &wo, NULL, errmsg);
+	_cleanup_report_ struct pt_report wrep = {0};
+	r = pt_file_write_atomic(path, pt_strbuf_str(&bytes), bytes.len, &wo, NULL, &wrep);
+	*errmsg = PT_STEAL(wrep.msg);
 	pt_strbuf_release(&bytes);
 	return r;
 }

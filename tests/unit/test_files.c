@@ -115,13 +115,15 @@ static void mount_tmpfs(struct work *w, const char *size)
 
 /* The write failed with `err`: the message names the path and the errno text,
  * the file holds ORIGINAL with its mode, and the directory holds `names`. */
-static void assert_untouched(const struct work *w, int r, char *msg, int err, const char *names)
+static void assert_untouched(const struct work *w, int r, struct pt_report *rep, int err,
+                             const char *names)
 {
 	assert_int_equal(r, -err);
-	assert_non_null(msg);
-	assert_non_null(strstr(msg, w->file));
-	assert_non_null(strstr(msg, strerror(err)));
-	free(msg);
+	assert_int_equal(rep->error, -err);
+	assert_non_null(rep->msg);
+	assert_non_null(strstr(rep->msg, w->file));
+	assert_non_null(strstr(rep->msg, strerror(err)));
+	pt_report_release(rep);
 	char *now = tmptree_read(w->file);
 	assert_string_equal(now, ORIGINAL);
 	free(now);
@@ -150,11 +152,12 @@ static void test_write_replaces(void **state)
 {
 	struct work *w = *state;
 	tmptree_write(w->file, ORIGINAL, strlen(ORIGINAL), 0640);
-	char *msg = NULL;
+	struct pt_report rep = {0};
 	int fds = open_fds();
 	const char *text = "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet iommu=pt\"\n";
-	assert_int_equal(pt_file_write_atomic(w->file, text, strlen(text), NULL, NULL, &msg), 0);
-	assert_null(msg);
+	assert_int_equal(pt_file_write_atomic(w->file, text, strlen(text), NULL, NULL, &rep), 0);
+	assert_null(rep.msg);
+	assert_int_equal(rep.error, 0);
 	char *now = tmptree_read(w->file);
 	assert_string_equal(now, text);
 	free(now);
@@ -187,11 +190,12 @@ static void test_full_file_system(void **state)
 	assert_int_equal(ftruncate(fd, size - 8192), 0);
 	close(fd);
 
-	char *text = big_text(), *msg = NULL, *backup = NULL;
+	char *text = big_text(), *backup = NULL;
+	struct pt_report rep = {0};
 	int fds = open_fds();
 	struct pt_write_opts opts = {.mode_if_new = 0644, .backup = false};
-	int r = pt_file_write_atomic(w->file, text, strlen(text), &opts, &backup, &msg);
-	assert_untouched(w, r, msg, ENOSPC, "filler grub");
+	int r = pt_file_write_atomic(w->file, text, strlen(text), &opts, &backup, &rep);
+	assert_untouched(w, r, &rep, ENOSPC, "filler grub");
 	assert_null(backup);
 	assert_int_equal(open_fds(), fds);
 	free(text);
@@ -203,7 +207,8 @@ static void test_file_size_limit(void **state)
 {
 	struct work *w = *state;
 	tmptree_write(w->file, ORIGINAL, strlen(ORIGINAL), 0640);
-	char *text = big_text(), *msg = NULL;
+	char *text = big_text();
+	struct pt_report rep = {0};
 	int fds = open_fds();
 	struct rlimit old, lim;
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -211,10 +216,10 @@ static void test_file_size_limit(void **state)
 	lim.rlim_cur = 4096;
 	void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	int r = pt_file_write_atomic(w->file, text, strlen(text), NULL, NULL, &msg);
+	int r = pt_file_write_atomic(w->file, text, strlen(text), NULL, NULL, &rep);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, was);
-	assert_untouched(w, r, msg, EFBIG, "grub");
+	assert_untouched(w, r, &rep, EFBIG, "grub");
 	assert_int_equal(open_fds(), fds);
 	free(text);
 }
@@ -225,16 +230,16 @@ static void test_read_only_directory(void **state)
 	struct work *w = *state;
 	mount_tmpfs(w, "64k");
 	assert_int_equal(mount("tmpfs", w->dir, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL), 0);
-	char *msg = NULL;
+	struct pt_report rep = {0};
 	int fds = open_fds();
 	const char *text = "new\n";
-	int r = pt_file_write_atomic(w->file, text, strlen(text), NULL, NULL, &msg);
+	int r = pt_file_write_atomic(w->file, text, strlen(text), NULL, NULL, &rep);
 	/* The message names the directory the temporary file was to go in. */
 	assert_int_equal(r, -EROFS);
-	assert_non_null(msg);
-	assert_non_null(strstr(msg, w->dir));
-	assert_non_null(strstr(msg, strerror(EROFS)));
-	free(msg);
+	assert_non_null(rep.msg);
+	assert_non_null(strstr(rep.msg, w->dir));
+	assert_non_null(strstr(rep.msg, strerror(EROFS)));
+	pt_report_release(&rep);
 	char *now = tmptree_read(w->file);
 	assert_string_equal(now, ORIGINAL);
 	free(now);
@@ -252,13 +257,13 @@ static void test_unwritable_directory(void **state)
 		skip(); /* root writes anyway; test_read_only_directory covers it */
 	tmptree_write(w->file, ORIGINAL, strlen(ORIGINAL), 0640);
 	assert_int_equal(chmod(w->dir, 0555), 0);
-	char *msg = NULL;
-	int r = pt_file_write_atomic(w->file, "new\n", 4, NULL, NULL, &msg);
+	struct pt_report rep = {0};
+	int r = pt_file_write_atomic(w->file, "new\n", 4, NULL, NULL, &rep);
 	chmod(w->dir, 0755);
 	assert_int_equal(r, -EACCES);
-	assert_non_null(msg);
-	assert_non_null(strstr(msg, strerror(EACCES)));
-	free(msg);
+	assert_non_null(rep.msg);
+	assert_non_null(strstr(rep.msg, strerror(EACCES)));
+	pt_report_release(&rep);
 	char *now = tmptree_read(w->file);
 	assert_string_equal(now, ORIGINAL);
 	free(now);
@@ -272,13 +277,14 @@ static void test_rename_fails_on_mount_point(void **state)
 	struct work *w = *state;
 	mount_tmpfs(w, "64k");
 	assert_int_equal(mount(w->file, w->file, "none", MS_BIND, NULL), 0);
-	char *msg = NULL, *backup = NULL;
+	char *backup = NULL;
+	struct pt_report rep = {0};
 	int fds = open_fds();
 	struct pt_write_opts opts = {.mode_if_new = 0644, .backup = true};
 	const char *text = "new\n";
-	int r = pt_file_write_atomic(w->file, text, strlen(text), &opts, &backup, &msg);
+	int r = pt_file_write_atomic(w->file, text, strlen(text), &opts, &backup, &rep);
 	assert_null(backup);
-	assert_untouched(w, r, msg, EBUSY, "grub");
+	assert_untouched(w, r, &rep, EBUSY, "grub");
 	assert_int_equal(open_fds(), fds);
 	assert_int_equal(umount2(w->file, 0), 0);
 }
@@ -297,15 +303,15 @@ static void test_rename_fails_on_immutable_file(void **state)
 	}
 	flags |= FS_IMMUTABLE_FL;
 	assert_int_equal(ioctl(fd, FS_IOC_SETFLAGS, &flags), 0);
-	char *msg = NULL;
+	struct pt_report rep = {0};
 	int fds = open_fds();
 	const char *text = "new\n";
-	int r = pt_file_write_atomic(w->file, text, strlen(text), NULL, NULL, &msg);
+	int r = pt_file_write_atomic(w->file, text, strlen(text), NULL, NULL, &rep);
 	int after = open_fds();
 	flags &= ~FS_IMMUTABLE_FL;
 	assert_int_equal(ioctl(fd, FS_IOC_SETFLAGS, &flags), 0);
 	close(fd);
-	assert_untouched(w, r, msg, EPERM, "grub");
+	assert_untouched(w, r, &rep, EPERM, "grub");
 	assert_int_equal(after, fds);
 }
 
@@ -314,13 +320,13 @@ static void test_target_is_a_directory(void **state)
 {
 	struct work *w = *state;
 	assert_int_equal(mkdir(w->file, 0755), 0);
-	char *msg = NULL;
-	int r = pt_file_write_atomic(w->file, "new\n", 4, NULL, NULL, &msg);
+	struct pt_report rep = {0};
+	int r = pt_file_write_atomic(w->file, "new\n", 4, NULL, NULL, &rep);
 	assert_int_equal(r, -EINVAL);
-	assert_non_null(msg);
-	assert_non_null(strstr(msg, w->file));
-	assert_non_null(strstr(msg, "not a regular file"));
-	free(msg);
+	assert_non_null(rep.msg);
+	assert_non_null(strstr(rep.msg, w->file));
+	assert_non_null(strstr(rep.msg, "not a regular file"));
+	pt_report_release(&rep);
 	char *names = names_in(w->dir);
 	assert_string_equal(names, "grub");
 	free(names);
@@ -345,15 +351,43 @@ static void test_symlink_target_on_full_file_system(void **state)
 	while (write(fd, block, sizeof block) > 0)
 		;
 	close(fd);
-	char *text = big_text(), *msg = NULL;
-	int r = pt_file_write_atomic(link, text, strlen(text), NULL, NULL, &msg);
+	char *text = big_text();
+	struct pt_report rep = {0};
+	int r = pt_file_write_atomic(link, text, strlen(text), NULL, NULL, &rep);
 	char target[256] = "";
 	ssize_t n = readlink(link, target, sizeof target - 1);
 	assert_true(n > 0);
 	target[n] = '\0';
 	assert_string_equal(target, w->file);
-	assert_untouched(w, r, msg, ENOSPC, "filler grub grub.link");
+	assert_untouched(w, r, &rep, ENOSPC, "filler grub grub.link");
 	free(text);
+}
+
+/* pt_file_remove's reasons come in the caller's report: a path outside the
+ * confinement root is refused there; an absent file is no failure; a caller
+ * that needs no reason passes NULL. */
+static void test_remove_reports_in_report(void **state)
+{
+	struct work *w = *state;
+	tmptree_write(w->file, ORIGINAL, strlen(ORIGINAL), 0640);
+	struct pt_report rep = {0};
+	pt_files_confine(w->dir);
+	int r = pt_file_remove("/nonexistent-dir-of-the-test/grub", false, NULL, &rep);
+	assert_int_equal(r, -EXDEV);
+	assert_int_equal(rep.error, -EXDEV);
+	assert_non_null(strstr(rep.msg, "refusing to remove outside root:"));
+	pt_report_release(&rep);
+
+	char absent[256];
+	snprintf(absent, sizeof absent, "%s/absent", w->dir);
+	assert_int_equal(pt_file_remove(absent, false, NULL, &rep), 0);
+	assert_int_equal(rep.error, 0);
+	assert_null(rep.msg);
+	assert_int_equal(pt_file_remove(w->file, false, NULL, NULL), 0);
+	pt_files_confine(NULL);
+	char *names = names_in(w->dir);
+	assert_string_equal(names, "");
+	free(names);
 }
 
 int main(void)
@@ -378,6 +412,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_target_is_a_directory, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_symlink_target_on_full_file_system, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_remove_reports_in_report, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,10 @@
 #include <jansson.h>
 
 #include "exec.h"
+#include "files.h"
 #include "iommu.h"
+#include "iommu_facts_table.h"
+#include "strbuf.h"
 #include "support/tmptree.h"
 
 /* The module under test, with its main renamed. */
@@ -616,6 +619,47 @@ static void test_shell_table(void **state)
 	free(text);
 }
 
+/* The run alone, as a test or the shell calls it: the facts the module
+ * returns, and the table the shell prints made from them; a failure comes back
+ * in the run's report, the facts NULL. */
+static void test_run_without_ansible(void **state)
+{
+	(void)state;
+	const char *root = root_of("capture", "qemu-q35-intel-vtd");
+	struct pt_iommu_facts_opts opts = {.root = root};
+	struct pt_iommu_facts_result res;
+	pt_files_confine(root);
+	assert_int_equal(pt_iommu_facts_run(&opts, &res), 0);
+	pt_files_confine(NULL);
+	assert_null(res.report.msg);
+	json_t *module = facts_of(root);
+	assert_true(json_equal(res.facts, module));
+	json_decref(module);
+
+	struct pt_strbuf table = PT_STRBUF_INIT;
+	assert_int_equal(pt_iommu_facts_table(res.facts, &table), 0);
+	int rc = -1;
+	char *argv[] = {"iommu_facts", "--root", (char *)root, NULL};
+	char *text = shell_output(3, argv, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(pt_strbuf_str(&table), text);
+	free(text);
+	pt_strbuf_release(&table);
+	pt_iommu_facts_result_release(&res);
+
+	char broken[512], path[800];
+	snprintf(broken, sizeof broken, "%s/broken-run", workdir);
+	copy_tree(root, broken);
+	snprintf(path, sizeof path, "%s/sys/bus/pci/devices/0000:01:00.0/vendor", broken);
+	assert_int_equal(unlink(path), 0);
+	opts.root = broken;
+	assert_int_equal(pt_iommu_facts_run(&opts, &res), -EIO);
+	assert_null(res.facts);
+	assert_int_equal(res.report.error, -EIO);
+	assert_non_null(strstr(res.report.msg, "libpci"));
+	pt_iommu_facts_result_release(&res);
+}
+
 static void test_cmdline_params(void **state)
 {
 	(void)state;
@@ -656,8 +700,8 @@ static void test_group_helpers(void **state)
 {
 	(void)state;
 	struct pt_pci_host host;
-	char *err = NULL;
-	assert_int_equal(pt_pci_scan(root_of("capture", "qemu-q35-intel-vtd"), &host, &err), 0);
+	struct pt_report rep = {0};
+	assert_int_equal(pt_pci_scan(root_of("capture", "qemu-q35-intel-vtd"), &host, &rep), 0);
 	json_t *members = pt_iommu_group_devices(&host, 6);
 	want_json(members, "", "[\"0000:00:1f.0\", \"0000:00:1f.2\", \"0000:00:1f.3\"]");
 	json_decref(members);
@@ -724,6 +768,7 @@ int main(void)
 	        cmocka_unit_test(test_empty_root),
 	        cmocka_unit_test(test_check_mode_same_facts),
 	        cmocka_unit_test(test_shell_table),
+	        cmocka_unit_test(test_run_without_ansible),
 	        cmocka_unit_test(test_cmdline_params),
 	        cmocka_unit_test(test_group_helpers),
 	};

@@ -131,9 +131,9 @@ static void test_seed_host_tree(void **state)
 	(void)state;
 	build_pve1();
 	struct pt_pci_host host;
-	char *err = NULL;
-	assert_int_equal(pt_pci_scan(root, &host, &err), 0);
-	assert_null(err);
+	struct pt_report rep = {0};
+	assert_int_equal(pt_pci_scan(root, &host, &rep), 0);
+	assert_null(rep.msg);
 	assert_int_equal(host.count, 4);
 	/* sorted by address */
 	assert_string_equal(host.devices[0].address, "0000:00:01.1");
@@ -201,8 +201,8 @@ static void test_missing_attributes_are_unknown(void **state)
 	char dir[1024];
 	device("pci0000:00/0000:00:03.0", "0x1234\n", "0x1111\n", "0x030000\n", dir);
 	struct pt_pci_host host;
-	char *err = NULL;
-	assert_int_equal(pt_pci_scan(root, &host, &err), 0);
+	struct pt_report rep = {0};
+	assert_int_equal(pt_pci_scan(root, &host, &rep), 0);
 	assert_int_equal(host.count, 1);
 	const struct pt_pci_device *d = &host.devices[0];
 	assert_string_equal(d->address, "0000:00:03.0");
@@ -230,8 +230,8 @@ static void test_dangling_group_link(void **state)
 	tmptree_link(dir, "iommu_group", "../../../kernel/iommu_groups/42");
 	tmptree_link(dir, "driver", "../../../bus/pci/drivers/e1000e");
 	struct pt_pci_host host;
-	char *err = NULL;
-	assert_int_equal(pt_pci_scan(root, &host, &err), 0);
+	struct pt_report rep = {0};
+	assert_int_equal(pt_pci_scan(root, &host, &rep), 0);
 	assert_int_equal(host.devices[0].iommu_group, 42);
 	assert_string_equal(host.devices[0].driver, "e1000e");
 	pt_pci_host_release(&host);
@@ -241,9 +241,9 @@ static void test_no_pci_bus_is_empty(void **state)
 {
 	(void)state;
 	struct pt_pci_host host;
-	char *err = NULL;
-	assert_int_equal(pt_pci_scan(root, &host, &err), 0);
-	assert_null(err);
+	struct pt_report rep = {0};
+	assert_int_equal(pt_pci_scan(root, &host, &rep), 0);
+	assert_null(rep.msg);
 	assert_int_equal(host.count, 0);
 	assert_null(pt_pci_find(&host, "0000:00:00.0"));
 	pt_pci_host_release(&host);
@@ -256,19 +256,20 @@ static void test_libpci_error_becomes_message(void **state)
 	char dir[1024];
 	device("pci0000:00/0000:00:02.0", NULL, "0x1111\n", "0x030000\n", dir);
 	struct pt_pci_host host;
-	char *err = NULL;
-	assert_int_equal(pt_pci_scan(root, &host, &err), -EIO);
-	assert_non_null(err);
-	assert_non_null(strstr(err, "libpci"));
-	assert_non_null(strstr(err, "vendor"));
+	struct pt_report rep = {0};
+	assert_int_equal(pt_pci_scan(root, &host, &rep), -EIO);
+	assert_int_equal(rep.error, -EIO);
+	assert_non_null(rep.msg);
+	assert_non_null(strstr(rep.msg, "libpci"));
+	assert_non_null(strstr(rep.msg, "vendor"));
 	assert_int_equal(host.count, 0);
 	assert_null(host.devices);
-	free(err);
+	pt_report_release(&rep);
 	pt_pci_host_release(&host);
 
 	/* and the library is usable again afterwards */
 	tmptree_put(dir, "vendor", "0x1234\n");
-	assert_int_equal(pt_pci_scan(root, &host, &err), 0);
+	assert_int_equal(pt_pci_scan(root, &host, &rep), 0);
 	assert_int_equal(host.count, 1);
 	pt_pci_host_release(&host);
 }
@@ -281,10 +282,10 @@ static void test_devices_not_a_directory(void **state)
 	tmptree_mkdirs(dir);
 	tmptree_put(dir, "devices", "garbage\n");
 	struct pt_pci_host host;
-	char *err = NULL;
-	assert_int_equal(pt_pci_scan(root, &host, &err), -EIO);
-	assert_non_null(strstr(err, "/sys/bus/pci"));
-	free(err);
+	struct pt_report rep = {0};
+	assert_int_equal(pt_pci_scan(root, &host, &rep), -EIO);
+	assert_non_null(strstr(rep.msg, "/sys/bus/pci"));
+	pt_report_release(&rep);
 }
 
 /* The live machine: every entry of /sys/bus/pci/devices, with the IDs the
@@ -293,10 +294,10 @@ static void test_live_host(void **state)
 {
 	(void)state;
 	struct pt_pci_host host;
-	char *err = NULL;
-	int r = pt_pci_scan("/", &host, &err);
+	struct pt_report rep = {0};
+	int r = pt_pci_scan("/", &host, &rep);
 	if (r < 0)
-		fail_msg("live scan failed: %s", err);
+		fail_msg("live scan failed: %s", rep.msg);
 	size_t expected = 0;
 	DIR *d = opendir("/sys/bus/pci/devices");
 	if (d) {
