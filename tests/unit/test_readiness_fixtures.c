@@ -59,13 +59,12 @@ static json_t *facts_of(const char *root)
 {
 	pt_files_confine(root);
 	struct pt_pci_host host;
-	char *err = NULL;
-	int r = pt_pci_scan(root, &host, &err);
-	if (r < 0)
-		fail_msg("scan %s: %s", root, err);
-	json_t *facts = pt_iommu_facts_from_scan(root, &host);
 	struct pt_report rep;
 	assert_int_equal(pt_report_init(&rep), 0);
+	int r = pt_pci_scan(root, &host, &rep);
+	if (r < 0)
+		fail_msg("scan %s: %s", root, rep.msg ? rep.msg : "?");
+	json_t *facts = pt_iommu_facts_from_scan(root, &host);
 	r = pt_evidence_add(root, &host, facts, &rep);
 	if (r < 0)
 		fail_msg("evidence %s: %s", root, rep.msg ? rep.msg : "?");
