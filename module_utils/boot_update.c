@@ -48,7 +48,7 @@ int pt_boot_update_unmark(const char *root, char **errmsg)
 	return pt_file_remove(path, false, NULL, errmsg);
 }
 
-const char *pt_boot_update_command(enum pt_bootloader loader)
+const char *pt_boot_update_command(enum pt_boot_loader loader)
 {
 	return loader == PT_BOOT_GRUB ? "update-grub" : "proxmox-boot-tool refresh";
 }
@@ -64,7 +64,7 @@ static const char *inside_root(const char *root, const char *path)
 	return path[n] == '/' ? path + n : path;
 }
 
-int pt_boot_update_write(const struct pt_cmdline_plan *p, bool backup, char **backup_path,
+int pt_boot_update_write(const struct pt_boot_cmdline_plan *p, bool backup, char **backup_path,
                          char **errmsg)
 {
 	struct pt_write_opts opts = {.mode_if_new = 0644, .backup = backup, .mkdirs = false};
@@ -87,7 +87,7 @@ int pt_boot_update_write(const struct pt_cmdline_plan *p, bool backup, char **ba
 	return 0;
 }
 
-int pt_boot_update_run(const struct pt_cmdline_plan *p, int timeout_sec, struct pt_exec_result *res,
+int pt_boot_update_run(const struct pt_boot_cmdline_plan *p, int timeout_sec, struct pt_exec_result *res,
                        char **errmsg)
 {
 	const char *const grub_argv[] = {"update-grub", NULL};

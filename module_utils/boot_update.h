@@ -21,8 +21,8 @@
 
 #include <stdbool.h>
 
-#include "bootloader.h"
-#include "cmdline_plan.h"
+#include "boot_loader.h"
+#include "boot_cmdline_plan.h"
 #include "exec.h"
 
 /* The pending-regeneration marker, under root (see above). */
@@ -43,14 +43,14 @@ int pt_boot_update_unmark(const char *root, char **errmsg);
 
 /* The command that regenerates loader's boot configuration, as the user would
  * type it: "update-grub" or "proxmox-boot-tool refresh". Static. */
-const char *pt_boot_update_command(enum pt_bootloader loader);
+const char *pt_boot_update_command(enum pt_boot_loader loader);
 
 /* Write p->after over p->full_path atomically (pt_file_write_atomic: mode and
  * owner kept, a new file 0644), keeping an Ansible-style backup when backup is
  * true. 0 with *backup_path (caller frees; NULL without a backup) as the host
  * sees it, that is inside p->root. -errno with *errmsg (caller frees; NULL only
  * when out of memory): the file was left as it was. */
-int pt_boot_update_write(const struct pt_cmdline_plan *p, bool backup, char **backup_path,
+int pt_boot_update_write(const struct pt_boot_cmdline_plan *p, bool backup, char **backup_path,
                          char **errmsg);
 
 /* Run p->loader's regeneration command chrooted into p->root (unless it is
@@ -61,7 +61,7 @@ int pt_boot_update_write(const struct pt_cmdline_plan *p, bool backup, char **ba
  * NULL only when out of memory) saying that p->path changed but the boot
  * configuration did not, that the next run retries, and the command to run by
  * hand. The marker is left alone: the caller removes it after a success. */
-int pt_boot_update_run(const struct pt_cmdline_plan *p, int timeout_sec, struct pt_exec_result *res,
+int pt_boot_update_run(const struct pt_boot_cmdline_plan *p, int timeout_sec, struct pt_exec_result *res,
                        char **errmsg);
 
 #endif

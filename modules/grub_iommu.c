@@ -5,11 +5,11 @@
  *   grub_iommu ARGS_FILE   as Ansible runs it: one JSON result on stdout
  *   grub_iommu --help
  *
- * The flow, each step in module_utils: the parameters asked for (iommu_params.h)
- * → the boot loader (bootloader.h) → the file read and its edit planned, with
+ * The flow, each step in module_utils: the parameters asked for (boot_iommu_params.h)
+ * → the boot loader (boot_loader.h) → the file read and its edit planned, with
  * warnings, and refused when the command line would outgrow what the kernel
- * keeps (cmdline_plan.h) → diff → reboot_required from /proc/cmdline
- * (reboot_required.h) → not in check mode: the file written and update-grub or
+ * keeps (boot_cmdline_plan.h) → diff → reboot_required from /proc/cmdline
+ * (boot_reboot_required.h) → not in check mode: the file written and update-grub or
  * proxmox-boot-tool refresh run (boot_update.h), also when an earlier run's
  * regeneration failed (its pending marker is there). */
 #include <stdio.h>
@@ -20,12 +20,12 @@
 #include <jansson.h>
 
 #include "boot_update.h"
-#include "bootloader.h"
+#include "boot_loader.h"
 #include "cleanup.h"
-#include "cmdline_plan.h"
+#include "boot_cmdline_plan.h"
 #include "grub_iommu_argspec.h"
-#include "iommu_params.h"
-#include "reboot_required.h"
+#include "boot_iommu_params.h"
+#include "boot_reboot_required.h"
 #include "runtime.h"
 
 static const char usage[] =
@@ -43,7 +43,7 @@ static const char usage[] =
 /* The options, validated by the generated spec. Strings are borrowed from m. */
 struct options {
 	const char *root;
-	struct pt_iommu_request req; /* vendor is set once iommu is resolved */
+	struct pt_boot_iommu_request req; /* vendor is set once iommu is resolved */
 	const char *iommu;           /* auto, intel, amd, none */
 	const char *bootloader;      /* auto, grub, systemd-boot */
 	const char *path;            /* NULL: the boot loader's usual file */
@@ -96,11 +96,11 @@ static json_t *string_list(char **list, size_t n)
 }
 
 static void set_result(struct pt_module *m, const struct options *o,
-                       const struct pt_boot_detection *boot, const struct pt_cmdline_plan *p,
+                       const struct pt_boot_detection *boot, const struct pt_boot_cmdline_plan *p,
                        bool changed)
 {
 	pt_result_set_changed(m, changed);
-	pt_result_set(m, "bootloader", json_string(pt_bootloader_name(boot->loader)));
+	pt_result_set(m, "bootloader", json_string(pt_boot_loader_name(boot->loader)));
 	pt_result_set(m, "bootloader_reason", json_string(boot->reason ? boot->reason : ""));
 	pt_result_set(m, "iommu_vendor", json_string(o->req.vendor));
 	pt_result_set(m, "path", json_string(p->path));
@@ -110,7 +110,7 @@ static void set_result(struct pt_module *m, const struct options *o,
 	pt_result_set(m, "params_added", string_list(p->chg.added, p->chg.n_added));
 	pt_result_set(m, "params_removed", string_list(p->chg.removed, p->chg.n_removed));
 	/* Without /proc/cmdline the edit is all there is to go by. */
-	int required = pt_reboot_required(o->root, &o->req);
+	int required = pt_boot_reboot_required(o->root, &o->req);
 	pt_result_set(m, "reboot_required", json_boolean(required < 0 ? changed : required));
 	if (changed && o->update)
 		pt_result_set(m, "update_command", json_string(pt_boot_update_command(p->loader)));
@@ -120,7 +120,7 @@ static void set_result(struct pt_module *m, const struct options *o,
  * (with update, unless an earlier run left it), then the file; then, with
  * update, the regeneration, whose success alone removes the marker. So a
  * regeneration that fails is retried by the next run (boot_update.h). */
-static int apply(struct pt_module *m, const struct options *o, const struct pt_cmdline_plan *p,
+static int apply(struct pt_module *m, const struct options *o, const struct pt_boot_cmdline_plan *p,
                  bool file_changed, bool pending)
 {
 	_cleanup_free_ char *backup = NULL, *err = NULL;
@@ -163,23 +163,23 @@ static int apply(struct pt_module *m, const struct options *o, const struct pt_c
 }
 
 static int run(struct pt_module *m, struct options *o, struct pt_boot_detection *boot,
-               struct pt_cmdline_plan *p)
+               struct pt_boot_cmdline_plan *p)
 {
 	_cleanup_free_ char *err = NULL;
 	if (!o->req.params)
 		return fail(m, NULL);
-	if (pt_iommu_params_check(o->req.params, o->req.n_params, &err) < 0 ||
-	    pt_iommu_params_vendor(o->iommu, o->root, &o->req.vendor, &err) < 0)
+	if (pt_boot_iommu_params_check(o->req.params, o->req.n_params, &err) < 0 ||
+	    pt_boot_iommu_params_vendor(o->iommu, o->root, &o->req.vendor, &err) < 0)
 		return fail(m, err);
-	if (pt_bootloader_choose(o->root, o->bootloader, m->check_mode, o->timeout, boot) < 0)
+	if (pt_boot_loader_choose(o->root, o->bootloader, m->check_mode, o->timeout, boot) < 0)
 		return pt_module_fail(m, "out of memory while detecting the boot loader");
 	if (boot->warning)
 		pt_warn(m, "%s", boot->warning);
 
-	const char *path = o->path ? o->path : pt_bootloader_cmdline_path(boot->loader);
-	int e = pt_cmdline_plan_read(p, o->root, path, boot->loader, boot->reason, &err);
+	const char *path = o->path ? o->path : pt_boot_loader_cmdline_path(boot->loader);
+	int e = pt_boot_cmdline_plan_read(p, o->root, path, boot->loader, boot->reason, &err);
 	if (e == 0)
-		e = pt_cmdline_plan_edit(p, &o->req, &err);
+		e = pt_boot_cmdline_plan_edit(p, &o->req, &err);
 	for (size_t i = 0; i < p->warnings.n; i++)
 		pt_warn(m, "%s", p->warnings.items[i]);
 	if (e < 0)
@@ -188,7 +188,7 @@ static int run(struct pt_module *m, struct options *o, struct pt_boot_detection 
 	/* An earlier run's regeneration that never succeeded is this run's to do:
 	 * the file alone would say that nothing is left. */
 	bool pending = pt_boot_update_pending(o->root);
-	bool file_changed = pt_cmdline_plan_changed(p);
+	bool file_changed = pt_boot_cmdline_plan_changed(p);
 	bool changed = file_changed || (pending && o->update);
 	if (pending && !o->update)
 		pt_warn(m,
@@ -217,11 +217,11 @@ int main(int argc, char **argv)
 	struct options o;
 	const char **params = read_options(&m, &o);
 	struct pt_boot_detection boot = {0};
-	struct pt_cmdline_plan plan = {0};
+	struct pt_boot_cmdline_plan plan = {0};
 	if (o.valid)
 		run(&m, &o, &boot, &plan);
 	pt_boot_detection_release(&boot);
-	pt_cmdline_plan_release(&plan);
+	pt_boot_cmdline_plan_release(&plan);
 	free(params);
 	return pt_module_finish(&m);
 }

@@ -1,4 +1,4 @@
-/* /etc/kernel/cmdline (module_utils/kernel_cmdline.h) over every file of
+/* /etc/kernel/cmdline (module_utils/boot_kernel_cmdline.h) over every file of
  * tests/fixtures/files/kernel-cmdline and, when the corpus is there
  * (support/corpus.h), of corpus/kernel-cmdline: the one-line files are edited
  * (checked with the way proxmox-boot-tool reads the file: its get_first_line in
@@ -19,7 +19,7 @@
 #include "cmdline.h"
 #include "exec.h"
 #include "files.h"
-#include "kernel_cmdline.h"
+#include "boot_kernel_cmdline.h"
 #include "support/corpus.h"
 #include "support/tmptree.h"
 
@@ -98,9 +98,9 @@ static char *first_line_as_proxmox_reads_it(const char *data, size_t len)
 
 static void check_editable(const char *name, const char *text, size_t len, enum pt_cmdline_op op)
 {
-	struct pt_kernel_cmdline k;
+	struct pt_boot_kernel_cmdline k;
 	char *err = NULL;
-	if (pt_kernel_cmdline_parse(text, len, name, &k, &err) != 0)
+	if (pt_boot_kernel_cmdline_parse(text, len, name, &k, &err) != 0)
 		fail_msg("%s: refused: %s", name, err);
 	char *read = first_line_as_proxmox_reads_it(text, len);
 	assert_string_equal(read, k.line);
@@ -114,7 +114,7 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 	                 0);
 	char *out = NULL;
 	size_t out_len;
-	assert_int_equal(pt_kernel_cmdline_set(&k, line, name, &out, &out_len, &err), 0);
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, line, name, &out, &out_len, &err), 0);
 
 	/* Only the first line changed; what follows it (newline or not) stays. */
 	size_t tail = len - k.line_end;
@@ -150,8 +150,8 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 	pt_cmdline_release(&after);
 
 	/* A second edit is a no-op. */
-	struct pt_kernel_cmdline k2;
-	assert_int_equal(pt_kernel_cmdline_parse(out, out_len, name, &k2, &err), 0);
+	struct pt_boot_kernel_cmdline k2;
+	assert_int_equal(pt_boot_kernel_cmdline_parse(out, out_len, name, &k2, &err), 0);
 	char *line2 = NULL;
 	assert_int_equal(pt_cmdline_edit(k2.line, op, op == PT_CMDLINE_ENSURE ? present : absent, 2,
 	                                 &line2, NULL),
@@ -159,16 +159,16 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 	assert_string_equal(line2, k2.line);
 	char *out2 = NULL;
 	size_t out2_len;
-	assert_int_equal(pt_kernel_cmdline_set(&k2, line2, name, &out2, &out2_len, &err), 0);
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k2, line2, name, &out2, &out2_len, &err), 0);
 	assert_int_equal(out2_len, out_len);
 	assert_memory_equal(out2, out, out_len);
 	free(out2);
 	free(line2);
-	pt_kernel_cmdline_release(&k2);
+	pt_boot_kernel_cmdline_release(&k2);
 
 	free(out);
 	free(line);
-	pt_kernel_cmdline_release(&k);
+	pt_boot_kernel_cmdline_release(&k);
 }
 
 /* Every case of the table against its file in dir; every file of dir must have
@@ -187,15 +187,15 @@ static void check_folder(const char *dir, const struct cmdline_case *cases)
 			check_editable(cases[i].file, text, len, PT_CMDLINE_ENSURE);
 			check_editable(cases[i].file, text, len, PT_CMDLINE_REMOVE);
 		} else {
-			struct pt_kernel_cmdline k;
+			struct pt_boot_kernel_cmdline k;
 			char *err = NULL;
-			int r = pt_kernel_cmdline_parse(text, len, "/etc/kernel/cmdline", &k, &err);
+			int r = pt_boot_kernel_cmdline_parse(text, len, "/etc/kernel/cmdline", &k, &err);
 			if (r != -EINVAL || !err || !strstr(err, cases[i].refusal) ||
 			    !strstr(err, "/etc/kernel/cmdline"))
 				fail_msg("%s: expected a refusal with [%s], got rc %d: %s",
 				         cases[i].file, cases[i].refusal, r, err ? err : "");
 			free(err);
-			pt_kernel_cmdline_release(&k);
+			pt_boot_kernel_cmdline_release(&k);
 		}
 		free(text);
 	}
@@ -228,38 +228,38 @@ static void test_corpus(void **state)
 static void test_synthetic(void **state)
 {
 	(void)state;
-	struct pt_kernel_cmdline k;
+	struct pt_boot_kernel_cmdline k;
 	char *err = NULL, *out = NULL;
 	size_t out_len;
 
 	/* Trailing empty lines are fine and stay. */
 	const char *t = "root=ZFS=rpool/ROOT/pve-1 boot=zfs\n\n \n";
-	assert_int_equal(pt_kernel_cmdline_parse(t, strlen(t), "c", &k, &err), 0);
+	assert_int_equal(pt_boot_kernel_cmdline_parse(t, strlen(t), "c", &k, &err), 0);
 	assert_string_equal(k.line, "root=ZFS=rpool/ROOT/pve-1 boot=zfs");
-	assert_int_equal(pt_kernel_cmdline_set(&k, "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt",
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt",
 	                                       "c", &out, &out_len, &err),
 	                 0);
 	assert_string_equal(out, "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt\n\n \n");
 	free(out);
 	/* The new line must keep root= and be one line. */
-	assert_int_equal(pt_kernel_cmdline_set(&k, "boot=zfs iommu=pt", "c", &out, &out_len, &err),
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "boot=zfs iommu=pt", "c", &out, &out_len, &err),
 	                 -EINVAL);
 	assert_non_null(strstr(err, "root="));
 	free(err);
-	assert_int_equal(pt_kernel_cmdline_set(&k, "root=x\nquiet", "c", &out, &out_len, &err),
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "root=x\nquiet", "c", &out, &out_len, &err),
 	                 -EINVAL);
 	assert_non_null(strstr(err, "newline"));
 	free(err);
-	pt_kernel_cmdline_release(&k);
+	pt_boot_kernel_cmdline_release(&k);
 
 	/* No final newline: none added. */
 	t = "root=/dev/sda1 ro";
-	assert_int_equal(pt_kernel_cmdline_parse(t, strlen(t), "c", &k, &err), 0);
+	assert_int_equal(pt_boot_kernel_cmdline_parse(t, strlen(t), "c", &k, &err), 0);
 	assert_int_equal(
-	        pt_kernel_cmdline_set(&k, "root=/dev/sda1 ro quiet", "c", &out, &out_len, &err), 0);
+	        pt_boot_kernel_cmdline_set(&k, "root=/dev/sda1 ro quiet", "c", &out, &out_len, &err), 0);
 	assert_string_equal(out, "root=/dev/sda1 ro quiet");
 	free(out);
-	pt_kernel_cmdline_release(&k);
+	pt_boot_kernel_cmdline_release(&k);
 
 	static const struct {
 		const char *text;
@@ -276,13 +276,13 @@ static void test_synthetic(void **state)
 	        {"root=x\0\n", 8, "NUL"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		int r = pt_kernel_cmdline_parse(bad[i].text, bad[i].len, "/etc/kernel/cmdline", &k,
+		int r = pt_boot_kernel_cmdline_parse(bad[i].text, bad[i].len, "/etc/kernel/cmdline", &k,
 		                                &err);
 		if (r != -EINVAL || !err || !strstr(err, bad[i].msg))
 			fail_msg("bad case %zu: want [%s], got rc %d: %s", i, bad[i].msg, r,
 			         err ? err : "");
 		free(err);
-		pt_kernel_cmdline_release(&k);
+		pt_boot_kernel_cmdline_release(&k);
 	}
 }
 

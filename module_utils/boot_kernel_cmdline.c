@@ -1,4 +1,4 @@
-#include "kernel_cmdline.h"
+#include "boot_kernel_cmdline.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -39,7 +39,7 @@ static int no_root(char **errmsg, const char *label)
 	        label);
 }
 
-void pt_kernel_cmdline_release(struct pt_kernel_cmdline *k)
+void pt_boot_kernel_cmdline_release(struct pt_boot_kernel_cmdline *k)
 {
 	if (!k)
 		return;
@@ -47,8 +47,8 @@ void pt_kernel_cmdline_release(struct pt_kernel_cmdline *k)
 	memset(k, 0, sizeof *k);
 }
 
-int pt_kernel_cmdline_parse(const char *text, size_t len, const char *label,
-                            struct pt_kernel_cmdline *k, char **errmsg)
+int pt_boot_kernel_cmdline_parse(const char *text, size_t len, const char *label,
+                            struct pt_boot_kernel_cmdline *k, char **errmsg)
 {
 	memset(k, 0, sizeof *k);
 	*errmsg = NULL;
@@ -108,7 +108,7 @@ int pt_kernel_cmdline_parse(const char *text, size_t len, const char *label,
 	return 0;
 }
 
-int pt_kernel_cmdline_set(const struct pt_kernel_cmdline *k, const char *line, const char *label,
+int pt_boot_kernel_cmdline_set(const struct pt_boot_kernel_cmdline *k, const char *line, const char *label,
                           char **out, size_t *out_len, char **errmsg)
 {
 	*out = NULL;

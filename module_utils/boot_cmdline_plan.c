@@ -1,4 +1,4 @@
-#include "cmdline_plan.h"
+#include "boot_cmdline_plan.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,12 +8,12 @@
 
 #include "cleanup.h"
 #include "files.h"
-#include "grub_default.h"
-#include "grub_warnings.h"
-#include "kernel_cmdline.h"
+#include "boot_grub_default.h"
+#include "boot_grub_warnings.h"
+#include "boot_kernel_cmdline.h"
 
-int pt_cmdline_plan_read(struct pt_cmdline_plan *p, const char *root, const char *path,
-                         enum pt_bootloader loader, const char *reason, char **errmsg)
+int pt_boot_cmdline_plan_read(struct pt_boot_cmdline_plan *p, const char *root, const char *path,
+                         enum pt_boot_loader loader, const char *reason, char **errmsg)
 {
 	memset(p, 0, sizeof *p);
 	*errmsg = NULL;
@@ -45,7 +45,7 @@ int pt_cmdline_plan_read(struct pt_cmdline_plan *p, const char *root, const char
 
 /* amd_iommu=on is not a value the kernel knows, and amd_iommu=off turns the
  * IOMMU off: both survive a run that only adds, so say so. */
-static void warn_amd_iommu(struct pt_cmdline_plan *p, const struct pt_cmdline *cl)
+static void warn_amd_iommu(struct pt_boot_cmdline_plan *p, const struct pt_cmdline *cl)
 {
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct pt_cmdline_token *t = &cl->tokens[i];
@@ -59,7 +59,7 @@ static void warn_amd_iommu(struct pt_cmdline_plan *p, const struct pt_cmdline *c
 			        "leaves it. Remove it with state: absent, params: "
 			        "[amd_iommu] if you like",
 			        p->path);
-		else if (pt_iommu_params_list_has(t->value, "off"))
+		else if (pt_boot_iommu_params_list_has(t->value, "off"))
 			pt_message_list_addf(
 			        &p->warnings,
 			        "%s holds %s, which turns the AMD IOMMU off: passthrough "
@@ -71,7 +71,7 @@ static void warn_amd_iommu(struct pt_cmdline_plan *p, const struct pt_cmdline *c
 
 /* cmdline_after and chg from cmdline_before; *items receives what was asked
  * (caller frees the vector). */
-static int edit_cmdline(struct pt_cmdline_plan *p, const struct pt_iommu_request *req,
+static int edit_cmdline(struct pt_boot_cmdline_plan *p, const struct pt_boot_iommu_request *req,
                         const char ***items, size_t *n, char **errmsg)
 {
 	struct pt_cmdline cl;
@@ -86,7 +86,7 @@ static int edit_cmdline(struct pt_cmdline_plan *p, const struct pt_iommu_request
 		        "close the quote and run again",
 		        p->path, p->cmdline_before);
 	}
-	*items = pt_iommu_params_wanted(req, &cl, false, n);
+	*items = pt_boot_iommu_params_wanted(req, &cl, false, n);
 	if (req->present)
 		warn_amd_iommu(p, &cl);
 	pt_cmdline_release(&cl);
@@ -99,12 +99,12 @@ static int edit_cmdline(struct pt_cmdline_plan *p, const struct pt_iommu_request
 
 /* The file's command line: GRUB's value (refused when it cannot be edited) or
  * the line of /etc/kernel/cmdline. */
-static int read_cmdline(struct pt_cmdline_plan *p, struct pt_grub_default *g,
-                        struct pt_kernel_cmdline *k, char **errmsg)
+static int read_cmdline(struct pt_boot_cmdline_plan *p, struct pt_boot_grub_default *g,
+                        struct pt_boot_kernel_cmdline *k, char **errmsg)
 {
 	int e;
 	if (p->loader == PT_BOOT_GRUB) {
-		e = pt_grub_default_parse(p->before, p->before_len, PT_GRUB_CMDLINE_VARIABLE,
+		e = pt_boot_grub_default_parse(p->before, p->before_len, PT_BOOT_GRUB_CMDLINE_VARIABLE,
 		                          p->path, g, errmsg);
 		if (e == 0 && g->problem) {
 			*errmsg = strdup(g->problem);
@@ -113,7 +113,7 @@ static int read_cmdline(struct pt_cmdline_plan *p, struct pt_grub_default *g,
 		if (e == 0)
 			p->cmdline_before = strdup(g->value ? g->value : "");
 	} else {
-		e = pt_kernel_cmdline_parse(p->before, p->before_len, p->path, k, errmsg);
+		e = pt_boot_kernel_cmdline_parse(p->before, p->before_len, p->path, k, errmsg);
 		if (e == 0)
 			p->cmdline_before = strdup(k->line);
 	}
@@ -123,27 +123,27 @@ static int read_cmdline(struct pt_cmdline_plan *p, struct pt_grub_default *g,
 /* The length of GRUB_CMDLINE_LINUX's value in the file, which grub-mkconfig
  * puts before GRUB_CMDLINE_LINUX_DEFAULT; 0 when it is unset or not a literal
  * (the module cannot tell its length). -ENOMEM. */
-static ssize_t grub_cmdline_linux_length(const struct pt_cmdline_plan *p)
+static ssize_t grub_cmdline_linux_length(const struct pt_boot_cmdline_plan *p)
 {
-	struct pt_grub_default linux_part;
+	struct pt_boot_grub_default linux_part;
 	_cleanup_free_ char *err = NULL;
-	int e = pt_grub_default_parse(p->before, p->before_len, "GRUB_CMDLINE_LINUX", p->path,
+	int e = pt_boot_grub_default_parse(p->before, p->before_len, "GRUB_CMDLINE_LINUX", p->path,
 	                              &linux_part, &err);
 	ssize_t len = 0;
 	if (e == -ENOMEM)
 		len = -ENOMEM;
 	else if (e == 0 && linux_part.value)
 		len = (ssize_t)strlen(linux_part.value);
-	pt_grub_default_release(&linux_part);
+	pt_boot_grub_default_release(&linux_part);
 	return len;
 }
 
 /* The kernel keeps PT_CMDLINE_KERNEL_SIZE bytes of its command line and the
  * boot loader adds its own: refuse to make the file's part longer than
- * PT_CMDLINE_MAX_LENGTH, so that nothing is cut silently at boot. A host that
+ * PT_BOOT_CMDLINE_MAX_LENGTH, so that nothing is cut silently at boot. A host that
  * is over it already keeps booting as it did: a run that does not lengthen the
  * line goes ahead, and says so. */
-static int check_length(struct pt_cmdline_plan *p, char **errmsg)
+static int check_length(struct pt_boot_cmdline_plan *p, char **errmsg)
 {
 	size_t extra = 0;
 	const char *what = "";
@@ -152,11 +152,11 @@ static int check_length(struct pt_cmdline_plan *p, char **errmsg)
 		if (linux_len < 0)
 			return (int)linux_len;
 		extra = (size_t)linux_len + 1; /* and a blank */
-		what = " (GRUB_CMDLINE_LINUX, a blank and " PT_GRUB_CMDLINE_VARIABLE ")";
+		what = " (GRUB_CMDLINE_LINUX, a blank and " PT_BOOT_GRUB_CMDLINE_VARIABLE ")";
 	}
 	size_t before = extra + strlen(p->cmdline_before);
 	size_t after = extra + strlen(p->cmdline_after);
-	if (after <= PT_CMDLINE_MAX_LENGTH)
+	if (after <= PT_BOOT_CMDLINE_MAX_LENGTH)
 		return 0;
 	if (after > before)
 		return pt_message_format(
@@ -168,24 +168,24 @@ static int check_length(struct pt_cmdline_plan *p, char **errmsg)
 		        "lost at boot. Ask for fewer or shorter parameters, or shorten the "
 		        "command line in %s first",
 		        p->path, what, after, before, PT_CMDLINE_KERNEL_SIZE,
-		        PT_CMDLINE_LOADER_ALLOWANCE, PT_CMDLINE_MAX_LENGTH, p->path);
+		        PT_BOOT_CMDLINE_LOADER_ALLOWANCE, PT_BOOT_CMDLINE_MAX_LENGTH, p->path);
 	pt_message_list_addf(&p->warnings,
 	                     "the kernel command line in %s%s is %zu bytes long, more than the "
 	                     "%d the module writes: the kernel keeps %d bytes of it (its final "
 	                     "NUL included) and the boot loader adds up to %d of its own, so "
 	                     "its end may never reach the kernel. This run does not lengthen "
 	                     "it; shorten it",
-	                     p->path, what, after, PT_CMDLINE_MAX_LENGTH, PT_CMDLINE_KERNEL_SIZE,
-	                     PT_CMDLINE_LOADER_ALLOWANCE);
+	                     p->path, what, after, PT_BOOT_CMDLINE_MAX_LENGTH, PT_CMDLINE_KERNEL_SIZE,
+	                     PT_BOOT_CMDLINE_LOADER_ALLOWANCE);
 	return 0;
 }
 
-int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_request *req,
+int pt_boot_cmdline_plan_edit(struct pt_boot_cmdline_plan *p, const struct pt_boot_iommu_request *req,
                          char **errmsg)
 {
 	*errmsg = NULL;
-	struct pt_grub_default g;
-	struct pt_kernel_cmdline k;
+	struct pt_boot_grub_default g;
+	struct pt_boot_kernel_cmdline k;
 	memset(&g, 0, sizeof g);
 	memset(&k, 0, sizeof k);
 	_cleanup_free_ const char **items = NULL;
@@ -194,7 +194,7 @@ int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_reques
 	if (e == 0)
 		e = edit_cmdline(p, req, &items, &n, errmsg);
 	if (e == 0 && p->loader == PT_BOOT_GRUB)
-		pt_grub_warnings_check(p->root, p->path, &g, items, n, req->present, &p->warnings);
+		pt_boot_grub_warnings_check(p->root, p->path, &g, items, n, req->present, &p->warnings);
 	if (e == 0)
 		e = check_length(p, errmsg);
 	if (e == 0 && strcmp(p->cmdline_after, p->cmdline_before) == 0) {
@@ -206,13 +206,13 @@ int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_reques
 			e = -ENOMEM;
 		}
 	} else if (e == 0 && p->loader == PT_BOOT_GRUB) {
-		e = pt_grub_default_set(&g, p->cmdline_after, &p->after, &p->after_len, errmsg);
+		e = pt_boot_grub_default_set(&g, p->cmdline_after, &p->after, &p->after_len, errmsg);
 	} else if (e == 0) {
-		e = pt_kernel_cmdline_set(&k, p->cmdline_after, p->path, &p->after, &p->after_len,
+		e = pt_boot_kernel_cmdline_set(&k, p->cmdline_after, p->path, &p->after, &p->after_len,
 		                          errmsg);
 	}
-	pt_grub_default_release(&g);
-	pt_kernel_cmdline_release(&k);
+	pt_boot_grub_default_release(&g);
+	pt_boot_kernel_cmdline_release(&k);
 	if (e < 0 && !(e == -EINVAL && *errmsg)) {
 		free(*errmsg);
 		*errmsg = NULL;
@@ -221,13 +221,13 @@ int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_reques
 	return e;
 }
 
-bool pt_cmdline_plan_changed(const struct pt_cmdline_plan *p)
+bool pt_boot_cmdline_plan_changed(const struct pt_boot_cmdline_plan *p)
 {
 	return p->after &&
 	       (p->after_len != p->before_len || memcmp(p->after, p->before, p->before_len) != 0);
 }
 
-void pt_cmdline_plan_release(struct pt_cmdline_plan *p)
+void pt_boot_cmdline_plan_release(struct pt_boot_cmdline_plan *p)
 {
 	free(p->full_path);
 	free(p->before);

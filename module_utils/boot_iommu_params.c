@@ -1,4 +1,4 @@
-#include "iommu_params.h"
+#include "boot_iommu_params.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@ static int quoted_length(const char *p)
 	return (int)len;
 }
 
-int pt_iommu_params_check(const char *const *params, size_t n, char **errmsg)
+int pt_boot_iommu_params_check(const char *const *params, size_t n, char **errmsg)
 {
 	*errmsg = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -83,7 +83,7 @@ static const char *cpu_vendor(const char *root)
 	return NULL;
 }
 
-int pt_iommu_params_vendor(const char *option, const char *root, const char **vendor, char **errmsg)
+int pt_boot_iommu_params_vendor(const char *option, const char *root, const char **vendor, char **errmsg)
 {
 	*errmsg = NULL;
 	if (!option || strcmp(option, "auto") != 0) {
@@ -101,7 +101,7 @@ int pt_iommu_params_vendor(const char *option, const char *root, const char **ve
 	        strcmp(root, "/") ? root : "");
 }
 
-bool pt_iommu_params_list_has(const char *value, const char *item)
+bool pt_boot_iommu_params_list_has(const char *value, const char *item)
 {
 	size_t n = strlen(item);
 	for (const char *p = value; p;) {
@@ -130,10 +130,10 @@ static bool richer_form(const struct pt_cmdline *cl, const char *key, const char
 			last = cl->tokens[i].value;
 			count++;
 		}
-	return last && (count == 1 || running) && pt_iommu_params_list_has(last, value);
+	return last && (count == 1 || running) && pt_boot_iommu_params_list_has(last, value);
 }
 
-const char **pt_iommu_params_wanted(const struct pt_iommu_request *req, const struct pt_cmdline *cl,
+const char **pt_boot_iommu_params_wanted(const struct pt_boot_iommu_request *req, const struct pt_cmdline *cl,
                                     bool running, size_t *n)
 {
 	const char **items = calloc(req->n_params + 3, sizeof *items);

@@ -5,8 +5,8 @@
  * With state present the items are parameters to ensure; with state absent they
  * are keys to remove, so that the same task with absent undoes what present did.
  * AMD has no item: AMD-Vi is on by default and amd_iommu=on is not a valid value. */
-#ifndef PT_IOMMU_PARAMS_H
-#define PT_IOMMU_PARAMS_H
+#ifndef PT_BOOT_IOMMU_PARAMS_H
+#define PT_BOOT_IOMMU_PARAMS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 #include "cmdline.h"
 
 /* What one run asks of the kernel command line. Every pointer is borrowed. */
-struct pt_iommu_request {
+struct pt_boot_iommu_request {
 	bool present;              /* state: present (ensure the items) or absent (remove them) */
 	const char *vendor;        /* "intel", "amd" or "none": already resolved, never "auto" */
 	bool passthrough;          /* passthrough_mode: stands for iommu=pt */
@@ -27,14 +27,14 @@ struct pt_iommu_request {
  * PT_CMDLINE_KERNEL_SIZE - 1 bytes), without control characters, and holds
  * exactly one kernel parameter. 0, or -EINVAL with *errmsg (caller frees)
  * naming the item (params[N]) and what to do; -ENOMEM (*errmsg NULL). */
-int pt_iommu_params_check(const char *const *params, size_t n, char **errmsg);
+int pt_boot_iommu_params_check(const char *const *params, size_t n, char **errmsg);
 
 /* The vendor the run is for. option "intel", "amd" or "none" is taken as it is
  * (NULL means "none"); "auto" reads the vendor_id of <root>/proc/cpuinfo:
  * GenuineIntel → "intel", AuthenticAMD or HygonGenuine → "amd". On success 0
  * and *vendor is option or a static string. -EINVAL with *errmsg (caller frees)
  * when auto cannot tell (*vendor NULL); -ENOMEM (*errmsg NULL). */
-int pt_iommu_params_vendor(const char *option, const char *root, const char **vendor,
+int pt_boot_iommu_params_vendor(const char *option, const char *root, const char **vendor,
                            char **errmsg);
 
 /* The items req asks for, against command line cl (the file's, or the running
@@ -46,11 +46,11 @@ int pt_iommu_params_vendor(const char *option, const char *root, const char **ve
  * (passthrough mode), then every params item.
  * Returns a NULL-terminated vector and its length in *n; the caller frees the
  * vector, whose strings are static or borrowed from req. NULL when out of memory. */
-const char **pt_iommu_params_wanted(const struct pt_iommu_request *req, const struct pt_cmdline *cl,
+const char **pt_boot_iommu_params_wanted(const struct pt_boot_iommu_request *req, const struct pt_cmdline *cl,
                                     bool running, size_t *n);
 
 /* value is a comma-separated list (as intel_iommu= and iommu= take) that holds
  * item exactly. */
-bool pt_iommu_params_list_has(const char *value, const char *item);
+bool pt_boot_iommu_params_list_has(const char *value, const char *item);
 
 #endif

@@ -1,4 +1,4 @@
-#include "bootloader.h"
+#include "boot_loader.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,12 +9,12 @@
 #include "exec.h"
 #include "files.h"
 
-const char *pt_bootloader_name(enum pt_bootloader loader)
+const char *pt_boot_loader_name(enum pt_boot_loader loader)
 {
 	return loader == PT_BOOT_SYSTEMD_BOOT ? "systemd-boot" : "grub";
 }
 
-const char *pt_bootloader_cmdline_path(enum pt_bootloader loader)
+const char *pt_boot_loader_cmdline_path(enum pt_boot_loader loader)
 {
 	return loader == PT_BOOT_SYSTEMD_BOOT ? "/etc/kernel/cmdline" : "/etc/default/grub";
 }
@@ -28,7 +28,7 @@ void pt_boot_detection_release(struct pt_boot_detection *d)
 	memset(d, 0, sizeof *d);
 }
 
-static int set_reason(struct pt_boot_detection *d, enum pt_bootloader loader, const char *reason)
+static int set_reason(struct pt_boot_detection *d, enum pt_boot_loader loader, const char *reason)
 {
 	d->loader = loader;
 	free(d->reason);
@@ -48,7 +48,7 @@ static bool lists_something(const char *path)
 	return false;
 }
 
-int pt_bootloader_detect_files(const char *root, struct pt_boot_detection *d)
+int pt_boot_loader_detect_files(const char *root, struct pt_boot_detection *d)
 {
 	_cleanup_free_ char *uuids = pt_path_join(root, "/etc/kernel/proxmox-boot-uuids");
 	_cleanup_free_ char *efi = pt_path_join(root, "/sys/firmware/efi");
@@ -95,11 +95,11 @@ static void count_esps(const char *out, int *uefi, int *grub)
 	}
 }
 
-int pt_bootloader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d)
+int pt_boot_loader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d)
 {
 	memset(d, 0, sizeof *d);
 	if (!pt_exec_available(root, "proxmox-boot-tool"))
-		return pt_bootloader_detect_files(root, d);
+		return pt_boot_loader_detect_files(root, d);
 
 	const char *const argv[] = {"proxmox-boot-tool", "status", NULL};
 	struct pt_exec_result res;
@@ -154,13 +154,13 @@ int pt_bootloader_detect(const char *root, int timeout_sec, struct pt_boot_detec
 	bool ran = d->ran_status;
 	char *warning = d->warning;
 	d->warning = NULL;
-	r = pt_bootloader_detect_files(root, d);
+	r = pt_boot_loader_detect_files(root, d);
 	d->ran_status = ran;
 	d->warning = warning;
 	return r;
 }
 
-int pt_bootloader_choose(const char *root, const char *option, bool check_mode, int timeout_sec,
+int pt_boot_loader_choose(const char *root, const char *option, bool check_mode, int timeout_sec,
                          struct pt_boot_detection *d)
 {
 	memset(d, 0, sizeof *d);
@@ -170,6 +170,6 @@ int pt_bootloader_choose(const char *root, const char *option, bool check_mode, 
 		                                                      : PT_BOOT_GRUB,
 		                  "set by the bootloader option");
 	/* status mounts the ESPs for a moment: check mode decides from files. */
-	return check_mode ? pt_bootloader_detect_files(root, d)
-	                  : pt_bootloader_detect(root, timeout_sec, d);
+	return check_mode ? pt_boot_loader_detect_files(root, d)
+	                  : pt_boot_loader_detect(root, timeout_sec, d);
 }

@@ -1,4 +1,4 @@
-#include "grub_warnings.h"
+#include "boot_grub_warnings.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,9 +11,9 @@
 #include "files.h"
 #include "strbuf.h"
 
-#define VARIABLE PT_GRUB_CMDLINE_VARIABLE
+#define VARIABLE PT_BOOT_GRUB_CMDLINE_VARIABLE
 
-static void set_twice(const char *path, const struct pt_grub_default *g,
+static void set_twice(const char *path, const struct pt_boot_grub_default *g,
                       struct pt_message_list *warnings)
 {
 	if (g->n_set > 1)
@@ -74,16 +74,16 @@ static int conflicts(const struct pt_cmdline *cl, const struct pt_cmdline *items
 
 /* GRUB_CMDLINE_LINUX also ends up on the kernel command line: say when it holds
  * one of the keys this run changes. */
-static void cmdline_linux(const char *path, const struct pt_grub_default *dflt,
+static void cmdline_linux(const char *path, const struct pt_boot_grub_default *dflt,
                           const char *const *items, size_t n, bool present,
                           struct pt_message_list *warnings)
 {
-	struct pt_grub_default g;
+	struct pt_boot_grub_default g;
 	_cleanup_free_ char *err = NULL;
 	struct pt_cmdline cl = {0};
 	_cleanup_strbuf_ struct pt_strbuf keys = PT_STRBUF_INIT;
 	_cleanup_free_ struct pt_cmdline *parsed = calloc(n + 1, sizeof *parsed);
-	if (pt_grub_default_parse(dflt->text, dflt->len, "GRUB_CMDLINE_LINUX", path, &g, &err) <
+	if (pt_boot_grub_default_parse(dflt->text, dflt->len, "GRUB_CMDLINE_LINUX", path, &g, &err) <
 	            0 ||
 	    !g.value || !parsed || pt_cmdline_parse(g.value, &cl) < 0)
 		goto out;
@@ -102,7 +102,7 @@ static void cmdline_linux(const char *path, const struct pt_grub_default *dflt,
 		pt_cmdline_release(&parsed[i]);
 out:
 	pt_cmdline_release(&cl);
-	pt_grub_default_release(&g);
+	pt_boot_grub_default_release(&g);
 }
 
 static int is_cfg(const struct dirent *e)
@@ -128,8 +128,8 @@ static void dropins(const char *root, const char *path, struct pt_message_list *
 		free(names[i]);
 		if (!full || pt_file_read(full, &data, &len) < 0)
 			continue;
-		struct pt_grub_default g;
-		int e = pt_grub_default_parse(data, len, VARIABLE, label, &g, &err);
+		struct pt_boot_grub_default g;
+		int e = pt_boot_grub_default_parse(data, len, VARIABLE, label, &g, &err);
 		if (e == -EINVAL)
 			pt_message_list_addf(warnings,
 			                     "cannot tell whether %s changes " VARIABLE
@@ -142,12 +142,12 @@ static void dropins(const char *root, const char *path, struct pt_message_list *
 			        "value is what boots and the change in %s has no effect; "
 			        "edit that file instead (path: %s)",
 			        label, g.line, path, path, label);
-		pt_grub_default_release(&g);
+		pt_boot_grub_default_release(&g);
 	}
 	free(names);
 }
 
-void pt_grub_warnings_check(const char *root, const char *path, const struct pt_grub_default *g,
+void pt_boot_grub_warnings_check(const char *root, const char *path, const struct pt_boot_grub_default *g,
                             const char *const *items, size_t n, bool present,
                             struct pt_message_list *warnings)
 {

@@ -2,20 +2,20 @@
  * as it is, the file as it should be, and what changes between them.
  *
  *   GRUB          /etc/default/grub: the value of GRUB_CMDLINE_LINUX_DEFAULT
- *                 (grub_default.h), other bytes untouched
- *   systemd-boot  /etc/kernel/cmdline: its one line (kernel_cmdline.h)
+ *                 (boot_grub_default.h), other bytes untouched
+ *   systemd-boot  /etc/kernel/cmdline: its one line (boot_kernel_cmdline.h)
  *
  * Planning writes nothing: check mode and a real run compute the same plan, and
  * only a real run hands it to boot_update.h. */
-#ifndef PT_CMDLINE_PLAN_H
-#define PT_CMDLINE_PLAN_H
+#ifndef PT_BOOT_CMDLINE_PLAN_H
+#define PT_BOOT_CMDLINE_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bootloader.h"
+#include "boot_loader.h"
 #include "cmdline.h"
-#include "iommu_params.h"
+#include "boot_iommu_params.h"
 #include "messages.h"
 
 /* What the boot loader puts on the kernel command line besides the text the
@@ -26,15 +26,15 @@
  * <version>` (57 bytes) to the line of /etc/kernel/cmdline. 256 bytes is more
  * than twice the longest of these: room for a longer kernel version, device
  * path or a second initrd, while leaving the user 1791 bytes. */
-#define PT_CMDLINE_LOADER_ALLOWANCE 256
+#define PT_BOOT_CMDLINE_LOADER_ALLOWANCE 256
 
 /* The longest command line (as the file gives it) a run may leave: what the
  * kernel keeps without its NUL, less the boot loader's part. A run that would
  * make it longer than this, and longer than it was, is refused. */
-#define PT_CMDLINE_MAX_LENGTH (PT_CMDLINE_KERNEL_SIZE - 1 - PT_CMDLINE_LOADER_ALLOWANCE)
+#define PT_BOOT_CMDLINE_MAX_LENGTH (PT_CMDLINE_KERNEL_SIZE - 1 - PT_BOOT_CMDLINE_LOADER_ALLOWANCE)
 
-struct pt_cmdline_plan {
-	enum pt_bootloader loader;       /* the file's format */
+struct pt_boot_cmdline_plan {
+	enum pt_boot_loader loader;       /* the file's format */
 	const char *root;                /* the host's root directory (borrowed) */
 	const char *path;                /* the file inside root, for messages (borrowed) */
 	char *full_path;                 /* root + path (owned) */
@@ -54,30 +54,30 @@ struct pt_cmdline_plan {
  * -ENOENT says what the missing file means for loader (reason is how the boot
  * loader was chosen, quoted for GRUB), others "cannot read PATH: ...".
  * root, path and reason are borrowed for the call; root and path must outlive
- * p. Release p with pt_cmdline_plan_release in every case. */
-int pt_cmdline_plan_read(struct pt_cmdline_plan *p, const char *root, const char *path,
-                         enum pt_bootloader loader, const char *reason, char **errmsg);
+ * p. Release p with pt_boot_cmdline_plan_release in every case. */
+int pt_boot_cmdline_plan_read(struct pt_boot_cmdline_plan *p, const char *root, const char *path,
+                         enum pt_boot_loader loader, const char *reason, char **errmsg);
 
-/* Plan req against the file p holds (after a successful pt_cmdline_plan_read):
+/* Plan req against the file p holds (after a successful pt_boot_cmdline_plan_read):
  * parse it, edit its command line
  * (pt_cmdline_edit: ENSURE for present, REMOVE for absent, with the items of
- * pt_iommu_params_wanted), render the new file, and collect warnings
+ * pt_boot_iommu_params_wanted), render the new file, and collect warnings
  * (amd_iommu= values that do nothing or turn the IOMMU off; for GRUB those of
- * grub_warnings.h). Sets cmdline_before/after, chg, after/after_len (a copy of
+ * boot_grub_warnings.h). Sets cmdline_before/after, chg, after/after_len (a copy of
  * before when the command line stays). 0, or -errno with *errmsg (caller
  * frees; NULL only when out of memory) saying what cannot be edited and what
  * to do.
  * The kernel command line the file gives — for GRUB GRUB_CMDLINE_LINUX, a
  * blank and GRUB_CMDLINE_LINUX_DEFAULT (as far as the file shows them), for
- * systemd-boot the line — must not grow past PT_CMDLINE_MAX_LENGTH: -EINVAL
+ * systemd-boot the line — must not grow past PT_BOOT_CMDLINE_MAX_LENGTH: -EINVAL
  * naming the file, the length and the limit. One that is that long already and
  * does not grow is planned, with a warning. */
-int pt_cmdline_plan_edit(struct pt_cmdline_plan *p, const struct pt_iommu_request *req,
+int pt_boot_cmdline_plan_edit(struct pt_boot_cmdline_plan *p, const struct pt_boot_iommu_request *req,
                          char **errmsg);
 
 /* The planned file differs from the one read. */
-bool pt_cmdline_plan_changed(const struct pt_cmdline_plan *p);
+bool pt_boot_cmdline_plan_changed(const struct pt_boot_cmdline_plan *p);
 
-void pt_cmdline_plan_release(struct pt_cmdline_plan *p);
+void pt_boot_cmdline_plan_release(struct pt_boot_cmdline_plan *p);
 
 #endif

@@ -5,25 +5,25 @@
  *     holding a key this run changes (or removes);
  *   - a /etc/default/grub.d/NAME.cfg drop-in, sourced after the file in name
  *     order, that sets GRUB_CMDLINE_LINUX_DEFAULT outright and so wins. */
-#ifndef PT_GRUB_WARNINGS_H
-#define PT_GRUB_WARNINGS_H
+#ifndef PT_BOOT_GRUB_WARNINGS_H
+#define PT_BOOT_GRUB_WARNINGS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "grub_default.h"
+#include "boot_grub_default.h"
 #include "messages.h"
 
 /* The variable the module edits in GRUB's defaults. */
-#define PT_GRUB_CMDLINE_VARIABLE "GRUB_CMDLINE_LINUX_DEFAULT"
+#define PT_BOOT_GRUB_CMDLINE_VARIABLE "GRUB_CMDLINE_LINUX_DEFAULT"
 
 /* Append to warnings one message per finding, in the order above. g is path's
- * parse for PT_GRUB_CMDLINE_VARIABLE (its text is read again for
+ * parse for PT_BOOT_GRUB_CMDLINE_VARIABLE (its text is read again for
  * GRUB_CMDLINE_LINUX); items[0..n) are the parameters (present) or keys
  * (absent) this run asks for. Drop-ins are looked for under root only when path
  * is /etc/default/grub. Reads files, changes nothing, never fails: what cannot
  * be read or allocated is not warned about. */
-void pt_grub_warnings_check(const char *root, const char *path, const struct pt_grub_default *g,
+void pt_boot_grub_warnings_check(const char *root, const char *path, const struct pt_boot_grub_default *g,
                             const char *const *items, size_t n, bool present,
                             struct pt_message_list *warnings);
 

@@ -1,4 +1,4 @@
-#include "grub_default.h"
+#include "boot_grub_default.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -811,7 +811,7 @@ struct decoded {
 	struct pt_strbuf value;
 	size_t *map; /* raw offset per decoded byte, plus the end */
 	size_t cap;
-	enum pt_grub_quote quote;
+	enum pt_boot_grub_quote quote;
 	const char *problem; /* static text, or NULL */
 	bool self_reference;
 	bool multiline;
@@ -958,19 +958,19 @@ static int decode(const char *s, size_t start, size_t end, const char *name, str
 	if (d->multiline && !d->problem)
 		d->problem = "spans several lines";
 	if (kinds == 0 || kinds == 1)
-		d->quote = PT_GRUB_QUOTE_NONE;
+		d->quote = PT_BOOT_GRUB_QUOTE_NONE;
 	else if (kinds == 2 && parts == 1)
-		d->quote = PT_GRUB_QUOTE_SINGLE;
+		d->quote = PT_BOOT_GRUB_QUOTE_SINGLE;
 	else if (kinds == 4 && parts == 1)
-		d->quote = PT_GRUB_QUOTE_DOUBLE;
+		d->quote = PT_BOOT_GRUB_QUOTE_DOUBLE;
 	else
-		d->quote = PT_GRUB_QUOTE_MIXED;
+		d->quote = PT_BOOT_GRUB_QUOTE_MIXED;
 	return 0;
 }
 
 /* ---- the public side -------------------------------------------------- */
 
-void pt_grub_default_release(struct pt_grub_default *g)
+void pt_boot_grub_default_release(struct pt_boot_grub_default *g)
 {
 	if (!g)
 		return;
@@ -982,8 +982,8 @@ void pt_grub_default_release(struct pt_grub_default *g)
 	memset(g, 0, sizeof *g);
 }
 
-int pt_grub_default_parse(const char *text, size_t len, const char *name, const char *label,
-                          struct pt_grub_default *g, char **errmsg)
+int pt_boot_grub_default_parse(const char *text, size_t len, const char *name, const char *label,
+                          struct pt_boot_grub_default *g, char **errmsg)
 {
 	memset(g, 0, sizeof *g);
 	*errmsg = NULL;
@@ -1068,7 +1068,7 @@ int pt_grub_default_parse(const char *text, size_t len, const char *name, const 
 		r = g->problem && fix ? 0 : -ENOMEM;
 		goto out;
 	}
-	if (d.quote == PT_GRUB_QUOTE_MIXED) {
+	if (d.quote == PT_BOOT_GRUB_QUOTE_MIXED) {
 		int n = asprintf(
 		        &g->problem,
 		        "%s: %s on line %u mixes quoting styles (%.*s); write the value in "
@@ -1109,7 +1109,7 @@ static void put_dquoted(struct pt_strbuf *sb, const char *s, size_t n)
 	}
 }
 
-int pt_grub_default_set(const struct pt_grub_default *g, const char *value, char **out,
+int pt_boot_grub_default_set(const struct pt_boot_grub_default *g, const char *value, char **out,
                         size_t *out_len, char **errmsg)
 {
 	*out = NULL;
@@ -1159,19 +1159,19 @@ int pt_grub_default_set(const struct pt_grub_default *g, const char *value, char
 			p--;
 		const char *mid = value + p;
 		size_t mlen = vlen - s - p;
-		enum pt_grub_quote q = g->quote;
+		enum pt_boot_grub_quote q = g->quote;
 		bool fits = true;
 		for (size_t k = 0; k < mlen && fits; k++) {
-			if (q == PT_GRUB_QUOTE_NONE)
+			if (q == PT_BOOT_GRUB_QUOTE_NONE)
 				fits = plain_char(mid[k]);
-			else if (q == PT_GRUB_QUOTE_SINGLE)
+			else if (q == PT_BOOT_GRUB_QUOTE_SINGLE)
 				fits = mid[k] != '\'';
 		}
 		pt_strbuf_append(&sb, g->text, g->value_start);
 		if (fits) {
 			size_t raw_p = g->map[p], raw_s = g->map[olen - s];
 			pt_strbuf_append(&sb, g->text + g->value_start, raw_p - g->value_start);
-			if (q == PT_GRUB_QUOTE_DOUBLE)
+			if (q == PT_BOOT_GRUB_QUOTE_DOUBLE)
 				put_dquoted(&sb, mid, mlen);
 			else
 				pt_strbuf_append(&sb, mid, mlen);

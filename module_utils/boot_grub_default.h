@@ -17,20 +17,20 @@
  * to itself ("$NAME foo"), to other variables, or runs commands ($(...), `...`),
  * a value spanning lines, mixed quoting. The rest of the file may use any shell
  * feature: it is skipped over, byte for byte. */
-#ifndef PT_GRUB_DEFAULT_H
-#define PT_GRUB_DEFAULT_H
+#ifndef PT_BOOT_GRUB_DEFAULT_H
+#define PT_BOOT_GRUB_DEFAULT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-enum pt_grub_quote {
-	PT_GRUB_QUOTE_NONE,   /* NAME=value (or NAME=) */
-	PT_GRUB_QUOTE_SINGLE, /* NAME='value' */
-	PT_GRUB_QUOTE_DOUBLE, /* NAME="value" */
-	PT_GRUB_QUOTE_MIXED,  /* NAME="a"'b' and other concatenations */
+enum pt_boot_grub_quote {
+	PT_BOOT_GRUB_QUOTE_NONE,   /* NAME=value (or NAME=) */
+	PT_BOOT_GRUB_QUOTE_SINGLE, /* NAME='value' */
+	PT_BOOT_GRUB_QUOTE_DOUBLE, /* NAME="value" */
+	PT_BOOT_GRUB_QUOTE_MIXED,  /* NAME="a"'b' and other concatenations */
 };
 
-struct pt_grub_default {
+struct pt_boot_grub_default {
 	const char *text;         /* the parsed file (borrowed from the caller) */
 	size_t len;               /* its length */
 	char *name;               /* the variable (owned) */
@@ -42,7 +42,7 @@ struct pt_grub_default {
 	                             when the value is not a literal */
 	char *problem;            /* why the effective value cannot be edited (owned), or NULL */
 	bool self_reference;      /* the effective value expands $name itself */
-	enum pt_grub_quote quote; /* quoting of the effective value */
+	enum pt_boot_grub_quote quote; /* quoting of the effective value */
 	size_t value_start; /* the effective value's bytes in text: [value_start, value_end) */
 	size_t value_end;
 	size_t *map; /* raw offset of each byte of value, plus one for its end (owned) */
@@ -55,10 +55,10 @@ struct pt_grub_default {
  * the file cannot be analysed (unterminated quote, unbalanced if/fi, a NUL byte)
  * or sets the variable somewhere the module cannot follow (inside a block,
  * conditionally, with export/+=/read/unset/eval); -ENOMEM. Release g with
- * pt_grub_default_release in every case. */
-int pt_grub_default_parse(const char *text, size_t len, const char *name, const char *label,
-                          struct pt_grub_default *g, char **errmsg);
-void pt_grub_default_release(struct pt_grub_default *g);
+ * pt_boot_grub_default_release in every case. */
+int pt_boot_grub_default_parse(const char *text, size_t len, const char *name, const char *label,
+                          struct pt_boot_grub_default *g, char **errmsg);
+void pt_boot_grub_default_release(struct pt_boot_grub_default *g);
 
 /* The file with name's value replaced by value (the command line as the shell
  * should see it). Only the bytes of the effective value change, and within it
@@ -68,7 +68,7 @@ void pt_grub_default_release(struct pt_grub_default *g);
  * a newline if the file lacks a final one). An unchanged value (or "" for an
  * unset variable) gives the text back as it was. Returns 0 with *out (caller frees, NUL-terminated)
  * and *out_len, -EINVAL with *errmsg (caller frees) when g->problem is set, -ENOMEM. */
-int pt_grub_default_set(const struct pt_grub_default *g, const char *value, char **out,
+int pt_boot_grub_default_set(const struct pt_boot_grub_default *g, const char *value, char **out,
                         size_t *out_len, char **errmsg);
 
 #endif
