@@ -13,10 +13,10 @@
 #include "boot_kernel_cmdline.h"
 
 int pt_boot_cmdline_plan_read(struct pt_boot_cmdline_plan *p, const char *root, const char *path,
-                         enum pt_boot_loader loader, const char *reason, char **errmsg)
+                              enum pt_boot_loader loader, const char *reason,
+                              struct pt_report *rep)
 {
 	memset(p, 0, sizeof *p);
-	*errmsg = NULL;
 	p->loader = loader;
 	p->root = root;
 	p->path = path;
@@ -25,43 +25,44 @@ int pt_boot_cmdline_plan_read(struct pt_boot_cmdline_plan *p, const char *root, 
 		return -ENOMEM;
 	int e = pt_file_read(p->full_path, &p->before, &p->before_len);
 	if (e == -ENOENT && loader == PT_BOOT_SYSTEMD_BOOT)
-		return pt_message_format(
-		        errmsg, e,
+		return pt_report_fail(
+		        rep, e,
 		        "%s does not exist; on a systemd-boot host proxmox-boot-tool takes "
 		        "the kernel command line from it. Create it with the current "
 		        "command line (/proc/cmdline without BOOT_IMAGE= and initrd=, e.g. "
 		        "root=ZFS=rpool/ROOT/pve-1 boot=zfs) and run again",
 		        path);
 	if (e == -ENOENT)
-		return pt_message_format(
-		        errmsg, e,
+		return pt_report_fail(
+		        rep, e,
 		        "%s does not exist; is GRUB installed? If the host boots with "
 		        "systemd-boot, set bootloader: systemd-boot (boot loader: %s)",
 		        path, reason);
 	if (e < 0)
-		return pt_message_format(errmsg, e, "cannot read %s: %s", path, strerror(-e));
+		return pt_report_fail(rep, e, "cannot read %s: %s", path, strerror(-e));
 	return 0;
 }
 
 /* amd_iommu=on is not a value the kernel knows, and amd_iommu=off turns the
  * IOMMU off: both survive a run that only adds, so say so. */
-static void warn_amd_iommu(struct pt_boot_cmdline_plan *p, const struct pt_cmdline *cl)
+static void warn_amd_iommu(const struct pt_boot_cmdline_plan *p, const struct pt_cmdline *cl,
+                           struct pt_report *rep)
 {
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct pt_cmdline_token *t = &cl->tokens[i];
 		if (t->for_init || !t->value || !pt_cmdline_key_equal(t->key, "amd_iommu"))
 			continue;
 		if (strcmp(t->value, "on") == 0)
-			pt_message_list_addf(
-			        &p->warnings,
+			pt_report_warn(
+			        rep,
 			        "%s holds amd_iommu=on, which is not a valid value and "
 			        "does nothing (AMD-Vi is on by default); the module "
 			        "leaves it. Remove it with state: absent, params: "
 			        "[amd_iommu] if you like",
 			        p->path);
 		else if (pt_boot_iommu_params_list_has(t->value, "off"))
-			pt_message_list_addf(
-			        &p->warnings,
+			pt_report_warn(
+			        rep,
 			        "%s holds %s, which turns the AMD IOMMU off: passthrough "
 			        "will not work until it is removed (state: absent, "
 			        "params: [amd_iommu])",
@@ -72,15 +73,15 @@ static void warn_amd_iommu(struct pt_boot_cmdline_plan *p, const struct pt_cmdli
 /* cmdline_after and chg from cmdline_before; *items receives what was asked
  * (caller frees the vector). */
 static int edit_cmdline(struct pt_boot_cmdline_plan *p, const struct pt_boot_iommu_request *req,
-                        const char ***items, size_t *n, char **errmsg)
+                        const char ***items, size_t *n, struct pt_report *rep)
 {
 	struct pt_cmdline cl;
 	if (pt_cmdline_parse(p->cmdline_before, &cl) < 0)
 		return -ENOMEM;
 	if (cl.unclosed) {
 		pt_cmdline_release(&cl);
-		return pt_message_format(
-		        errmsg, -EINVAL,
+		return pt_report_fail(
+		        rep, -EINVAL,
 		        "the kernel command line in %s has a double quote that is never "
 		        "closed, so everything after it is one parameter to the kernel (%s); "
 		        "close the quote and run again",
@@ -88,7 +89,7 @@ static int edit_cmdline(struct pt_boot_cmdline_plan *p, const struct pt_boot_iom
 	}
 	*items = pt_boot_iommu_params_wanted(req, &cl, false, n);
 	if (req->present)
-		warn_amd_iommu(p, &cl);
+		warn_amd_iommu(p, &cl, rep);
 	pt_cmdline_release(&cl);
 	if (!*items)
 		return -ENOMEM;
@@ -100,20 +101,18 @@ static int edit_cmdline(struct pt_boot_cmdline_plan *p, const struct pt_boot_iom
 /* The file's command line: GRUB's value (refused when it cannot be edited) or
  * the line of /etc/kernel/cmdline. */
 static int read_cmdline(struct pt_boot_cmdline_plan *p, struct pt_boot_grub_default *g,
-                        struct pt_boot_kernel_cmdline *k, char **errmsg)
+                        struct pt_boot_kernel_cmdline *k, struct pt_report *rep)
 {
 	int e;
 	if (p->loader == PT_BOOT_GRUB) {
-		e = pt_boot_grub_default_parse(p->before, p->before_len, PT_BOOT_GRUB_CMDLINE_VARIABLE,
-		                          p->path, g, errmsg);
-		if (e == 0 && g->problem) {
-			*errmsg = strdup(g->problem);
-			return *errmsg ? -EINVAL : -ENOMEM;
-		}
+		e = pt_boot_grub_default_parse(p->before, p->before_len,
+		                               PT_BOOT_GRUB_CMDLINE_VARIABLE, p->path, g, rep);
+		if (e == 0 && g->problem)
+			return pt_report_fail(rep, -EINVAL, "%s", g->problem);
 		if (e == 0)
 			p->cmdline_before = strdup(g->value ? g->value : "");
 	} else {
-		e = pt_boot_kernel_cmdline_parse(p->before, p->before_len, p->path, k, errmsg);
+		e = pt_boot_kernel_cmdline_parse(p->before, p->before_len, p->path, k, rep);
 		if (e == 0)
 			p->cmdline_before = strdup(k->line);
 	}
@@ -126,9 +125,11 @@ static int read_cmdline(struct pt_boot_cmdline_plan *p, struct pt_boot_grub_defa
 static ssize_t grub_cmdline_linux_length(const struct pt_boot_cmdline_plan *p)
 {
 	struct pt_boot_grub_default linux_part;
-	_cleanup_free_ char *err = NULL;
+	struct pt_report ignored; /* not a literal, or not parsed: its length is unknown */
+	pt_report_init(&ignored);
 	int e = pt_boot_grub_default_parse(p->before, p->before_len, "GRUB_CMDLINE_LINUX", p->path,
-	                              &linux_part, &err);
+	                                   &linux_part, &ignored);
+	pt_report_release(&ignored);
 	ssize_t len = 0;
 	if (e == -ENOMEM)
 		len = -ENOMEM;
@@ -143,7 +144,7 @@ static ssize_t grub_cmdline_linux_length(const struct pt_boot_cmdline_plan *p)
  * PT_BOOT_CMDLINE_MAX_LENGTH, so that nothing is cut silently at boot. A host that
  * is over it already keeps booting as it did: a run that does not lengthen the
  * line goes ahead, and says so. */
-static int check_length(struct pt_boot_cmdline_plan *p, char **errmsg)
+static int check_length(const struct pt_boot_cmdline_plan *p, struct pt_report *rep)
 {
 	size_t extra = 0;
 	const char *what = "";
@@ -159,8 +160,8 @@ static int check_length(struct pt_boot_cmdline_plan *p, char **errmsg)
 	if (after <= PT_BOOT_CMDLINE_MAX_LENGTH)
 		return 0;
 	if (after > before)
-		return pt_message_format(
-		        errmsg, -EINVAL,
+		return pt_report_fail(
+		        rep, -EINVAL,
 		        "the kernel command line in %s%s would be %zu bytes long after this run "
 		        "(%zu now), too long: the kernel keeps %d bytes of it (its final NUL "
 		        "included) and the boot loader adds up to %d of its own (BOOT_IMAGE=, "
@@ -169,7 +170,7 @@ static int check_length(struct pt_boot_cmdline_plan *p, char **errmsg)
 		        "command line in %s first",
 		        p->path, what, after, before, PT_CMDLINE_KERNEL_SIZE,
 		        PT_BOOT_CMDLINE_LOADER_ALLOWANCE, PT_BOOT_CMDLINE_MAX_LENGTH, p->path);
-	pt_message_list_addf(&p->warnings,
+	pt_report_warn(rep,
 	                     "the kernel command line in %s%s is %zu bytes long, more than the "
 	                     "%d the module writes: the kernel keeps %d bytes of it (its final "
 	                     "NUL included) and the boot loader adds up to %d of its own, so "
@@ -180,23 +181,22 @@ static int check_length(struct pt_boot_cmdline_plan *p, char **errmsg)
 	return 0;
 }
 
-int pt_boot_cmdline_plan_edit(struct pt_boot_cmdline_plan *p, const struct pt_boot_iommu_request *req,
-                         char **errmsg)
+int pt_boot_cmdline_plan_edit(struct pt_boot_cmdline_plan *p,
+                              const struct pt_boot_iommu_request *req, struct pt_report *rep)
 {
-	*errmsg = NULL;
 	struct pt_boot_grub_default g;
 	struct pt_boot_kernel_cmdline k;
 	memset(&g, 0, sizeof g);
 	memset(&k, 0, sizeof k);
 	_cleanup_free_ const char **items = NULL;
 	size_t n = 0;
-	int e = read_cmdline(p, &g, &k, errmsg);
+	int e = read_cmdline(p, &g, &k, rep);
 	if (e == 0)
-		e = edit_cmdline(p, req, &items, &n, errmsg);
+		e = edit_cmdline(p, req, &items, &n, rep);
 	if (e == 0 && p->loader == PT_BOOT_GRUB)
-		pt_boot_grub_warnings_check(p->root, p->path, &g, items, n, req->present, &p->warnings);
+		pt_boot_grub_warnings_check(p->root, p->path, &g, items, n, req->present, rep);
 	if (e == 0)
-		e = check_length(p, errmsg);
+		e = check_length(p, rep);
 	if (e == 0 && strcmp(p->cmdline_after, p->cmdline_before) == 0) {
 		p->after = malloc(p->before_len + 1);
 		if (p->after) {
@@ -206,18 +206,19 @@ int pt_boot_cmdline_plan_edit(struct pt_boot_cmdline_plan *p, const struct pt_bo
 			e = -ENOMEM;
 		}
 	} else if (e == 0 && p->loader == PT_BOOT_GRUB) {
-		e = pt_boot_grub_default_set(&g, p->cmdline_after, &p->after, &p->after_len, errmsg);
+		e = pt_boot_grub_default_set(&g, p->cmdline_after, &p->after, &p->after_len, rep);
 	} else if (e == 0) {
-		e = pt_boot_kernel_cmdline_set(&k, p->cmdline_after, p->path, &p->after, &p->after_len,
-		                          errmsg);
+		e = pt_boot_kernel_cmdline_set(&k, p->cmdline_after, p->path, &p->after,
+		                               &p->after_len, rep);
 	}
 	pt_boot_grub_default_release(&g);
 	pt_boot_kernel_cmdline_release(&k);
-	if (e < 0 && !(e == -EINVAL && *errmsg)) {
-		free(*errmsg);
-		*errmsg = NULL;
-		pt_message_format(errmsg, e, "cannot edit %s: %s", p->path, strerror(-e));
-	}
+	/* The steps explain their refusals (-EINVAL); anything else, an edit
+	 * pt_cmdline_edit refuses without a word or memory running out, is said
+	 * here. The report keeps its first failure, so this adds nothing after
+	 * one of theirs. */
+	if (e < 0)
+		pt_report_fail(rep, e, "cannot edit %s: %s", p->path, strerror(-e));
 	return e;
 }
 
@@ -235,6 +236,5 @@ void pt_boot_cmdline_plan_release(struct pt_boot_cmdline_plan *p)
 	free(p->cmdline_before);
 	free(p->cmdline_after);
 	pt_cmdline_change_release(&p->chg);
-	pt_message_list_release(&p->warnings);
 	memset(p, 0, sizeof *p);
 }

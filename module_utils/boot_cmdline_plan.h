@@ -1,4 +1,7 @@
-/* The kernel command line file of a grub_iommu run, read and planned: the file
+/* Layer: boot family (grub_iommu). Included by boot_update.h and
+ * grub_iommu_run.h.
+ *
+ * The kernel command line file of a grub_iommu run, read and planned: the file
  * as it is, the file as it should be, and what changes between them.
  *
  *   GRUB          /etc/default/grub: the value of GRUB_CMDLINE_LINUX_DEFAULT
@@ -13,10 +16,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "boot_loader.h"
-#include "cmdline.h"
 #include "boot_iommu_params.h"
-#include "messages.h"
+#include "boot_loader.h"
+#include "boot_opts.h"
+#include "cmdline.h"
+#include "report.h"
 
 /* What the boot loader puts on the kernel command line besides the text the
  * module edits, allowed for: GRUB's 10_linux writes `BOOT_IMAGE=<kernel> root=
@@ -45,35 +49,35 @@ struct pt_boot_cmdline_plan {
 	char *cmdline_before;            /* the command line value in before (owned) */
 	char *cmdline_after;             /* the same in after (owned) */
 	struct pt_cmdline_change chg;    /* parameters added and removed (owned) */
-	struct pt_message_list warnings; /* what the user should see, in the order
-	                                    found (owned; kept when planning fails) */
 };
 
 /* Zero p and read <root>/<path>, a file in loader's format, into it. 0; on
- * failure -errno with *errmsg (caller frees; NULL only when out of memory):
- * -ENOENT says what the missing file means for loader (reason is how the boot
- * loader was chosen, quoted for GRUB), others "cannot read PATH: ...".
- * root, path and reason are borrowed for the call; root and path must outlive
- * p. Release p with pt_boot_cmdline_plan_release in every case. */
+ * failure -errno with the failure recorded in rep (nothing recorded only when
+ * out of memory): -ENOENT says what the missing file means for loader (reason
+ * is how the boot loader was chosen, quoted for GRUB), others "cannot read
+ * PATH: ...". root, path and reason are borrowed for the call; root and path
+ * must outlive p. Release p with pt_boot_cmdline_plan_release in every case. */
 int pt_boot_cmdline_plan_read(struct pt_boot_cmdline_plan *p, const char *root, const char *path,
-                         enum pt_boot_loader loader, const char *reason, char **errmsg);
+                              enum pt_boot_loader loader, const char *reason,
+                              struct pt_report *rep);
 
 /* Plan req against the file p holds (after a successful pt_boot_cmdline_plan_read):
  * parse it, edit its command line
  * (pt_cmdline_edit: ENSURE for present, REMOVE for absent, with the items of
- * pt_boot_iommu_params_wanted), render the new file, and collect warnings
- * (amd_iommu= values that do nothing or turn the IOMMU off; for GRUB those of
- * boot_grub_warnings.h). Sets cmdline_before/after, chg, after/after_len (a copy of
- * before when the command line stays). 0, or -errno with *errmsg (caller
- * frees; NULL only when out of memory) saying what cannot be edited and what
- * to do.
+ * pt_boot_iommu_params_wanted), render the new file, and add the warnings to
+ * rep in the order found (amd_iommu= values that do nothing or turn the IOMMU
+ * off; for GRUB those of boot_grub_warnings.h; they stay when planning fails).
+ * Sets cmdline_before/after, chg, after/after_len (a copy of before when the
+ * command line stays). 0, or -errno with the failure recorded in rep, saying
+ * what cannot be edited and what to do ("cannot edit PATH: ..." when no step
+ * said more).
  * The kernel command line the file gives — for GRUB GRUB_CMDLINE_LINUX, a
  * blank and GRUB_CMDLINE_LINUX_DEFAULT (as far as the file shows them), for
  * systemd-boot the line — must not grow past PT_BOOT_CMDLINE_MAX_LENGTH: -EINVAL
  * naming the file, the length and the limit. One that is that long already and
  * does not grow is planned, with a warning. */
-int pt_boot_cmdline_plan_edit(struct pt_boot_cmdline_plan *p, const struct pt_boot_iommu_request *req,
-                         char **errmsg);
+int pt_boot_cmdline_plan_edit(struct pt_boot_cmdline_plan *p,
+                              const struct pt_boot_iommu_request *req, struct pt_report *rep);
 
 /* The planned file differs from the one read. */
 bool pt_boot_cmdline_plan_changed(const struct pt_boot_cmdline_plan *p);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "messages.h"
 #include "strbuf.h"
 
 /* ---- the lexer --------------------------------------------------------- */
@@ -983,10 +982,9 @@ void pt_boot_grub_default_release(struct pt_boot_grub_default *g)
 }
 
 int pt_boot_grub_default_parse(const char *text, size_t len, const char *name, const char *label,
-                          struct pt_boot_grub_default *g, char **errmsg)
+                               struct pt_boot_grub_default *g, struct pt_report *rep)
 {
 	memset(g, 0, sizeof *g);
-	*errmsg = NULL;
 	g->text = text;
 	g->len = len;
 	g->name = strdup(name);
@@ -994,8 +992,8 @@ int pt_boot_grub_default_parse(const char *text, size_t len, const char *name, c
 	if (!g->name || !g->label)
 		return -ENOMEM;
 	if (memchr(text, '\0', len))
-		return pt_message_format(
-		        errmsg, -EINVAL,
+		return pt_report_fail(
+		        rep, -EINVAL,
 		        "%s holds a NUL byte: it is not a text file the module can edit", label);
 
 	struct lexer lx = {
@@ -1007,8 +1005,8 @@ int pt_boot_grub_default_parse(const char *text, size_t len, const char *name, c
 		goto out;
 	}
 	if (lx.err) {
-		r = pt_message_format(
-		        errmsg, -EINVAL,
+		r = pt_report_fail(
+		        rep, -EINVAL,
 		        "%s does not parse as a shell script (%s), so the module cannot tell "
 		        "where %s is set; check it with `sh -n %s`, fix it, and run again",
 		        label, lx.err, name, label);
@@ -1016,8 +1014,8 @@ int pt_boot_grub_default_parse(const char *text, size_t len, const char *name, c
 	}
 	for (size_t k = 0; k < lx.n_found; k++)
 		if (lx.found[k].unsafe) {
-			r = pt_message_format(
-			        errmsg, -EINVAL,
+			r = pt_report_fail(
+			        rep, -EINVAL,
 			        "%s: line %u %s; the module only edits a plain top-level "
 			        "assignment %s=\"...\". Set %s once, outside any block, and run "
 			        "again (or edit the file by hand)",
@@ -1110,14 +1108,11 @@ static void put_dquoted(struct pt_strbuf *sb, const char *s, size_t n)
 }
 
 int pt_boot_grub_default_set(const struct pt_boot_grub_default *g, const char *value, char **out,
-                        size_t *out_len, char **errmsg)
+                             size_t *out_len, struct pt_report *rep)
 {
 	*out = NULL;
-	*errmsg = NULL;
-	if (g->problem) {
-		*errmsg = strdup(g->problem);
-		return *errmsg ? -EINVAL : -ENOMEM;
-	}
+	if (g->problem)
+		return pt_report_fail(rep, -EINVAL, "%s", g->problem);
 	struct pt_strbuf sb = PT_STRBUF_INIT;
 	size_t vlen = strlen(value);
 	/* NOLINTNEXTLINE(bugprone-branch-clone): kept apart from "unchanged" below */

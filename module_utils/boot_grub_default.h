@@ -1,4 +1,7 @@
-/* /etc/default/grub (and the drop-ins in /etc/default/grub.d): find where a variable such
+/* Layer: boot family (grub_iommu). Included by boot_cmdline_plan.c,
+ * boot_grub_warnings.h and the tests and fuzz harness of the format.
+ *
+ * /etc/default/grub (and the drop-ins in /etc/default/grub.d): find where a variable such
  * as GRUB_CMDLINE_LINUX_DEFAULT gets its value, read that value, and write a new
  * one touching nothing else.
  *
@@ -22,6 +25,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "report.h"
 
 enum pt_boot_grub_quote {
 	PT_BOOT_GRUB_QUOTE_NONE,   /* NAME=value (or NAME=) */
@@ -51,13 +56,13 @@ struct pt_boot_grub_default {
 /* Parse text[0..len) (a NUL must follow it) looking for variable name. label
  * names the file in messages ("/etc/default/grub").
  * Returns 0 with g filled in — including when the effective value cannot be
- * edited, which sets g->problem — or -EINVAL with *errmsg (caller frees) when
- * the file cannot be analysed (unterminated quote, unbalanced if/fi, a NUL byte)
- * or sets the variable somewhere the module cannot follow (inside a block,
- * conditionally, with export/+=/read/unset/eval); -ENOMEM. Release g with
- * pt_boot_grub_default_release in every case. */
+ * edited, which sets g->problem — or -EINVAL with the failure recorded in rep
+ * when the file cannot be analysed (unterminated quote, unbalanced if/fi, a NUL
+ * byte) or sets the variable somewhere the module cannot follow (inside a
+ * block, conditionally, with export/+=/read/unset/eval); -ENOMEM. Release g
+ * with pt_boot_grub_default_release in every case. */
 int pt_boot_grub_default_parse(const char *text, size_t len, const char *name, const char *label,
-                          struct pt_boot_grub_default *g, char **errmsg);
+                               struct pt_boot_grub_default *g, struct pt_report *rep);
 void pt_boot_grub_default_release(struct pt_boot_grub_default *g);
 
 /* The file with name's value replaced by value (the command line as the shell
@@ -66,9 +71,10 @@ void pt_boot_grub_default_release(struct pt_boot_grub_default *g);
  * needs quotes, or a single-quoted one that would hold a quote, becomes double-
  * quoted). When the variable is unset, one line `NAME="value"` is appended (after
  * a newline if the file lacks a final one). An unchanged value (or "" for an
- * unset variable) gives the text back as it was. Returns 0 with *out (caller frees, NUL-terminated)
- * and *out_len, -EINVAL with *errmsg (caller frees) when g->problem is set, -ENOMEM. */
+ * unset variable) gives the text back as it was. Returns 0 with *out (caller
+ * frees, NUL-terminated) and *out_len; -EINVAL with g->problem recorded in rep
+ * as the failure when it is set; -ENOMEM. */
 int pt_boot_grub_default_set(const struct pt_boot_grub_default *g, const char *value, char **out,
-                        size_t *out_len, char **errmsg);
+                             size_t *out_len, struct pt_report *rep);
 
 #endif

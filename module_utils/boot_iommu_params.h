@@ -1,4 +1,8 @@
-/* Which kernel parameters a grub_iommu run asks for: the IOMMU vendor's
+/* Layer: boot family (grub_iommu). Included by the boot_* files that plan or
+ * check the command line (boot_cmdline_plan, boot_reboot_required) and by
+ * grub_iommu_run.c.
+ *
+ * Which kernel parameters a grub_iommu run asks for: the IOMMU vendor's
  * (intel_iommu=on), passthrough mode's (iommu=pt) and the user's own (params),
  * checked and turned into the list of items handed to pt_cmdline_edit.
  *
@@ -11,31 +15,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "boot_opts.h"
 #include "cmdline.h"
-
-/* What one run asks of the kernel command line. Every pointer is borrowed. */
-struct pt_boot_iommu_request {
-	bool present;              /* state: present (ensure the items) or absent (remove them) */
-	const char *vendor;        /* "intel", "amd" or "none": already resolved, never "auto" */
-	bool passthrough;          /* passthrough_mode: stands for iommu=pt */
-	const char *const *params; /* the params option, one kernel parameter per item */
-	size_t n_params;           /* number of params */
-};
+#include "report.h"
 
 /* Check the params option: every item is a non-empty string (NULL counts as
  * empty) that fits on the kernel command line by itself (at most
  * PT_CMDLINE_KERNEL_SIZE - 1 bytes), without control characters, and holds
- * exactly one kernel parameter. 0, or -EINVAL with *errmsg (caller frees)
- * naming the item (params[N]) and what to do; -ENOMEM (*errmsg NULL). */
-int pt_boot_iommu_params_check(const char *const *params, size_t n, char **errmsg);
+ * exactly one kernel parameter. 0, or -EINVAL with the failure recorded in
+ * rep, naming the item (params[N]) and what to do. */
+int pt_boot_iommu_params_check(const char *const *params, size_t n, struct pt_report *rep);
 
 /* The vendor the run is for. option "intel", "amd" or "none" is taken as it is
  * (NULL means "none"); "auto" reads the vendor_id of <root>/proc/cpuinfo:
  * GenuineIntel → "intel", AuthenticAMD or HygonGenuine → "amd". On success 0
- * and *vendor is option or a static string. -EINVAL with *errmsg (caller frees)
- * when auto cannot tell (*vendor NULL); -ENOMEM (*errmsg NULL). */
+ * and *vendor is option or a static string. -EINVAL with the failure recorded
+ * in rep when auto cannot tell (*vendor NULL). */
 int pt_boot_iommu_params_vendor(const char *option, const char *root, const char **vendor,
-                           char **errmsg);
+                                struct pt_report *rep);
 
 /* The items req asks for, against command line cl (the file's, or the running
  * kernel's when running is true). present: intel_iommu=on for Intel and

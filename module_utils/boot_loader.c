@@ -1,7 +1,6 @@
 #include "boot_loader.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +23,6 @@ void pt_boot_detection_release(struct pt_boot_detection *d)
 	if (!d)
 		return;
 	free(d->reason);
-	free(d->warning);
 	memset(d, 0, sizeof *d);
 }
 
@@ -95,7 +93,8 @@ static void count_esps(const char *out, int *uefi, int *grub)
 	}
 }
 
-int pt_boot_loader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d)
+int pt_boot_loader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d,
+                          struct pt_report *rep)
 {
 	memset(d, 0, sizeof *d);
 	if (!pt_exec_available(root, "proxmox-boot-tool"))
@@ -117,14 +116,10 @@ int pt_boot_loader_detect(const char *root, int timeout_sec, struct pt_boot_dete
 	if (r == 0 && res.rc == 0 && grub > 0) {
 		d->proxmox_boot_tool = true;
 		pt_exec_result_release(&res);
-		if (uefi > 0) {
-			d->warning =
-			        strdup("proxmox-boot-tool status shows ESPs with GRUB and ESPs "
-			               "with systemd-boot; the command line was set for GRUB. "
-			               "Set bootloader explicitly if that is wrong");
-			if (!d->warning)
-				return -ENOMEM;
-		}
+		if (uefi > 0)
+			pt_report_warn(rep, "proxmox-boot-tool status shows ESPs with GRUB and ESPs "
+			                    "with systemd-boot; the command line was set for GRUB. "
+			                    "Set bootloader explicitly if that is wrong");
 		return set_reason(d, PT_BOOT_GRUB,
 		                  "proxmox-boot-tool status: the ESPs are configured with grub");
 	}
@@ -139,29 +134,20 @@ int pt_boot_loader_detect(const char *root, int timeout_sec, struct pt_boot_dete
 	if (r < 0 || res.rc != 0) {
 		const char *err = res.err && *res.err ? res.err : "";
 		size_t n = strcspn(err, "\n");
-		if (asprintf(&d->warning,
-		             "proxmox-boot-tool status failed (rc %d%s%.*s); the boot loader was "
-		             "detected from files instead",
-		             res.rc, n ? ": " : "", (int)n, err) < 0)
-			d->warning = NULL;
-	} else if (asprintf(&d->warning, "proxmox-boot-tool status shows no ESP; the boot "
-	                                 "loader was detected from files instead") < 0) {
-		d->warning = NULL;
+		pt_report_warn(rep,
+		               "proxmox-boot-tool status failed (rc %d%s%.*s); the boot loader was "
+		               "detected from files instead",
+		               res.rc, n ? ": " : "", (int)n, err);
+	} else {
+		pt_report_warn(rep, "proxmox-boot-tool status shows no ESP; the boot loader was "
+		                    "detected from files instead");
 	}
 	pt_exec_result_release(&res);
-	if (!d->warning)
-		return -ENOMEM;
-	bool ran = d->ran_status;
-	char *warning = d->warning;
-	d->warning = NULL;
-	r = pt_boot_loader_detect_files(root, d);
-	d->ran_status = ran;
-	d->warning = warning;
-	return r;
+	return pt_boot_loader_detect_files(root, d);
 }
 
 int pt_boot_loader_choose(const char *root, const char *option, bool check_mode, int timeout_sec,
-                         struct pt_boot_detection *d)
+                          struct pt_boot_detection *d, struct pt_report *rep)
 {
 	memset(d, 0, sizeof *d);
 	if (option && strcmp(option, "auto") != 0)
@@ -171,5 +157,5 @@ int pt_boot_loader_choose(const char *root, const char *option, bool check_mode,
 		                  "set by the bootloader option");
 	/* status mounts the ESPs for a moment: check mode decides from files. */
 	return check_mode ? pt_boot_loader_detect_files(root, d)
-	                  : pt_boot_loader_detect(root, timeout_sec, d);
+	                  : pt_boot_loader_detect(root, timeout_sec, d, rep);
 }

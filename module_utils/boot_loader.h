@@ -1,4 +1,7 @@
-/* Which boot loader takes the kernel command line on a (Proxmox) host, and so
+/* Layer: boot family (grub_iommu). Included by boot_cmdline_plan.h,
+ * boot_update.h and grub_iommu_run.h.
+ *
+ * Which boot loader takes the kernel command line on a (Proxmox) host, and so
  * which file the module must edit.
  *
  *   GRUB          /etc/default/grub, applied by update-grub
@@ -15,6 +18,8 @@
 
 #include <stdbool.h>
 
+#include "report.h"
+
 enum pt_boot_loader {
 	PT_BOOT_GRUB,
 	PT_BOOT_SYSTEMD_BOOT,
@@ -23,7 +28,6 @@ enum pt_boot_loader {
 struct pt_boot_detection {
 	enum pt_boot_loader loader;
 	char *reason;           /* how it was decided, one sentence for users (owned) */
-	char *warning;          /* something odd the user should know, or NULL (owned) */
 	bool ran_status;        /* `proxmox-boot-tool status` was run */
 	bool proxmox_boot_tool; /* the ESPs are managed by proxmox-boot-tool */
 };
@@ -45,17 +49,20 @@ int pt_boot_loader_detect_files(const char *root, struct pt_boot_detection *d);
  * `proxmox-boot-tool status` there (chrooted unless root is "/", timeout
  * timeout_sec) and read its ESP lines — any `grub` ESP → GRUB, all `uefi` →
  * systemd-boot, exit 2 → GRUB; when it is missing, prints no ESP line, or fails
- * otherwise, fall back to pt_boot_loader_detect_files (with a warning for the
- * failure). `status` mounts the ESPs for a moment, so check mode uses
+ * otherwise, fall back to pt_boot_loader_detect_files. What is odd about the
+ * answer (the failure, no ESP line, ESPs of both kinds) becomes a warning in
+ * rep. `status` mounts the ESPs for a moment, so check mode uses
  * pt_boot_loader_detect_files instead. 0 or -ENOMEM. */
-int pt_boot_loader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d);
+int pt_boot_loader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d,
+                          struct pt_report *rep);
 
 /* The boot loader for one run. option "grub" or "systemd-boot" decides by
  * itself (reason: "set by the bootloader option"); "auto" (or NULL) detects:
  * from files alone in check mode (pt_boot_loader_detect_files), as a real run
- * otherwise (pt_boot_loader_detect). 0 or -ENOMEM; release d in every case. */
+ * otherwise (pt_boot_loader_detect, whose warnings go to rep). 0 or -ENOMEM;
+ * release d in every case. */
 int pt_boot_loader_choose(const char *root, const char *option, bool check_mode, int timeout_sec,
-                         struct pt_boot_detection *d);
+                          struct pt_boot_detection *d, struct pt_report *rep);
 
 void pt_boot_detection_release(struct pt_boot_detection *d);
 

@@ -44,9 +44,11 @@ static void check_edit(const struct pt_boot_grub_default *g, const char *name, e
 		pt_cmdline_release(&cl);
 		return;
 	}
-	char *out = NULL, *err = NULL;
+	struct pt_report rep;
+	pt_report_init(&rep);
+	char *out = NULL;
 	size_t out_len = 0;
-	check(pt_boot_grub_default_set(g, value, &out, &out_len, &err) == 0);
+	check(pt_boot_grub_default_set(g, value, &out, &out_len, &rep) == 0);
 	check(strlen(out) == out_len);
 
 	/* Only the value's bytes changed (or one assignment was appended). */
@@ -61,7 +63,7 @@ static void check_edit(const struct pt_boot_grub_default *g, const char *name, e
 
 	/* The result holds the new value, and editing it again is a no-op. */
 	struct pt_boot_grub_default g2;
-	check(pt_boot_grub_default_parse(out, out_len, name, "fuzz", &g2, &err) == 0);
+	check(pt_boot_grub_default_parse(out, out_len, name, "fuzz", &g2, &rep) == 0);
 	check(g2.problem == NULL);
 	if (g->line || value[0]) {
 		check(g2.value != NULL && strcmp(g2.value, value) == 0);
@@ -73,11 +75,12 @@ static void check_edit(const struct pt_boot_grub_default *g, const char *name, e
 	check(strcmp(value2, g2.value ? g2.value : "") == 0);
 	char *out2 = NULL;
 	size_t out2_len = 0;
-	check(pt_boot_grub_default_set(&g2, value2, &out2, &out2_len, &err) == 0);
+	check(pt_boot_grub_default_set(&g2, value2, &out2, &out2_len, &rep) == 0);
 	check(out2_len == out_len && memcmp(out2, out, out_len) == 0);
 	free(out2);
 	free(value2);
 	pt_boot_grub_default_release(&g2);
+	pt_report_release(&rep);
 	free(out);
 	free(value);
 }
@@ -95,9 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[len] = '\0';
 
 	struct pt_boot_grub_default g;
-	char *err = NULL;
-	int r = pt_boot_grub_default_parse(text, len, name, "fuzz", &g, &err);
-	check(r == 0 || (r < 0 && err != NULL));
+	struct pt_report rep;
+	pt_report_init(&rep);
+	int r = pt_boot_grub_default_parse(text, len, name, "fuzz", &g, &rep);
+	check(r == 0 || (r < 0 && rep.msg != NULL));
 	if (r == 0 && !g.problem) {
 		check(g.n_set == 0 || g.line >= g.first_line);
 		check(g.line == 0 ||
@@ -105,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* render(parse(x)) == x */
 		char *out = NULL;
 		size_t out_len = 0;
-		check(pt_boot_grub_default_set(&g, g.value ? g.value : "", &out, &out_len, &err) == 0);
+		check(pt_boot_grub_default_set(&g, g.value ? g.value : "", &out, &out_len, &rep) == 0);
 		check(out_len == len && memcmp(out, text, len) == 0);
 		free(out);
 		if (g.quote != PT_BOOT_GRUB_QUOTE_MIXED) {
@@ -114,9 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else if (r == 0) {
 		char *out = NULL;
-		check(pt_boot_grub_default_set(&g, "x", &out, NULL, &err) < 0 && out == NULL);
+		check(pt_boot_grub_default_set(&g, "x", &out, NULL, &rep) < 0 && out == NULL);
 	}
-	free(err);
+	pt_report_release(&rep);
 	pt_boot_grub_default_release(&g);
 	free(text);
 	return 0;

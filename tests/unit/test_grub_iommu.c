@@ -28,6 +28,7 @@
 #include "boot_iommu_params.h"
 #include "boot_reboot_required.h"
 #include "strbuf.h"
+#include "support/reports.h"
 #include "support/tmptree.h"
 
 #ifndef SOURCE_DIR
@@ -88,21 +89,14 @@ static char *joined(char **list, size_t n)
 	return sb.data ? pt_strbuf_steal(&sb) : strdup("");
 }
 
-/* True when one of the plan's warnings holds every one of the pieces. */
-static bool warned(const struct pt_boot_cmdline_plan *p, const char *a, const char *b)
+/* Read and plan path under root for req, reporting to rep (emptied first);
+ * returns what edit returned. */
+static int plan(struct pt_boot_cmdline_plan *p, struct pt_report *rep, const char *root,
+                const char *path, enum pt_boot_loader loader,
+                const struct pt_boot_iommu_request *req)
 {
-	for (size_t i = 0; i < p->warnings.n; i++)
-		if (strstr(p->warnings.items[i], a) && (!b || strstr(p->warnings.items[i], b)))
-			return true;
-	return false;
-}
-
-/* Read and plan path under root for req; returns what edit returned. */
-static int plan(struct pt_boot_cmdline_plan *p, const char *root, const char *path,
-                enum pt_boot_loader loader, const struct pt_boot_iommu_request *req, char **err)
-{
-	int e = pt_boot_cmdline_plan_read(p, root, path, loader, "test", err);
-	return e < 0 ? e : pt_boot_cmdline_plan_edit(p, req, err);
+	int e = pt_boot_cmdline_plan_read(p, root, path, loader, "test", reports_fresh(rep));
+	return e < 0 ? e : pt_boot_cmdline_plan_edit(p, req, rep);
 }
 
 /* ---- the parameters asked for ---------------------------------------------------- */
@@ -110,10 +104,10 @@ static int plan(struct pt_boot_cmdline_plan *p, const char *root, const char *pa
 static void test_params_check(void **state)
 {
 	(void)state;
-	char *err = NULL;
+	struct pt_report rep = {0};
 	const char *good[] = {"video=efifb:off", "nomodeset", "acpi_osi=\"!Windows 2012\""};
-	assert_int_equal(pt_boot_iommu_params_check(good, 3, &err), 0);
-	assert_null(err);
+	assert_int_equal(pt_boot_iommu_params_check(good, 3, reports_fresh(&rep)), 0);
+	assert_null(rep.msg);
 
 	const struct {
 		const char *item;
@@ -128,42 +122,41 @@ static void test_params_check(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *items[] = {"quiet", bad[i].item};
-		assert_int_equal(pt_boot_iommu_params_check(items, 2, &err), -EINVAL);
-		assert_non_null(strstr(err, bad[i].message));
-		free(err);
+		assert_int_equal(pt_boot_iommu_params_check(items, 2, reports_fresh(&rep)), -EINVAL);
+		assert_non_null(strstr(rep.msg, bad[i].message));
 	}
+	pt_report_release(&rep);
 }
 
 static void test_vendor(void **state)
 {
 	(void)state;
 	const char *vendor = NULL;
-	char *err = NULL;
+	struct pt_report rep = {0};
 	const char *pve1 = fresh_root("pve1-gtx1050ti", "vendor");
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve1, &vendor, &err), 0);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve1, &vendor, reports_fresh(&rep)), 0);
 	assert_string_equal(vendor, "intel");
 	const char *pve2 = fresh_root("pve2-systemd-boot", "vendor");
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, &err), 0);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, reports_fresh(&rep)), 0);
 	assert_string_equal(vendor, "amd");
 	/* An option other than auto is taken as it is, whatever the CPU. */
-	assert_int_equal(pt_boot_iommu_params_vendor("none", pve1, &vendor, &err), 0);
+	assert_int_equal(pt_boot_iommu_params_vendor("none", pve1, &vendor, reports_fresh(&rep)), 0);
 	assert_string_equal(vendor, "none");
-	assert_int_equal(pt_boot_iommu_params_vendor(NULL, pve1, &vendor, &err), 0);
+	assert_int_equal(pt_boot_iommu_params_vendor(NULL, pve1, &vendor, reports_fresh(&rep)), 0);
 	assert_string_equal(vendor, "none");
 
 	put(pve2, "/proc/cpuinfo", "processor\t: 0\nvendor_id\t: HygonGenuine\n");
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, &err), 0);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, reports_fresh(&rep)), 0);
 	assert_string_equal(vendor, "amd");
 	put(pve2, "/proc/cpuinfo", "processor\t: 0\nvendor_id\t: CentaurHauls\n");
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, &err), -EINVAL);
-	assert_non_null(strstr(err, "set iommu to intel, amd or none"));
-	assert_non_null(strstr(err, "/proc/cpuinfo"));
-	free(err);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, reports_fresh(&rep)), -EINVAL);
+	assert_non_null(strstr(rep.msg, "set iommu to intel, amd or none"));
+	assert_non_null(strstr(rep.msg, "/proc/cpuinfo"));
 	_cleanup_free_ char *cpuinfo = pt_path_join(pve1, "/proc/cpuinfo");
 	assert_int_equal(unlink(cpuinfo), 0);
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve1, &vendor, &err), -EINVAL);
-	assert_non_null(strstr(err, "cannot be told"));
-	free(err);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve1, &vendor, reports_fresh(&rep)), -EINVAL);
+	assert_non_null(strstr(rep.msg, "cannot be told"));
+	pt_report_release(&rep);
 }
 
 static void test_wanted_items(void **state)
@@ -269,25 +262,27 @@ static void test_reboot_required(void **state)
 static void test_bootloader_choose(void **state)
 {
 	(void)state;
+	struct pt_report rep = {0};
 	struct pt_boot_detection d;
 	const char *pve2 = fresh_root("pve2-systemd-boot", "choose");
-	assert_int_equal(pt_boot_loader_choose(pve2, "auto", true, 10, &d), 0);
+	assert_int_equal(pt_boot_loader_choose(pve2, "auto", true, 10, &d, reports_fresh(&rep)), 0);
 	assert_int_equal(d.loader, PT_BOOT_SYSTEMD_BOOT);
 	assert_false(d.ran_status);
 	pt_boot_detection_release(&d);
 	/* The option decides by itself. */
-	assert_int_equal(pt_boot_loader_choose(pve2, "grub", true, 10, &d), 0);
+	assert_int_equal(pt_boot_loader_choose(pve2, "grub", true, 10, &d, reports_fresh(&rep)), 0);
 	assert_int_equal(d.loader, PT_BOOT_GRUB);
 	assert_string_equal(d.reason, "set by the bootloader option");
 	pt_boot_detection_release(&d);
 	const char *pve1 = fresh_root("pve1-gtx1050ti", "choose");
-	assert_int_equal(pt_boot_loader_choose(pve1, NULL, true, 10, &d), 0);
+	assert_int_equal(pt_boot_loader_choose(pve1, NULL, true, 10, &d, reports_fresh(&rep)), 0);
 	assert_int_equal(d.loader, PT_BOOT_GRUB);
 	pt_boot_detection_release(&d);
-	assert_int_equal(pt_boot_loader_choose(pve1, "systemd-boot", false, 10, &d), 0);
+	assert_int_equal(pt_boot_loader_choose(pve1, "systemd-boot", false, 10, &d, reports_fresh(&rep)), 0);
 	assert_int_equal(d.loader, PT_BOOT_SYSTEMD_BOOT);
 	assert_false(d.ran_status);
 	pt_boot_detection_release(&d);
+	pt_report_release(&rep);
 }
 
 /* ---- the plan ------------------------------------------------------------------------ */
@@ -298,9 +293,9 @@ static void test_plan_pve1_grub(void **state)
 	const char *pve1 = fresh_root("pve1-gtx1050ti", "plan");
 	struct pt_boot_iommu_request req = want(true, "intel", true, NULL, 0);
 	struct pt_boot_cmdline_plan p;
-	char *err = NULL;
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
-	assert_null(err);
+	struct pt_report rep = {0};
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
+	assert_null(rep.msg);
 	assert_string_equal(p.cmdline_before, "quiet");
 	assert_string_equal(p.cmdline_after, "quiet intel_iommu=on iommu=pt");
 	_cleanup_free_ char *added = joined(p.chg.added, p.chg.n_added);
@@ -312,11 +307,11 @@ static void test_plan_pve1_grub(void **state)
 	                                "iommu=pt\"\nGRUB_CMDLINE_LINUX=\"\"\n"));
 	assert_int_equal(p.after_len, p.before_len + strlen(" intel_iommu=on iommu=pt"));
 	/* proxmox-ve.cfg in grub.d does not set the variable: nothing to say. */
-	assert_int_equal(p.warnings.n, 0);
+	assert_int_equal(json_array_size(rep.warnings), 0);
 
 	/* Written, the same run plans nothing: idempotent. */
 	char *backup = NULL;
-	assert_int_equal(pt_boot_update_write(&p, true, &backup, &err), 0);
+	assert_int_equal(pt_boot_update_write(&p, true, &backup, reports_fresh(&rep)), 0);
 	assert_non_null(backup);
 	assert_memory_equal(backup, "/etc/default/grub.", strlen("/etc/default/grub."));
 	_cleanup_free_ char *saved = get(pve1, backup);
@@ -325,17 +320,18 @@ static void test_plan_pve1_grub(void **state)
 	_cleanup_free_ char *written = get(pve1, "/etc/default/grub");
 	assert_string_equal(written, p.after);
 	pt_boot_cmdline_plan_release(&p);
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
 	assert_false(pt_boot_cmdline_plan_changed(&p));
 	assert_int_equal(p.chg.n_added + p.chg.n_removed, 0);
 	pt_boot_cmdline_plan_release(&p);
 
 	/* absent undoes present. */
 	req = want(false, "intel", true, NULL, 0);
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
 	assert_string_equal(p.cmdline_after, "quiet");
 	assert_string_equal(p.after, saved);
 	pt_boot_cmdline_plan_release(&p);
+	pt_report_release(&rep);
 }
 
 static void test_plan_pve2_systemd_boot(void **state)
@@ -345,8 +341,8 @@ static void test_plan_pve2_systemd_boot(void **state)
 	const char *extra[] = {"video=efifb:off"};
 	struct pt_boot_iommu_request req = want(true, "amd", true, extra, 1);
 	struct pt_boot_cmdline_plan p;
-	char *err = NULL;
-	assert_int_equal(plan(&p, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req, &err),
+	struct pt_report rep = {0};
+	assert_int_equal(plan(&p, &rep, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req),
 	                 0);
 	assert_string_equal(p.cmdline_after, "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt "
 	                                     "video=efifb:off");
@@ -357,11 +353,11 @@ static void test_plan_pve2_systemd_boot(void **state)
 	/* Removing root= would leave proxmox-boot-tool nothing to boot. */
 	const char *root_key[] = {"root"};
 	req = want(false, "amd", false, root_key, 1);
-	assert_int_equal(plan(&p, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req, &err),
+	assert_int_equal(plan(&p, &rep, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req),
 	                 -EINVAL);
-	assert_non_null(strstr(err, "has no root= parameter"));
-	free(err);
+	assert_non_null(strstr(rep.msg, "has no root= parameter"));
 	pt_boot_cmdline_plan_release(&p);
+	pt_report_release(&rep);
 }
 
 static void test_plan_refusals(void **state)
@@ -370,17 +366,15 @@ static void test_plan_refusals(void **state)
 	const char *pve1 = fresh_root("pve1-gtx1050ti", "refusals");
 	struct pt_boot_iommu_request req = want(true, "intel", true, NULL, 0);
 	struct pt_boot_cmdline_plan p;
-	char *err = NULL;
+	struct pt_report rep = {0};
 
-	assert_int_equal(plan(&p, pve1, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req, &err),
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req),
 	                 -ENOENT);
-	assert_non_null(strstr(err, "/etc/kernel/cmdline does not exist; on a systemd-boot host"));
-	free(err);
+	assert_non_null(strstr(rep.msg, "/etc/kernel/cmdline does not exist; on a systemd-boot host"));
 	pt_boot_cmdline_plan_release(&p);
-	assert_int_equal(plan(&p, pve1, "/etc/nope", PT_BOOT_GRUB, &req, &err), -ENOENT);
-	assert_non_null(strstr(err, "is GRUB installed?"));
-	assert_non_null(strstr(err, "(boot loader: test)"));
-	free(err);
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/nope", PT_BOOT_GRUB, &req), -ENOENT);
+	assert_non_null(strstr(rep.msg, "is GRUB installed?"));
+	assert_non_null(strstr(rep.msg, "(boot loader: test)"));
 	pt_boot_cmdline_plan_release(&p);
 
 	const struct {
@@ -394,13 +388,13 @@ static void test_plan_refusals(void **state)
 	};
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		put(pve1, "/etc/default/grub", refused[i].file);
-		assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err),
+		assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req),
 		                 -EINVAL);
-		assert_non_null(strstr(err, refused[i].message));
-		assert_non_null(strstr(err, "/etc/default/grub"));
-		free(err);
+		assert_non_null(strstr(rep.msg, refused[i].message));
+		assert_non_null(strstr(rep.msg, "/etc/default/grub"));
 		pt_boot_cmdline_plan_release(&p);
 	}
+	pt_report_release(&rep);
 }
 
 static void test_plan_warnings(void **state)
@@ -409,7 +403,7 @@ static void test_plan_warnings(void **state)
 	const char *pve1 = fresh_root("pve1-gtx1050ti", "warnings");
 	struct pt_boot_iommu_request req = want(true, "intel", true, NULL, 0);
 	struct pt_boot_cmdline_plan p;
-	char *err = NULL;
+	struct pt_report rep = {0};
 
 	put(pve1, "/etc/default/grub",
 	    "GRUB_CMDLINE_LINUX_DEFAULT=\"splash\"\nGRUB_TIMEOUT=5\n"
@@ -419,30 +413,31 @@ static void test_plan_warnings(void **state)
 	    "GRUB_CMDLINE_LINUX_DEFAULT=\"console=ttyS0\"\n");
 	put(pve1, "/etc/default/grub.d/60-appends.cfg",
 	    "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT x\"\n");
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
 	assert_string_equal(p.cmdline_after, "quiet amd_iommu=on amd_iommu=off intel_iommu=on "
 	                                     "iommu=pt");
-	assert_true(warned(&p, "amd_iommu=on, which is not a valid value", NULL));
-	assert_true(warned(&p, "holds amd_iommu=off, which turns the AMD IOMMU off", NULL));
-	assert_true(warned(&p, "is set 2 times", "(first on line 1, last on line 3)"));
-	assert_true(warned(&p,
+	assert_true(reports_warned(&rep, "amd_iommu=on, which is not a valid value", NULL));
+	assert_true(reports_warned(&rep, "holds amd_iommu=off, which turns the AMD IOMMU off", NULL));
+	assert_true(reports_warned(&rep, "is set 2 times", "(first on line 1, last on line 3)"));
+	assert_true(reports_warned(&rep,
 	                   "GRUB_CMDLINE_LINUX in /etc/default/grub (line 4) also holds "
 	                   "iommu=soft",
 	                   NULL));
-	assert_true(warned(&p, "/etc/default/grub.d/50-cloudimg-settings.cfg sets", "(line 1)"));
-	assert_false(warned(&p, "60-appends.cfg", NULL));
-	assert_int_equal(p.warnings.n, 5);
+	assert_true(reports_warned(&rep, "/etc/default/grub.d/50-cloudimg-settings.cfg sets", "(line 1)"));
+	assert_false(reports_warned(&rep, "60-appends.cfg", NULL));
+	assert_int_equal(json_array_size(rep.warnings), 5);
 	/* In the order found: the command line itself, then the file around it. */
-	assert_non_null(strstr(p.warnings.items[0], "amd_iommu=on"));
-	assert_non_null(strstr(p.warnings.items[4], "grub.d"));
+	assert_non_null(strstr(reports_warning(&rep, 0), "amd_iommu=on"));
+	assert_non_null(strstr(reports_warning(&rep, 4), "grub.d"));
 	pt_boot_cmdline_plan_release(&p);
 
 	/* The drop-in is the file's business only when the file is /etc/default/grub. */
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub.d/50-cloudimg-settings.cfg",
-	                      PT_BOOT_GRUB, &req, &err),
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub.d/50-cloudimg-settings.cfg",
+	                      PT_BOOT_GRUB, &req),
 	                 0);
-	assert_false(warned(&p, "grub.d", "sets"));
+	assert_false(reports_warned(&rep, "grub.d", "sets"));
 	pt_boot_cmdline_plan_release(&p);
+	pt_report_release(&rep);
 }
 
 /* ---- the length of the command line ----------------------------------------------------- */
@@ -461,23 +456,22 @@ static char *param_of_length(size_t len)
 static void test_params_length(void **state)
 {
 	(void)state;
-	char *err = NULL;
+	struct pt_report rep = {0};
 	_cleanup_free_ char *fits = param_of_length(PT_CMDLINE_KERNEL_SIZE - 1);
 	_cleanup_free_ char *over = param_of_length(PT_CMDLINE_KERNEL_SIZE);
 	const char *good[] = {"quiet", fits};
-	assert_int_equal(pt_boot_iommu_params_check(good, 2, &err), 0);
+	assert_int_equal(pt_boot_iommu_params_check(good, 2, reports_fresh(&rep)), 0);
 	const char *bad[] = {"quiet", over};
-	assert_int_equal(pt_boot_iommu_params_check(bad, 2, &err), -EINVAL);
-	assert_non_null(strstr(err, "params[1] (x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...) is 2048 bytes "
+	assert_int_equal(pt_boot_iommu_params_check(bad, 2, reports_fresh(&rep)), -EINVAL);
+	assert_non_null(strstr(rep.msg, "params[1] (x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...) is 2048 bytes "
 	                            "long, too long for the kernel command line: the kernel "
 	                            "keeps 2048 bytes"));
-	free(err);
 	/* The message quotes the start of the item, not half a UTF-8 character. */
 	over[31] = (char)0xc3; /* é */
 	over[32] = (char)0xa9;
-	assert_int_equal(pt_boot_iommu_params_check(bad, 2, &err), -EINVAL);
-	assert_non_null(strstr(err, "(x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaa...)"));
-	free(err);
+	assert_int_equal(pt_boot_iommu_params_check(bad, 2, reports_fresh(&rep)), -EINVAL);
+	assert_non_null(strstr(rep.msg, "(x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaa...)"));
+	pt_report_release(&rep);
 }
 
 /* The GRUB line: GRUB_CMDLINE_LINUX (empty on pve1), a blank, then
@@ -493,34 +487,33 @@ static void test_plan_length_grub(void **state)
 	const char *items[] = {at};
 	struct pt_boot_iommu_request req = want(true, "intel", true, items, 1);
 	struct pt_boot_cmdline_plan p;
-	char *err = NULL;
+	struct pt_report rep = {0};
 	assert_int_equal(PT_BOOT_CMDLINE_MAX_LENGTH, 2048 - 1 - 256);
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
 	assert_int_equal(1 + strlen(p.cmdline_after), PT_BOOT_CMDLINE_MAX_LENGTH);
 	assert_true(pt_boot_cmdline_plan_changed(&p));
-	assert_int_equal(p.warnings.n, 0);
+	assert_int_equal(json_array_size(rep.warnings), 0);
 	pt_boot_cmdline_plan_release(&p);
 
 	items[0] = over;
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), -EINVAL);
-	assert_non_null(strstr(err, "the kernel command line in /etc/default/grub "
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), -EINVAL);
+	assert_non_null(strstr(rep.msg, "the kernel command line in /etc/default/grub "
 	                            "(GRUB_CMDLINE_LINUX, a blank and GRUB_CMDLINE_LINUX_DEFAULT) "
 	                            "would be 1792 bytes long after this run (6 now), too long"));
-	assert_non_null(strstr(err, "keeps 2048 bytes"));
-	assert_non_null(strstr(err, "adds up to 256"));
-	assert_non_null(strstr(err, "at most 1791"));
+	assert_non_null(strstr(rep.msg, "keeps 2048 bytes"));
+	assert_non_null(strstr(rep.msg, "adds up to 256"));
+	assert_non_null(strstr(rep.msg, "at most 1791"));
 	assert_false(pt_boot_cmdline_plan_changed(&p));
-	free(err);
 	pt_boot_cmdline_plan_release(&p);
 
 	/* GRUB_CMDLINE_LINUX is on the line too, before the edited value. */
 	items[0] = at;
 	put(pve1, "/etc/default/grub",
 	    "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"ro\"\n");
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), -EINVAL);
-	assert_non_null(strstr(err, "would be 1793 bytes long after this run (8 now)"));
-	free(err);
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), -EINVAL);
+	assert_non_null(strstr(rep.msg, "would be 1793 bytes long after this run (8 now)"));
 	pt_boot_cmdline_plan_release(&p);
+	pt_report_release(&rep);
 }
 
 static void test_plan_length_systemd_boot(void **state)
@@ -534,22 +527,22 @@ static void test_plan_length_systemd_boot(void **state)
 	const char *items[] = {at};
 	struct pt_boot_iommu_request req = want(true, "amd", true, items, 1);
 	struct pt_boot_cmdline_plan p;
-	char *err = NULL;
-	assert_int_equal(plan(&p, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req, &err),
+	struct pt_report rep = {0};
+	assert_int_equal(plan(&p, &rep, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req),
 	                 0);
 	assert_int_equal(strlen(p.cmdline_after), PT_BOOT_CMDLINE_MAX_LENGTH);
 	pt_boot_cmdline_plan_release(&p);
 	items[0] = over;
-	assert_int_equal(plan(&p, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req, &err),
+	assert_int_equal(plan(&p, &rep, pve2, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req),
 	                 -EINVAL);
 	char want_msg[200];
 	snprintf(want_msg, sizeof want_msg,
 	         "the kernel command line in /etc/kernel/cmdline would be 1792 bytes long after "
 	         "this run (%zu now), too long",
 	         strlen(line));
-	assert_non_null(strstr(err, want_msg));
-	free(err);
+	assert_non_null(strstr(rep.msg, want_msg));
 	pt_boot_cmdline_plan_release(&p);
+	pt_report_release(&rep);
 }
 
 /* A host whose command line is too long already keeps booting as it did: a
@@ -572,11 +565,11 @@ static void test_plan_length_existing(void **state)
 	/* No-op: nothing to add. */
 	struct pt_boot_iommu_request req = want(true, "intel", true, NULL, 0);
 	struct pt_boot_cmdline_plan p;
-	char *err = NULL;
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	struct pt_report rep = {0};
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
 	assert_false(pt_boot_cmdline_plan_changed(&p));
-	assert_true(warned(&p, "/etc/default/grub", is_long));
-	assert_true(warned(&p, "This run does not lengthen it", NULL));
+	assert_true(reports_warned(&rep, "/etc/default/grub", is_long));
+	assert_true(reports_warned(&rep, "This run does not lengthen it", NULL));
 	pt_boot_cmdline_plan_release(&p);
 
 	/* Replacing a value by one as long, or removing, does not lengthen it. */
@@ -585,29 +578,29 @@ static void test_plan_length_existing(void **state)
 	                 long_param);
 	put(pve1, "/etc/default/grub", pt_strbuf_str(&sb));
 	pt_strbuf_release(&sb);
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
 	assert_true(pt_boot_cmdline_plan_changed(&p));
-	assert_true(warned(&p, is_long, NULL));
+	assert_true(reports_warned(&rep, is_long, NULL));
 	pt_boot_cmdline_plan_release(&p);
 	req = want(false, "intel", true, NULL, 0);
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
 	assert_true(pt_boot_cmdline_plan_changed(&p));
-	assert_true(warned(&p, "bytes long, more than the 1791", NULL));
+	assert_true(reports_warned(&rep, "bytes long, more than the 1791", NULL));
 	pt_boot_cmdline_plan_release(&p);
 
 	/* Adding to it: refused, naming the file, the lengths and the limit. */
 	const char *flag[] = {"nomodeset"};
 	req = want(true, "intel", true, flag, 1);
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), -EINVAL);
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), -EINVAL);
 	char grows[120];
 	snprintf(grows, sizeof grows,
 	         "/etc/default/grub (GRUB_CMDLINE_LINUX, a blank and "
 	         "GRUB_CMDLINE_LINUX_DEFAULT) would be %zu bytes long",
 	         now + strlen(" nomodeset"));
-	assert_non_null(strstr(err, grows));
-	assert_non_null(strstr(err, "at most 1791"));
-	free(err);
+	assert_non_null(strstr(rep.msg, grows));
+	assert_non_null(strstr(rep.msg, "at most 1791"));
 	pt_boot_cmdline_plan_release(&p);
+	pt_report_release(&rep);
 }
 
 /* ---- long params lists ------------------------------------------------------------------ */
@@ -661,19 +654,20 @@ static void test_plan_linux_conflicts(void **state)
 	const char *video[] = {"video=x", "video=y", "video=y", "iommu=pt"};
 	struct pt_boot_iommu_request req = want(true, "intel", true, video, 4);
 	struct pt_boot_cmdline_plan p;
-	char *err = NULL;
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
-	assert_true(warned(&p, "(line 2) also holds iommu=soft, video=x, iommu=1; it is not edited",
+	struct pt_report rep = {0};
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
+	assert_true(reports_warned(&rep, "(line 2) also holds iommu=soft, video=x, iommu=1; it is not edited",
 	                   NULL));
 	pt_boot_cmdline_plan_release(&p);
 	const char *keys[] = {"video", "iommu"};
 	req = want(false, "intel", true, keys, 2);
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
-	assert_true(warned(&p,
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
+	assert_true(reports_warned(&rep,
 	                   "also holds iommu=soft, video=x, intel_iommu=on, iommu=1; it is not "
 	                   "edited",
 	                   "remove it there as well"));
 	pt_boot_cmdline_plan_release(&p);
+	pt_report_release(&rep);
 }
 
 /* ---- regeneration ---------------------------------------------------------------------- */
@@ -695,12 +689,12 @@ static void test_boot_update_run(void **state)
 
 	struct pt_boot_iommu_request req = want(true, "intel", true, NULL, 0);
 	struct pt_boot_cmdline_plan p;
-	char *err = NULL;
-	assert_int_equal(plan(&p, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req, &err), 0);
+	struct pt_report rep = {0};
+	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
 	assert_string_equal(pt_boot_update_command(p.loader), "update-grub");
 	struct pt_exec_result res;
-	assert_int_equal(pt_boot_update_run(&p, 30, &res, &err), 0);
-	assert_null(err);
+	assert_int_equal(pt_boot_update_run(&p, 30, &res, reports_fresh(&rep)), 0);
+	assert_null(rep.msg);
 	assert_int_equal(res.rc, 0);
 	pt_exec_result_release(&res);
 	_cleanup_free_ char *log = get(pve1, "/var/log/record-cmd.log");
@@ -708,16 +702,16 @@ static void test_boot_update_run(void **state)
 
 	put(pve1, "/etc/record-cmd/update-grub.rc", "1\n");
 	put(pve1, "/etc/record-cmd/update-grub.err", "grub-probe: error: failed.\nmore\n");
-	assert_int_equal(pt_boot_update_run(&p, 30, &res, &err), -EIO);
+	assert_int_equal(pt_boot_update_run(&p, 30, &res, reports_fresh(&rep)), -EIO);
 	assert_int_equal(res.rc, 1);
-	assert_non_null(strstr(err, "update-grub failed (rc 1: grub-probe: error: failed.); "
+	assert_non_null(strstr(rep.msg, "update-grub failed (rc 1: grub-probe: error: failed.); "
 	                            "/etc/default/grub was changed but the boot configuration "
 	                            "was not regenerated"));
 	assert_non_null(
-	        strstr(err, "run the task again (it reruns update-grub until it succeeds)"));
-	free(err);
+	        strstr(rep.msg, "run the task again (it reruns update-grub until it succeeds)"));
 	pt_exec_result_release(&res);
 	pt_boot_cmdline_plan_release(&p);
+	pt_report_release(&rep);
 }
 
 /* The pending-regeneration marker: made, seen, removed; a failure to make it
@@ -726,29 +720,29 @@ static void test_boot_update_marker(void **state)
 {
 	(void)state;
 	const char *pve1 = fresh_root("pve1-gtx1050ti", "marker");
-	char *err = NULL;
+	struct pt_report rep = {0};
 	assert_false(pt_boot_update_pending(pve1));
-	assert_int_equal(pt_boot_update_unmark(pve1, &err), 0); /* absent: no error */
-	assert_null(err);
-	assert_int_equal(pt_boot_update_mark(pve1, &err), 0);
-	assert_null(err);
+	assert_int_equal(pt_boot_update_unmark(pve1, reports_fresh(&rep)), 0); /* absent: no error */
+	assert_null(rep.msg);
+	assert_int_equal(pt_boot_update_mark(pve1, reports_fresh(&rep)), 0);
+	assert_null(rep.msg);
 	assert_true(pt_boot_update_pending(pve1));
 	_cleanup_free_ char *text = get(pve1, PT_BOOT_UPDATE_PENDING);
 	assert_non_null(strstr(text, "homelab.passthrough.grub_iommu"));
-	assert_int_equal(pt_boot_update_mark(pve1, &err), 0); /* twice is fine */
-	assert_int_equal(pt_boot_update_unmark(pve1, &err), 0);
+	assert_int_equal(pt_boot_update_mark(pve1, reports_fresh(&rep)), 0); /* twice is fine */
+	assert_int_equal(pt_boot_update_unmark(pve1, reports_fresh(&rep)), 0);
 	assert_false(pt_boot_update_pending(pve1));
 
 	/* /var/lib/homelab-passthrough cannot be made: a file is in the way */
 	const char *blocked = fresh_root("pve1-gtx1050ti", "marker-blocked");
 	put(blocked, "/var/lib/homelab-passthrough", "not a directory\n");
-	assert_true(pt_boot_update_mark(blocked, &err) < 0);
-	assert_non_null(err);
-	assert_non_null(strstr(err, "cannot record that the boot configuration is to be "
+	assert_true(pt_boot_update_mark(blocked, reports_fresh(&rep)) < 0);
+	assert_non_null(rep.msg);
+	assert_non_null(strstr(rep.msg, "cannot record that the boot configuration is to be "
 	                            "regenerated before editing the file"));
-	assert_non_null(strstr(err, "nothing was written"));
-	free(err);
+	assert_non_null(strstr(rep.msg, "nothing was written"));
 	assert_false(pt_boot_update_pending(blocked));
+	pt_report_release(&rep);
 }
 
 static int setup(void **state)
