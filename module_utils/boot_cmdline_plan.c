@@ -6,15 +6,14 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "cleanup.h"
-#include "files.h"
 #include "boot_grub_default.h"
 #include "boot_grub_warnings.h"
 #include "boot_kernel_cmdline.h"
+#include "cleanup.h"
+#include "files.h"
 
 int pt_boot_cmdline_plan_read(struct pt_boot_cmdline_plan *p, const char *root, const char *path,
-                              enum pt_boot_loader loader, const char *reason,
-                              struct pt_report *rep)
+                              enum pt_boot_loader loader, const char *reason, struct pt_report *rep)
 {
 	memset(p, 0, sizeof *p);
 	p->loader = loader;
@@ -53,20 +52,18 @@ static void warn_amd_iommu(const struct pt_boot_cmdline_plan *p, const struct pt
 		if (t->for_init || !t->value || !pt_cmdline_key_equal(t->key, "amd_iommu"))
 			continue;
 		if (strcmp(t->value, "on") == 0)
-			pt_report_warn(
-			        rep,
-			        "%s holds amd_iommu=on, which is not a valid value and "
-			        "does nothing (AMD-Vi is on by default); the module "
-			        "leaves it. Remove it with state: absent, params: "
-			        "[amd_iommu] if you like",
-			        p->path);
+			pt_report_warn(rep,
+			               "%s holds amd_iommu=on, which is not a valid value and "
+			               "does nothing (AMD-Vi is on by default); the module "
+			               "leaves it. Remove it with state: absent, params: "
+			               "[amd_iommu] if you like",
+			               p->path);
 		else if (pt_boot_iommu_params_list_has(t->value, "off"))
-			pt_report_warn(
-			        rep,
-			        "%s holds %s, which turns the AMD IOMMU off: passthrough "
-			        "will not work until it is removed (state: absent, "
-			        "params: [amd_iommu])",
-			        p->path, t->raw);
+			pt_report_warn(rep,
+			               "%s holds %s, which turns the AMD IOMMU off: passthrough "
+			               "will not work until it is removed (state: absent, "
+			               "params: [amd_iommu])",
+			               p->path, t->raw);
 	}
 }
 
@@ -171,13 +168,13 @@ static int check_length(const struct pt_boot_cmdline_plan *p, struct pt_report *
 		        p->path, what, after, before, PT_CMDLINE_KERNEL_SIZE,
 		        PT_BOOT_CMDLINE_LOADER_ALLOWANCE, PT_BOOT_CMDLINE_MAX_LENGTH, p->path);
 	pt_report_warn(rep,
-	                     "the kernel command line in %s%s is %zu bytes long, more than the "
-	                     "%d the module writes: the kernel keeps %d bytes of it (its final "
-	                     "NUL included) and the boot loader adds up to %d of its own, so "
-	                     "its end may never reach the kernel. This run does not lengthen "
-	                     "it; shorten it",
-	                     p->path, what, after, PT_BOOT_CMDLINE_MAX_LENGTH, PT_CMDLINE_KERNEL_SIZE,
-	                     PT_BOOT_CMDLINE_LOADER_ALLOWANCE);
+	               "the kernel command line in %s%s is %zu bytes long, more than the "
+	               "%d the module writes: the kernel keeps %d bytes of it (its final "
+	               "NUL included) and the boot loader adds up to %d of its own, so "
+	               "its end may never reach the kernel. This run does not lengthen "
+	               "it; shorten it",
+	               p->path, what, after, PT_BOOT_CMDLINE_MAX_LENGTH, PT_CMDLINE_KERNEL_SIZE,
+	               PT_BOOT_CMDLINE_LOADER_ALLOWANCE);
 	return 0;
 }
 

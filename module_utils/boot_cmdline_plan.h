@@ -1,5 +1,5 @@
-/* Layer: boot family (grub_iommu). Included by boot_update.h and
- * grub_iommu_run.h.
+/* Layer: boot family (grub_iommu). Included by boot_update.h,
+ * grub_iommu_run.h and the family's unit tests.
  *
  * The kernel command line file of a grub_iommu run, read and planned: the file
  * as it is, the file as it should be, and what changes between them.
@@ -38,17 +38,17 @@
 #define PT_BOOT_CMDLINE_MAX_LENGTH (PT_CMDLINE_KERNEL_SIZE - 1 - PT_BOOT_CMDLINE_LOADER_ALLOWANCE)
 
 struct pt_boot_cmdline_plan {
-	enum pt_boot_loader loader;       /* the file's format */
-	const char *root;                /* the host's root directory (borrowed) */
-	const char *path;                /* the file inside root, for messages (borrowed) */
-	char *full_path;                 /* root + path (owned) */
-	char *before;                    /* the file as read, NUL-terminated (owned) */
-	size_t before_len;               /* its length */
-	char *after;                     /* the file as it should be, NUL-terminated (owned) */
-	size_t after_len;                /* its length */
-	char *cmdline_before;            /* the command line value in before (owned) */
-	char *cmdline_after;             /* the same in after (owned) */
-	struct pt_cmdline_change chg;    /* parameters added and removed (owned) */
+	enum pt_boot_loader loader;   /* the file's format */
+	const char *root;             /* the host's root directory (borrowed) */
+	const char *path;             /* the file inside root, for messages (borrowed) */
+	char *full_path;              /* root + path (owned) */
+	char *before;                 /* the file as read, NUL-terminated (owned) */
+	size_t before_len;            /* its length */
+	char *after;                  /* the file as it should be, NUL-terminated (owned) */
+	size_t after_len;             /* its length */
+	char *cmdline_before;         /* the command line value in before (owned) */
+	char *cmdline_after;          /* the same in after (owned) */
+	struct pt_cmdline_change chg; /* parameters added and removed (owned) */
 };
 
 /* Zero p and read <root>/<path>, a file in loader's format, into it. 0; on

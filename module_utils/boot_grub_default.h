@@ -36,17 +36,17 @@ enum pt_boot_grub_quote {
 };
 
 struct pt_boot_grub_default {
-	const char *text;         /* the parsed file (borrowed from the caller) */
-	size_t len;               /* its length */
-	char *name;               /* the variable (owned) */
-	char *label;              /* the file's name for messages (owned) */
-	unsigned n_set;           /* top-level assignments of name */
-	unsigned line;            /* line of the last one, the one that takes effect; 0: unset */
-	unsigned first_line;      /* line of the first one */
-	char *value;              /* its value as the shell sees it (owned); NULL when unset or
-	                             when the value is not a literal */
-	char *problem;            /* why the effective value cannot be edited (owned), or NULL */
-	bool self_reference;      /* the effective value expands $name itself */
+	const char *text;    /* the parsed file (borrowed from the caller) */
+	size_t len;          /* its length */
+	char *name;          /* the variable (owned) */
+	char *label;         /* the file's name for messages (owned) */
+	unsigned n_set;      /* top-level assignments of name */
+	unsigned line;       /* line of the last one, the one that takes effect; 0: unset */
+	unsigned first_line; /* line of the first one */
+	char *value;         /* its value as the shell sees it (owned); NULL when unset or
+	                        when the value is not a literal */
+	char *problem;       /* why the effective value cannot be edited (owned), or NULL */
+	bool self_reference; /* the effective value expands $name itself */
 	enum pt_boot_grub_quote quote; /* quoting of the effective value */
 	size_t value_start; /* the effective value's bytes in text: [value_start, value_end) */
 	size_t value_end;

@@ -13,17 +13,15 @@
 
 #define VARIABLE PT_BOOT_GRUB_CMDLINE_VARIABLE
 
-static void set_twice(const char *path, const struct pt_boot_grub_default *g,
-                      struct pt_report *rep)
+static void set_twice(const char *path, const struct pt_boot_grub_default *g, struct pt_report *rep)
 {
 	if (g->n_set > 1)
 		pt_report_warn(rep,
-		                     VARIABLE
-		                     " is set %u times in %s (first on line %u, last on line "
-		                     "%u); the module edits line %u, the one that takes "
-		                     "effect. Remove the other assignments so the file "
-		                     "says what boots",
-		                     g->n_set, path, g->first_line, g->line, g->line);
+		               VARIABLE " is set %u times in %s (first on line %u, last on line "
+		                        "%u); the module edits line %u, the one that takes "
+		                        "effect. Remove the other assignments so the file "
+		                        "says what boots",
+		               g->n_set, path, g->first_line, g->line, g->line);
 }
 
 /* The tokens of GRUB_CMDLINE_LINUX that conflict with items: with present,
@@ -75,8 +73,7 @@ static int conflicts(const struct pt_cmdline *cl, const struct pt_cmdline *items
 /* GRUB_CMDLINE_LINUX also ends up on the kernel command line: say when it holds
  * one of the keys this run changes. */
 static void cmdline_linux(const char *path, const struct pt_boot_grub_default *dflt,
-                          const char *const *items, size_t n, bool present,
-                          struct pt_report *rep)
+                          const char *const *items, size_t n, bool present, struct pt_report *rep)
 {
 	struct pt_boot_grub_default g;
 	struct pt_report ignored; /* a GRUB_CMDLINE_LINUX the module cannot read: no warning */
@@ -95,11 +92,11 @@ static void cmdline_linux(const char *path, const struct pt_boot_grub_default *d
 		pt_cmdline_parse(items[i], &parsed[i]);
 	if (conflicts(&cl, parsed, n, present, &keys) == 0 && keys.len && !keys.oom)
 		pt_report_warn(rep,
-		                     "GRUB_CMDLINE_LINUX in %s (line %u) also holds %s; it is not "
-		                     "edited and ends up on the kernel command line too "
-		                     "(before " VARIABLE ")%s",
-		                     path, g.line, pt_strbuf_str(&keys),
-		                     present ? "" : ": remove it there as well");
+		               "GRUB_CMDLINE_LINUX in %s (line %u) also holds %s; it is not "
+		               "edited and ends up on the kernel command line too "
+		               "(before " VARIABLE ")%s",
+		               path, g.line, pt_strbuf_str(&keys),
+		               present ? "" : ": remove it there as well");
 	for (size_t i = 0; i < n; i++)
 		pt_cmdline_release(&parsed[i]);
 out:
@@ -135,15 +132,15 @@ static void dropins(const char *root, const char *path, struct pt_report *rep)
 		pt_report_init(&why);
 		int e = pt_boot_grub_default_parse(data, len, VARIABLE, label, &g, &why);
 		if (e == -EINVAL)
-			pt_report_warn(rep, "cannot tell whether %s changes " VARIABLE " after %s: %s",
+			pt_report_warn(rep,
+			               "cannot tell whether %s changes " VARIABLE " after %s: %s",
 			               label, path, why.msg ? why.msg : "it does not parse");
 		else if (e == 0 && g.n_set && !g.self_reference)
-			pt_report_warn(
-			        rep,
-			        "%s sets " VARIABLE " (line %u) after %s is read, so its "
-			        "value is what boots and the change in %s has no effect; "
-			        "edit that file instead (path: %s)",
-			        label, g.line, path, path, label);
+			pt_report_warn(rep,
+			               "%s sets " VARIABLE " (line %u) after %s is read, so its "
+			               "value is what boots and the change in %s has no effect; "
+			               "edit that file instead (path: %s)",
+			               label, g.line, path, path, label);
 		pt_boot_grub_default_release(&g);
 		pt_report_release(&why);
 	}

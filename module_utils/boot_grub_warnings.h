@@ -1,5 +1,4 @@
-/* Layer: boot family (grub_iommu). Included by boot_cmdline_plan.c (and the
- * files that need PT_BOOT_GRUB_CMDLINE_VARIABLE).
+/* Layer: boot family (grub_iommu). Included by boot_cmdline_plan.c alone.
  *
  * What the user should know about /etc/default/grub beyond the one value the
  * module edits, because it also decides what boots:

@@ -131,8 +131,8 @@ static bool richer_form(const struct pt_cmdline *cl, const char *key, const char
 	return last && (count == 1 || running) && pt_boot_iommu_params_list_has(last, value);
 }
 
-const char **pt_boot_iommu_params_wanted(const struct pt_boot_iommu_request *req, const struct pt_cmdline *cl,
-                                    bool running, size_t *n)
+const char **pt_boot_iommu_params_wanted(const struct pt_boot_iommu_request *req,
+                                         const struct pt_cmdline *cl, bool running, size_t *n)
 {
 	const char **items = calloc(req->n_params + 3, sizeof *items);
 	if (!items)

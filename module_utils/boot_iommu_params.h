@@ -1,6 +1,6 @@
-/* Layer: boot family (grub_iommu). Included by the boot_* files that plan or
- * check the command line (boot_cmdline_plan, boot_reboot_required) and by
- * grub_iommu_run.c.
+/* Layer: boot family (grub_iommu). Included by the boot_* headers that plan or
+ * check the command line (boot_cmdline_plan.h, boot_reboot_required.h), by
+ * grub_iommu_run.c and the family's unit tests.
  *
  * Which kernel parameters a grub_iommu run asks for: the IOMMU vendor's
  * (intel_iommu=on), passthrough mode's (iommu=pt) and the user's own (params),
@@ -43,8 +43,8 @@ int pt_boot_iommu_params_vendor(const char *option, const char *root, const char
  * (passthrough mode), then every params item.
  * Returns a NULL-terminated vector and its length in *n; the caller frees the
  * vector, whose strings are static or borrowed from req. NULL when out of memory. */
-const char **pt_boot_iommu_params_wanted(const struct pt_boot_iommu_request *req, const struct pt_cmdline *cl,
-                                    bool running, size_t *n);
+const char **pt_boot_iommu_params_wanted(const struct pt_boot_iommu_request *req,
+                                         const struct pt_cmdline *cl, bool running, size_t *n);
 
 /* value is a comma-separated list (as intel_iommu= and iommu= take) that holds
  * item exactly. */

@@ -117,9 +117,10 @@ int pt_boot_loader_detect(const char *root, int timeout_sec, struct pt_boot_dete
 		d->proxmox_boot_tool = true;
 		pt_exec_result_release(&res);
 		if (uefi > 0)
-			pt_report_warn(rep, "proxmox-boot-tool status shows ESPs with GRUB and ESPs "
-			                    "with systemd-boot; the command line was set for GRUB. "
-			                    "Set bootloader explicitly if that is wrong");
+			pt_report_warn(rep,
+			               "proxmox-boot-tool status shows ESPs with GRUB and ESPs "
+			               "with systemd-boot; the command line was set for GRUB. "
+			               "Set bootloader explicitly if that is wrong");
 		return set_reason(d, PT_BOOT_GRUB,
 		                  "proxmox-boot-tool status: the ESPs are configured with grub");
 	}

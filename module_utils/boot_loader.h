@@ -1,5 +1,5 @@
 /* Layer: boot family (grub_iommu). Included by boot_cmdline_plan.h,
- * boot_update.h and grub_iommu_run.h.
+ * boot_update.h, grub_iommu_run.h and the family's unit tests.
  *
  * Which boot loader takes the kernel command line on a (Proxmox) host, and so
  * which file the module must edit.

@@ -1,10 +1,17 @@
 /* Layer: boot family (grub_iommu), its lowest header: it includes nothing of
- * the family. Included by the boot_* headers and grub_iommu_run.h.
+ * the family. Any boot_* file and grub_iommu_run may include it.
  *
  * What a grub_iommu run is asked to do: the module's options, and the request
  * for the kernel command line that the run derives from them once the IOMMU
  * vendor is known. Both sit at the bottom of the family so that any step can
- * take them without including the run (grub_iommu_run.h) above it. */
+ * take them without including the run (grub_iommu_run.h) above it.
+ *
+ * How the family's steps report: what the user must read goes into the
+ * caller's struct pt_report (report.h) — warnings in the order found, a
+ * failure's message with its negative errno, which the step also returns.
+ * -ENOMEM may come back with nothing recorded: the runtime then says "out of
+ * memory". A report keeps its first failure, so a step that fails after
+ * another has failed adds nothing to it. */
 #ifndef PT_BOOT_OPTS_H
 #define PT_BOOT_OPTS_H
 

@@ -1,4 +1,7 @@
-/* reboot_required: does the kernel that runs now lack what a grub_iommu run
+/* Layer: boot family (grub_iommu). Included by grub_iommu_run.c and the
+ * family's unit tests.
+ *
+ * reboot_required: does the kernel that runs now lack what a grub_iommu run
  * asks for? The file the module edits only takes effect at the next boot, and
  * a run that changes nothing may still follow an earlier run whose reboot has
  * not happened yet, so the answer comes from /proc/cmdline, not from the edit.

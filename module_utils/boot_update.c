@@ -31,9 +31,9 @@ int pt_boot_update_mark(const char *root, struct pt_report *rep)
 	int e = pt_file_write_atomic(path, pending_text, sizeof pending_text - 1, &o, NULL, &err);
 	if (e < 0)
 		pt_report_fail(rep, e,
-		                  "cannot record that the boot configuration is to be regenerated "
-		                  "before editing the file: %s; nothing was written",
-		                  err ? err : strerror(-e));
+		               "cannot record that the boot configuration is to be regenerated "
+		               "before editing the file: %s; nothing was written",
+		               err ? err : strerror(-e));
 	return e;
 }
 

@@ -1,5 +1,5 @@
 /* Layer: boot family (grub_iommu), its top: it includes the plan and the boot
- * loader. Included by grub_iommu_run.c.
+ * loader. Included by grub_iommu_run.c and the family's unit tests.
  *
  * Applying a planned kernel command line: the file written atomically, then
  * the boot configuration regenerated from it —

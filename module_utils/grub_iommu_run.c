@@ -76,7 +76,8 @@ static int steps(const struct pt_grub_iommu_opts *o, struct pt_grub_iommu_result
 	res->vendor = req.vendor;
 	if (pt_boot_loader_choose(o->root, o->bootloader, o->check, o->timeout, &res->boot, rep) <
 	    0)
-		return pt_report_fail(rep, -ENOMEM, "out of memory while detecting the boot loader");
+		return pt_report_fail(rep, -ENOMEM,
+		                      "out of memory while detecting the boot loader");
 
 	struct pt_boot_cmdline_plan *p = &res->plan;
 	const char *path = o->path ? o->path : pt_boot_loader_cmdline_path(res->boot.loader);
@@ -91,12 +92,13 @@ static int steps(const struct pt_grub_iommu_opts *o, struct pt_grub_iommu_result
 	bool file_changed = pt_boot_cmdline_plan_changed(p);
 	res->changed = file_changed || (pending && o->update);
 	if (pending && !o->update)
-		pt_report_warn(rep,
-		               "an earlier run changed the kernel command line and regenerating the "
-		               "boot configuration has not succeeded since (%s): the next boot may "
-		               "still use the old command line. Run `%s` before rebooting, or run "
-		               "this task with update: true",
-		               PT_BOOT_UPDATE_PENDING, pt_boot_update_command(p->loader));
+		pt_report_warn(
+		        rep,
+		        "an earlier run changed the kernel command line and regenerating the "
+		        "boot configuration has not succeeded since (%s): the next boot may "
+		        "still use the old command line. Run `%s` before rebooting, or run "
+		        "this task with update: true",
+		        PT_BOOT_UPDATE_PENDING, pt_boot_update_command(p->loader));
 	if (file_changed)
 		pt_report_diff(rep, path, p->before, p->after);
 	/* Without /proc/cmdline the edit is all there is to go by. */

@@ -34,10 +34,10 @@
  * plan borrows root and path from the options, so release the result before
  * the options' owner goes. */
 struct pt_grub_iommu_result {
-	bool changed;   /* the file changes or a pending regeneration is due (or would be,
-	                   in check mode); false after a failure to mark or write */
-	bool planned;   /* the run got as far as the plan: the result keys below are known
-	                   (false: it stopped before, and only the report says why) */
+	bool changed; /* the file changes or a pending regeneration is due (or would be,
+	                 in check mode); false after a failure to mark or write */
+	bool planned; /* the run got as far as the plan: the result keys below are known
+	                 (false: it stopped before, and only the report says why) */
 	struct pt_boot_detection boot;    /* the boot loader and why */
 	struct pt_boot_cmdline_plan plan; /* the file before and after, what changes */
 	const char *vendor;               /* "intel", "amd" or "none" (static or borrowed) */

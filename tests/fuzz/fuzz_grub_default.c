@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmdline.h"
 #include "boot_grub_default.h"
+#include "cmdline.h"
 
 /* An invariant: abort (a finding) with the condition and line when it fails. */
 #define check(cond)                                                                                \
@@ -29,7 +29,8 @@
 		}                                                                                  \
 	} while (0)
 
-static void check_edit(const struct pt_boot_grub_default *g, const char *name, enum pt_cmdline_op op)
+static void check_edit(const struct pt_boot_grub_default *g, const char *name,
+                       enum pt_cmdline_op op)
 {
 	const char *present[] = {"intel_iommu=on", "iommu=pt"};
 	const char *absent[] = {"intel_iommu", "iommu"};
@@ -109,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* render(parse(x)) == x */
 		char *out = NULL;
 		size_t out_len = 0;
-		check(pt_boot_grub_default_set(&g, g.value ? g.value : "", &out, &out_len, &rep) == 0);
+		check(pt_boot_grub_default_set(&g, g.value ? g.value : "", &out, &out_len, &rep) ==
+		      0);
 		check(out_len == len && memcmp(out, text, len) == 0);
 		free(out);
 		if (g.quote != PT_BOOT_GRUB_QUOTE_MIXED) {

@@ -13,9 +13,9 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "boot_kernel_cmdline.h"
 #include "cmdline.h"
 #include "fuzz_check.h"
-#include "boot_kernel_cmdline.h"
 
 #define LABEL "/etc/kernel/cmdline"
 

@@ -19,10 +19,10 @@
 
 #include <cmocka.h>
 
+#include "boot_grub_default.h"
 #include "cmdline.h"
 #include "exec.h"
 #include "files.h"
-#include "boot_grub_default.h"
 #include "support/corpus.h"
 #include "support/reports.h"
 #include "support/tmptree.h"
@@ -167,7 +167,8 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 		if (strcmp(refusals[i].file, name) == 0) {
 			struct pt_boot_grub_default g;
 			struct pt_report rep = {0};
-			int r = pt_boot_grub_default_parse(text, len, VAR, name, &g, reports_fresh(&rep));
+			int r = pt_boot_grub_default_parse(text, len, VAR, name, &g,
+			                                   reports_fresh(&rep));
 			const char *msg = r < 0 ? rep.msg : g.problem;
 			if (!msg || !strstr(msg, refusals[i].message) || !strstr(msg, "line "))
 				fail_msg("%s: expected a refusal with [%s] and the line, got: %s",
@@ -202,7 +203,8 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 
 	char *out = NULL;
 	size_t out_len = 0;
-	assert_int_equal(pt_boot_grub_default_set(&g, value, &out, &out_len, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_grub_default_set(&g, value, &out, &out_len, reports_fresh(&rep)),
+	                 0);
 	if (strcmp(value, model_before) == 0) {
 		/* Nothing to do: not a byte moves (no assignment appended either). */
 		if (out_len != len || memcmp(out, text, len) != 0)
@@ -236,7 +238,8 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 
 	/* A second edit is a no-op. */
 	struct pt_boot_grub_default g2;
-	assert_int_equal(pt_boot_grub_default_parse(out, out_len, VAR, name, &g2, reports_fresh(&rep)), 0);
+	assert_int_equal(
+	        pt_boot_grub_default_parse(out, out_len, VAR, name, &g2, reports_fresh(&rep)), 0);
 	assert_null(g2.problem);
 	char *value2 = NULL;
 	assert_int_equal(pt_cmdline_edit(g2.value ? g2.value : "", op, items, 2, &value2, NULL), 0);
@@ -244,7 +247,8 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 		assert_string_equal(value2, g2.value);
 	char *out2 = NULL;
 	size_t out2_len = 0;
-	assert_int_equal(pt_boot_grub_default_set(&g2, value2, &out2, &out2_len, reports_fresh(&rep)), 0);
+	assert_int_equal(
+	        pt_boot_grub_default_set(&g2, value2, &out2, &out2_len, reports_fresh(&rep)), 0);
 	if (out2_len != out_len || memcmp(out2, out, out_len) != 0)
 		fail_msg("%s: the second edit changed the file again", name);
 	free(out2);
@@ -330,11 +334,14 @@ static void test_debian_default(void **state)
 	struct pt_report rep = {0};
 	char *out = NULL;
 	size_t out_len;
-	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "/etc/default/grub", &g, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "/etc/default/grub", &g,
+	                                            reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(g.value, "quiet");
 	assert_int_equal(g.quote, PT_BOOT_GRUB_QUOTE_DOUBLE);
-	assert_int_equal(
-	        pt_boot_grub_default_set(&g, "quiet intel_iommu=on iommu=pt", &out, &out_len, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_grub_default_set(&g, "quiet intel_iommu=on iommu=pt", &out,
+	                                          &out_len, reports_fresh(&rep)),
+	                 0);
 	assert_non_null(strstr(out, "\n" VAR "=\"quiet intel_iommu=on iommu=pt\"\n"));
 	free(out);
 	pt_boot_grub_default_release(&g);
@@ -412,11 +419,14 @@ static void test_synthetic_edits(void **state)
 		struct pt_report rep = {0};
 		char *out = NULL;
 		size_t out_len;
-		int r = pt_boot_grub_default_parse(k->text, strlen(k->text), "X", "test", &g, reports_fresh(&rep));
+		int r = pt_boot_grub_default_parse(k->text, strlen(k->text), "X", "test", &g,
+		                                   reports_fresh(&rep));
 		if (r != 0 || g.problem)
 			fail_msg("case %zu: refused: %s", c, rep.msg ? rep.msg : g.problem);
 		assert_int_equal(g.n_set, k->n_set);
-		assert_int_equal(pt_boot_grub_default_set(&g, k->value, &out, &out_len, reports_fresh(&rep)), 0);
+		assert_int_equal(
+		        pt_boot_grub_default_set(&g, k->value, &out, &out_len, reports_fresh(&rep)),
+		        0);
 		if (strcmp(out, k->want) != 0)
 			fail_msg("case %zu:\n want [%s]\n got  [%s]", c, k->want, out);
 		assert_int_equal(out_len, strlen(out));
@@ -434,10 +444,14 @@ static void test_synthetic_edits(void **state)
 		pt_boot_grub_default_release(&g);
 
 		/* Same value again: the same bytes. */
-		assert_int_equal(pt_boot_grub_default_parse(out, out_len, "X", "test", &g, reports_fresh(&rep)), 0);
+		assert_int_equal(pt_boot_grub_default_parse(out, out_len, "X", "test", &g,
+		                                            reports_fresh(&rep)),
+		                 0);
 		assert_string_equal(g.value, k->value);
 		char *out2 = NULL;
-		assert_int_equal(pt_boot_grub_default_set(&g, k->value, &out2, &out_len, reports_fresh(&rep)), 0);
+		assert_int_equal(pt_boot_grub_default_set(&g, k->value, &out2, &out_len,
+		                                          reports_fresh(&rep)),
+		                 0);
 		assert_string_equal(out2, out);
 		free(out2);
 		free(out);
@@ -506,7 +520,8 @@ static void test_refusals(void **state)
 			len += 2; /* the NUL and the newline after it */
 		struct pt_boot_grub_default g;
 		struct pt_report rep = {0};
-		int r = pt_boot_grub_default_parse(k->text, len, "X", "/etc/default/grub", &g, reports_fresh(&rep));
+		int r = pt_boot_grub_default_parse(k->text, len, "X", "/etc/default/grub", &g,
+		                                   reports_fresh(&rep));
 		const char *msg;
 		if (k->problem_only) {
 			if (r != 0 || !g.problem)
@@ -517,7 +532,8 @@ static void test_refusals(void **state)
 			struct pt_report rep2 = {0};
 			char *out = NULL;
 			size_t out_len;
-			assert_int_equal(pt_boot_grub_default_set(&g, "x", &out, &out_len, reports_fresh(&rep2)),
+			assert_int_equal(pt_boot_grub_default_set(&g, "x", &out, &out_len,
+			                                          reports_fresh(&rep2)),
 			                 -EINVAL);
 			assert_null(out);
 			assert_string_equal(rep2.msg, g.problem);
@@ -563,7 +579,8 @@ static void test_dropins(void **state)
 		assert_int_equal(pt_file_read(path, &text, &len), 0);
 		struct pt_boot_grub_default g;
 		struct pt_report rep = {0};
-		if (pt_boot_grub_default_parse(text, len, VAR, dropins[i].file, &g, reports_fresh(&rep)) != 0)
+		if (pt_boot_grub_default_parse(text, len, VAR, dropins[i].file, &g,
+		                               reports_fresh(&rep)) != 0)
 			fail_msg("%s: %s", dropins[i].file, rep.msg);
 		if (g.n_set != dropins[i].n_set || g.line != dropins[i].line ||
 		    g.self_reference != dropins[i].self_reference)
@@ -582,7 +599,9 @@ static void test_dropins(void **state)
 	assert_int_equal(pt_file_read(FILES "/grub.d/70-linux-only.cfg", &text, &len), 0);
 	struct pt_boot_grub_default g;
 	struct pt_report rep = {0};
-	assert_int_equal(pt_boot_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "70", &g, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "70", &g,
+	                                            reports_fresh(&rep)),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "intel_iommu=on iommu=pt");
 	pt_boot_grub_default_release(&g);
@@ -591,7 +610,9 @@ static void test_dropins(void **state)
 	/* shell-features.grub: GRUB_CMDLINE_XEN_DEFAULT and ..._XEN_REPLACE_DEFAULT are
 	 * other variables, the here-document and the quoted text no assignments. */
 	assert_int_equal(pt_file_read(FILES "/grub/shell-features.grub", &text, &len), 0);
-	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "shell-features", &g, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "shell-features", &g,
+	                                            reports_fresh(&rep)),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_int_equal(g.line, 17);
 	assert_string_equal(g.value, "quiet");
@@ -612,8 +633,9 @@ static void test_corpus_dropins(void **state)
 	        pt_file_read(corpus_path("grub", "026-matsuu-isucon12q.grub"), &text, &len), 0);
 	struct pt_boot_grub_default g;
 	struct pt_report rep = {0};
-	assert_int_equal(
-	        pt_boot_grub_default_parse(text, len, VAR, "50-cloudimg-settings.cfg", &g, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "50-cloudimg-settings.cfg", &g,
+	                                            reports_fresh(&rep)),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_int_equal(g.line, 11);
 	assert_false(g.self_reference);
@@ -621,7 +643,8 @@ static void test_corpus_dropins(void **state)
 	free(text);
 
 	const char *append = VAR "=\"$" VAR " init=/lib/systemd/systemd\"\n";
-	assert_int_equal(pt_boot_grub_default_parse(append, strlen(append), VAR, "init.cfg", &g, reports_fresh(&rep)),
+	assert_int_equal(pt_boot_grub_default_parse(append, strlen(append), VAR, "init.cfg", &g,
+	                                            reports_fresh(&rep)),
 	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_true(g.self_reference);
@@ -631,11 +654,13 @@ static void test_corpus_dropins(void **state)
 	assert_int_equal(
 	        pt_file_read(corpus_path("grub", "009-Davizuco-virtualizacion.grub"), &text, &len),
 	        0);
-	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "009", &g, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "009", &g, reports_fresh(&rep)),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "quiet");
 	pt_boot_grub_default_release(&g);
-	assert_int_equal(pt_boot_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "009", &g, reports_fresh(&rep)),
+	assert_int_equal(pt_boot_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "009", &g,
+	                                            reports_fresh(&rep)),
 	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "");

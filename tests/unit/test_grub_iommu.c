@@ -1,8 +1,9 @@
 /* grub_iommu's decision logic, through the library it calls: the parameters a
  * run asks for (boot_iommu_params.h), the boot loader choice (boot_loader.h), the
  * plan for the file with its warnings (boot_cmdline_plan.h, boot_grub_warnings.h),
- * reboot_required (boot_reboot_required.h) and the write and regeneration step
- * (boot_update.h). The hosts are the sandbox roots of tests/fixtures/hosts,
+ * reboot_required (boot_reboot_required.h), the write and regeneration step
+ * (boot_update.h), and the whole run as the module's main makes it
+ * (grub_iommu_run.h). The hosts are the sandbox roots of tests/fixtures/hosts,
  * built with build/tools/mkroot: pve1-gtx1050ti (the seed host: GRUB, Intel)
  * and pve2-systemd-boot (ZFS on UEFI, AMD). */
 #include <errno.h>
@@ -18,15 +19,18 @@
 
 #include <cmocka.h>
 
-#include "boot_update.h"
+#include "boot_cmdline_plan.h"
+#include "boot_iommu_params.h"
 #include "boot_loader.h"
+#include "boot_reboot_required.h"
+#include "boot_update.h"
 #include "cleanup.h"
 #include "cmdline.h"
-#include "boot_cmdline_plan.h"
 #include "exec.h"
 #include "files.h"
-#include "boot_iommu_params.h"
-#include "boot_reboot_required.h"
+#include "grub_iommu_argspec.h"
+#include "grub_iommu_run.h"
+#include "runtime.h"
 #include "strbuf.h"
 #include "support/reports.h"
 #include "support/tmptree.h"
@@ -71,13 +75,13 @@ static char *get(const char *root, const char *path)
 
 /* A present request for vendor with passthrough mode and params. */
 static struct pt_boot_iommu_request want(bool present, const char *vendor, bool passthrough,
-                                    const char *const *params, size_t n)
+                                         const char *const *params, size_t n)
 {
 	return (struct pt_boot_iommu_request){.present = present,
-	                                 .vendor = vendor,
-	                                 .passthrough = passthrough,
-	                                 .params = params,
-	                                 .n_params = n};
+	                                      .vendor = vendor,
+	                                      .passthrough = passthrough,
+	                                      .params = params,
+	                                      .n_params = n};
 }
 
 /* A list of parameters joined with spaces. Caller frees. */
@@ -122,7 +126,8 @@ static void test_params_check(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *items[] = {"quiet", bad[i].item};
-		assert_int_equal(pt_boot_iommu_params_check(items, 2, reports_fresh(&rep)), -EINVAL);
+		assert_int_equal(pt_boot_iommu_params_check(items, 2, reports_fresh(&rep)),
+		                 -EINVAL);
 		assert_non_null(strstr(rep.msg, bad[i].message));
 	}
 	pt_report_release(&rep);
@@ -134,27 +139,33 @@ static void test_vendor(void **state)
 	const char *vendor = NULL;
 	struct pt_report rep = {0};
 	const char *pve1 = fresh_root("pve1-gtx1050ti", "vendor");
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve1, &vendor, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve1, &vendor, reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(vendor, "intel");
 	const char *pve2 = fresh_root("pve2-systemd-boot", "vendor");
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(vendor, "amd");
 	/* An option other than auto is taken as it is, whatever the CPU. */
-	assert_int_equal(pt_boot_iommu_params_vendor("none", pve1, &vendor, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_iommu_params_vendor("none", pve1, &vendor, reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(vendor, "none");
 	assert_int_equal(pt_boot_iommu_params_vendor(NULL, pve1, &vendor, reports_fresh(&rep)), 0);
 	assert_string_equal(vendor, "none");
 
 	put(pve2, "/proc/cpuinfo", "processor\t: 0\nvendor_id\t: HygonGenuine\n");
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(vendor, "amd");
 	put(pve2, "/proc/cpuinfo", "processor\t: 0\nvendor_id\t: CentaurHauls\n");
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, reports_fresh(&rep)), -EINVAL);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve2, &vendor, reports_fresh(&rep)),
+	                 -EINVAL);
 	assert_non_null(strstr(rep.msg, "set iommu to intel, amd or none"));
 	assert_non_null(strstr(rep.msg, "/proc/cpuinfo"));
 	_cleanup_free_ char *cpuinfo = pt_path_join(pve1, "/proc/cpuinfo");
 	assert_int_equal(unlink(cpuinfo), 0);
-	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve1, &vendor, reports_fresh(&rep)), -EINVAL);
+	assert_int_equal(pt_boot_iommu_params_vendor("auto", pve1, &vendor, reports_fresh(&rep)),
+	                 -EINVAL);
 	assert_non_null(strstr(rep.msg, "cannot be told"));
 	pt_report_release(&rep);
 }
@@ -224,16 +235,20 @@ static void test_reboot_required(void **state)
 	        "BOOT_IMAGE=/boot/vmlinuz-6.8.12-4-pve root=/dev/mapper/pve-root ro quiet\n";
 	struct pt_boot_iommu_request req = want(true, "intel", true, NULL, 0);
 	assert_int_equal(pt_boot_reboot_required_cmdline(pve1_cmdline, &req), 1);
-	assert_int_equal(pt_boot_reboot_required_cmdline("ro quiet intel_iommu=on iommu=pt\n", &req), 0);
+	assert_int_equal(
+	        pt_boot_reboot_required_cmdline("ro quiet intel_iommu=on iommu=pt\n", &req), 0);
 	/* The kernel keeps the last of several values. */
-	assert_int_equal(pt_boot_reboot_required_cmdline("intel_iommu=on iommu=pt iommu=soft", &req), 1);
-	assert_int_equal(pt_boot_reboot_required_cmdline("intel_iommu=on iommu=soft iommu=pt", &req), 0);
+	assert_int_equal(
+	        pt_boot_reboot_required_cmdline("intel_iommu=on iommu=pt iommu=soft", &req), 1);
+	assert_int_equal(
+	        pt_boot_reboot_required_cmdline("intel_iommu=on iommu=soft iommu=pt", &req), 0);
 	/* After `--` it is init's, not the kernel's. */
 	assert_int_equal(pt_boot_reboot_required_cmdline("intel_iommu=on -- iommu=pt", &req), 1);
 	/* A key asked for with several values needs each of them. */
 	const char *video[] = {"video=efifb:off", "video=vesafb:off"};
 	req = want(true, "none", false, video, 2);
-	assert_int_equal(pt_boot_reboot_required_cmdline("video=vesafb:off video=efifb:off", &req), 0);
+	assert_int_equal(pt_boot_reboot_required_cmdline("video=vesafb:off video=efifb:off", &req),
+	                 0);
 	assert_int_equal(pt_boot_reboot_required_cmdline("video=vesafb:off", &req), 1);
 	/* A flag is there or not. */
 	const char *flag[] = {"nomodeset"};
@@ -278,7 +293,8 @@ static void test_bootloader_choose(void **state)
 	assert_int_equal(pt_boot_loader_choose(pve1, NULL, true, 10, &d, reports_fresh(&rep)), 0);
 	assert_int_equal(d.loader, PT_BOOT_GRUB);
 	pt_boot_detection_release(&d);
-	assert_int_equal(pt_boot_loader_choose(pve1, "systemd-boot", false, 10, &d, reports_fresh(&rep)), 0);
+	assert_int_equal(
+	        pt_boot_loader_choose(pve1, "systemd-boot", false, 10, &d, reports_fresh(&rep)), 0);
 	assert_int_equal(d.loader, PT_BOOT_SYSTEMD_BOOT);
 	assert_false(d.ran_status);
 	pt_boot_detection_release(&d);
@@ -370,7 +386,8 @@ static void test_plan_refusals(void **state)
 
 	assert_int_equal(plan(&p, &rep, pve1, "/etc/kernel/cmdline", PT_BOOT_SYSTEMD_BOOT, &req),
 	                 -ENOENT);
-	assert_non_null(strstr(rep.msg, "/etc/kernel/cmdline does not exist; on a systemd-boot host"));
+	assert_non_null(
+	        strstr(rep.msg, "/etc/kernel/cmdline does not exist; on a systemd-boot host"));
 	pt_boot_cmdline_plan_release(&p);
 	assert_int_equal(plan(&p, &rep, pve1, "/etc/nope", PT_BOOT_GRUB, &req), -ENOENT);
 	assert_non_null(strstr(rep.msg, "is GRUB installed?"));
@@ -417,13 +434,15 @@ static void test_plan_warnings(void **state)
 	assert_string_equal(p.cmdline_after, "quiet amd_iommu=on amd_iommu=off intel_iommu=on "
 	                                     "iommu=pt");
 	assert_true(reports_warned(&rep, "amd_iommu=on, which is not a valid value", NULL));
-	assert_true(reports_warned(&rep, "holds amd_iommu=off, which turns the AMD IOMMU off", NULL));
+	assert_true(
+	        reports_warned(&rep, "holds amd_iommu=off, which turns the AMD IOMMU off", NULL));
 	assert_true(reports_warned(&rep, "is set 2 times", "(first on line 1, last on line 3)"));
 	assert_true(reports_warned(&rep,
-	                   "GRUB_CMDLINE_LINUX in /etc/default/grub (line 4) also holds "
-	                   "iommu=soft",
-	                   NULL));
-	assert_true(reports_warned(&rep, "/etc/default/grub.d/50-cloudimg-settings.cfg sets", "(line 1)"));
+	                           "GRUB_CMDLINE_LINUX in /etc/default/grub (line 4) also holds "
+	                           "iommu=soft",
+	                           NULL));
+	assert_true(reports_warned(&rep, "/etc/default/grub.d/50-cloudimg-settings.cfg sets",
+	                           "(line 1)"));
 	assert_false(reports_warned(&rep, "60-appends.cfg", NULL));
 	assert_int_equal(json_array_size(rep.warnings), 5);
 	/* In the order found: the command line itself, then the file around it. */
@@ -463,9 +482,10 @@ static void test_params_length(void **state)
 	assert_int_equal(pt_boot_iommu_params_check(good, 2, reports_fresh(&rep)), 0);
 	const char *bad[] = {"quiet", over};
 	assert_int_equal(pt_boot_iommu_params_check(bad, 2, reports_fresh(&rep)), -EINVAL);
-	assert_non_null(strstr(rep.msg, "params[1] (x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...) is 2048 bytes "
-	                            "long, too long for the kernel command line: the kernel "
-	                            "keeps 2048 bytes"));
+	assert_non_null(strstr(rep.msg,
+	                       "params[1] (x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...) is 2048 bytes "
+	                       "long, too long for the kernel command line: the kernel "
+	                       "keeps 2048 bytes"));
 	/* The message quotes the start of the item, not half a UTF-8 character. */
 	over[31] = (char)0xc3; /* é */
 	over[32] = (char)0xa9;
@@ -497,9 +517,10 @@ static void test_plan_length_grub(void **state)
 
 	items[0] = over;
 	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), -EINVAL);
-	assert_non_null(strstr(rep.msg, "the kernel command line in /etc/default/grub "
-	                            "(GRUB_CMDLINE_LINUX, a blank and GRUB_CMDLINE_LINUX_DEFAULT) "
-	                            "would be 1792 bytes long after this run (6 now), too long"));
+	assert_non_null(strstr(rep.msg,
+	                       "the kernel command line in /etc/default/grub "
+	                       "(GRUB_CMDLINE_LINUX, a blank and GRUB_CMDLINE_LINUX_DEFAULT) "
+	                       "would be 1792 bytes long after this run (6 now), too long"));
 	assert_non_null(strstr(rep.msg, "keeps 2048 bytes"));
 	assert_non_null(strstr(rep.msg, "adds up to 256"));
 	assert_non_null(strstr(rep.msg, "at most 1791"));
@@ -636,8 +657,10 @@ static void test_many_params(void **state)
 	 * kernel keeps (the last) must have it, as the file ends up with it once. */
 	const char *twice[] = {"video=efifb:off", "video=efifb:off"};
 	req = want(true, "none", false, twice, 2);
-	assert_int_equal(pt_boot_reboot_required_cmdline("video=efifb:off video=vesafb:off", &req), 1);
-	assert_int_equal(pt_boot_reboot_required_cmdline("video=vesafb:off video=efifb:off", &req), 0);
+	assert_int_equal(pt_boot_reboot_required_cmdline("video=efifb:off video=vesafb:off", &req),
+	                 1);
+	assert_int_equal(pt_boot_reboot_required_cmdline("video=vesafb:off video=efifb:off", &req),
+	                 0);
 	free(items);
 	free(names);
 }
@@ -656,16 +679,17 @@ static void test_plan_linux_conflicts(void **state)
 	struct pt_boot_cmdline_plan p;
 	struct pt_report rep = {0};
 	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
-	assert_true(reports_warned(&rep, "(line 2) also holds iommu=soft, video=x, iommu=1; it is not edited",
-	                   NULL));
+	assert_true(reports_warned(
+	        &rep, "(line 2) also holds iommu=soft, video=x, iommu=1; it is not edited", NULL));
 	pt_boot_cmdline_plan_release(&p);
 	const char *keys[] = {"video", "iommu"};
 	req = want(false, "intel", true, keys, 2);
 	assert_int_equal(plan(&p, &rep, pve1, "/etc/default/grub", PT_BOOT_GRUB, &req), 0);
-	assert_true(reports_warned(&rep,
-	                   "also holds iommu=soft, video=x, intel_iommu=on, iommu=1; it is not "
-	                   "edited",
-	                   "remove it there as well"));
+	assert_true(
+	        reports_warned(&rep,
+	                       "also holds iommu=soft, video=x, intel_iommu=on, iommu=1; it is not "
+	                       "edited",
+	                       "remove it there as well"));
 	pt_boot_cmdline_plan_release(&p);
 	pt_report_release(&rep);
 }
@@ -705,8 +729,8 @@ static void test_boot_update_run(void **state)
 	assert_int_equal(pt_boot_update_run(&p, 30, &res, reports_fresh(&rep)), -EIO);
 	assert_int_equal(res.rc, 1);
 	assert_non_null(strstr(rep.msg, "update-grub failed (rc 1: grub-probe: error: failed.); "
-	                            "/etc/default/grub was changed but the boot configuration "
-	                            "was not regenerated"));
+	                                "/etc/default/grub was changed but the boot configuration "
+	                                "was not regenerated"));
 	assert_non_null(
 	        strstr(rep.msg, "run the task again (it reruns update-grub until it succeeds)"));
 	pt_exec_result_release(&res);
@@ -722,7 +746,8 @@ static void test_boot_update_marker(void **state)
 	const char *pve1 = fresh_root("pve1-gtx1050ti", "marker");
 	struct pt_report rep = {0};
 	assert_false(pt_boot_update_pending(pve1));
-	assert_int_equal(pt_boot_update_unmark(pve1, reports_fresh(&rep)), 0); /* absent: no error */
+	assert_int_equal(pt_boot_update_unmark(pve1, reports_fresh(&rep)),
+	                 0); /* absent: no error */
 	assert_null(rep.msg);
 	assert_int_equal(pt_boot_update_mark(pve1, reports_fresh(&rep)), 0);
 	assert_null(rep.msg);
@@ -739,10 +764,106 @@ static void test_boot_update_marker(void **state)
 	assert_true(pt_boot_update_mark(blocked, reports_fresh(&rep)) < 0);
 	assert_non_null(rep.msg);
 	assert_non_null(strstr(rep.msg, "cannot record that the boot configuration is to be "
-	                            "regenerated before editing the file"));
+	                                "regenerated before editing the file"));
 	assert_non_null(strstr(rep.msg, "nothing was written"));
 	assert_false(pt_boot_update_pending(blocked));
 	pt_report_release(&rep);
+}
+
+/* ---- the whole run, without a process ---------------------------------------------------- */
+
+/* What a grub_iommu task without options asks, on root, in check mode. */
+static struct pt_grub_iommu_opts default_opts(const char *root)
+{
+	return (struct pt_grub_iommu_opts){.root = root,
+	                                   .check = true,
+	                                   .present = true,
+	                                   .passthrough = true,
+	                                   .iommu = "auto",
+	                                   .bootloader = "auto",
+	                                   .update = true,
+	                                   .timeout = 10};
+}
+
+/* The keys of the module result that res makes (ret: what the run returned),
+ * in their order, joined with spaces. Caller frees. */
+static char *result_keys(const char *root, int ret, const struct pt_grub_iommu_result *res)
+{
+	json_t *args = json_object();
+	json_object_set_new(args, "root", json_string(root));
+	struct pt_module m;
+	assert_int_equal(pt_module_init_json(&m, "homelab.passthrough.grub_iommu",
+	                                     grub_iommu_argspec_json, args),
+	                 0);
+	pt_grub_iommu_result_to_module(&m, ret, res);
+	json_t *r = pt_module_result(&m);
+	struct pt_strbuf keys = PT_STRBUF_INIT;
+	const char *key;
+	json_t *v;
+	json_object_foreach (r, key, v)
+		pt_strbuf_printf(&keys, "%s%s", keys.len ? " " : "", key);
+	json_decref(r);
+	pt_module_release(&m);
+	json_decref(args);
+	return pt_strbuf_steal(&keys);
+}
+
+/* Check mode on the seed host: the run predicts the edit, writes nothing, runs
+ * nothing, and its result keys come in RETURN's order. */
+static void test_run_check_mode(void **state)
+{
+	(void)state;
+	const char *pve1 = fresh_root("pve1-gtx1050ti", "run");
+	_cleanup_free_ char *before = get(pve1, "/etc/default/grub");
+	struct pt_grub_iommu_opts o = default_opts(pve1);
+	struct pt_grub_iommu_result res;
+	assert_int_equal(pt_grub_iommu_run(&o, &res), 0);
+	assert_true(res.planned);
+	assert_true(res.changed);
+	assert_string_equal(res.vendor, "intel");
+	assert_int_equal(res.boot.loader, PT_BOOT_GRUB);
+	assert_string_equal(res.plan.path, "/etc/default/grub");
+	assert_string_equal(res.plan.cmdline_after, "quiet intel_iommu=on iommu=pt");
+	assert_true(res.reboot_required);
+	assert_false(res.regenerate_pending);
+	assert_string_equal(res.update_command, "update-grub");
+	assert_false(res.update_ran);
+	assert_null(res.backup_file);
+	assert_null(res.report.msg);
+	assert_int_equal(json_array_size(res.report.diffs), 1);
+	assert_int_equal(json_array_size(res.report.warnings), 0);
+	_cleanup_free_ char *after = get(pve1, "/etc/default/grub");
+	assert_string_equal(after, before);
+	assert_false(pt_boot_update_pending(pve1));
+
+	_cleanup_free_ char *keys = result_keys(pve1, 0, &res);
+	assert_string_equal(keys, "changed bootloader bootloader_reason iommu_vendor path cmdline "
+	                          "cmdline_before params_added params_removed reboot_required "
+	                          "update_command regenerate_pending invocation");
+	pt_grub_iommu_result_release(&res);
+}
+
+/* A run refused before the plan says why and nothing else: msg, then the
+ * changed: false the runtime adds. */
+static void test_run_refused_early(void **state)
+{
+	(void)state;
+	const char *pve1 = fresh_root("pve1-gtx1050ti", "refused");
+	json_t *params = json_array();
+	json_array_append_new(params, json_string("quiet"));
+	json_array_append_new(params, json_string(""));
+	struct pt_grub_iommu_opts o = default_opts(pve1);
+	o.params = params;
+	struct pt_grub_iommu_result res;
+	int ret = pt_grub_iommu_run(&o, &res);
+	assert_int_equal(ret, -EINVAL);
+	assert_false(res.planned);
+	assert_int_equal(res.report.error, -EINVAL);
+	assert_non_null(strstr(res.report.msg, "params[1] is empty"));
+	_cleanup_free_ char *keys = result_keys(pve1, ret, &res);
+	assert_string_equal(keys, "msg changed failed invocation");
+	pt_grub_iommu_result_release(&res);
+	json_decref(params);
 }
 
 static int setup(void **state)
@@ -786,6 +907,8 @@ int main(void)
 	        cmocka_unit_test(test_plan_linux_conflicts),
 	        cmocka_unit_test(test_boot_update_run),
 	        cmocka_unit_test(test_boot_update_marker),
+	        cmocka_unit_test(test_run_check_mode),
+	        cmocka_unit_test(test_run_refused_early),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,10 +16,10 @@
 
 #include <cmocka.h>
 
+#include "boot_kernel_cmdline.h"
 #include "cmdline.h"
 #include "exec.h"
 #include "files.h"
-#include "boot_kernel_cmdline.h"
 #include "support/corpus.h"
 #include "support/reports.h"
 #include "support/tmptree.h"
@@ -115,7 +115,8 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 	                 0);
 	char *out = NULL;
 	size_t out_len;
-	assert_int_equal(pt_boot_kernel_cmdline_set(&k, line, name, &out, &out_len, reports_fresh(&rep)), 0);
+	assert_int_equal(
+	        pt_boot_kernel_cmdline_set(&k, line, name, &out, &out_len, reports_fresh(&rep)), 0);
 
 	/* Only the first line changed; what follows it (newline or not) stays. */
 	size_t tail = len - k.line_end;
@@ -152,7 +153,8 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 
 	/* A second edit is a no-op. */
 	struct pt_boot_kernel_cmdline k2;
-	assert_int_equal(pt_boot_kernel_cmdline_parse(out, out_len, name, &k2, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_kernel_cmdline_parse(out, out_len, name, &k2, reports_fresh(&rep)),
+	                 0);
 	char *line2 = NULL;
 	assert_int_equal(pt_cmdline_edit(k2.line, op, op == PT_CMDLINE_ENSURE ? present : absent, 2,
 	                                 &line2, NULL),
@@ -160,7 +162,9 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 	assert_string_equal(line2, k2.line);
 	char *out2 = NULL;
 	size_t out2_len;
-	assert_int_equal(pt_boot_kernel_cmdline_set(&k2, line2, name, &out2, &out2_len, reports_fresh(&rep)), 0);
+	assert_int_equal(
+	        pt_boot_kernel_cmdline_set(&k2, line2, name, &out2, &out2_len, reports_fresh(&rep)),
+	        0);
 	assert_int_equal(out2_len, out_len);
 	assert_memory_equal(out2, out, out_len);
 	free(out2);
@@ -191,11 +195,13 @@ static void check_folder(const char *dir, const struct cmdline_case *cases)
 		} else {
 			struct pt_boot_kernel_cmdline k;
 			struct pt_report rep = {0};
-			int r = pt_boot_kernel_cmdline_parse(text, len, "/etc/kernel/cmdline", &k, reports_fresh(&rep));
+			int r = pt_boot_kernel_cmdline_parse(text, len, "/etc/kernel/cmdline", &k,
+			                                     reports_fresh(&rep));
 			if (r != -EINVAL || !rep.msg || !strstr(rep.msg, cases[i].refusal) ||
 			    !strstr(rep.msg, "/etc/kernel/cmdline"))
 				fail_msg("%s: expected a refusal with [%s], got rc %d: %s",
-				         cases[i].file, cases[i].refusal, r, rep.msg ? rep.msg : "");
+				         cases[i].file, cases[i].refusal, r,
+				         rep.msg ? rep.msg : "");
 			pt_report_release(&rep);
 			pt_boot_kernel_cmdline_release(&k);
 		}
@@ -237,19 +243,23 @@ static void test_synthetic(void **state)
 
 	/* Trailing empty lines are fine and stay. */
 	const char *t = "root=ZFS=rpool/ROOT/pve-1 boot=zfs\n\n \n";
-	assert_int_equal(pt_boot_kernel_cmdline_parse(t, strlen(t), "c", &k, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_kernel_cmdline_parse(t, strlen(t), "c", &k, reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(k.line, "root=ZFS=rpool/ROOT/pve-1 boot=zfs");
-	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt",
-	                                       "c", &out, &out_len, reports_fresh(&rep)),
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k,
+	                                            "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt",
+	                                            "c", &out, &out_len, reports_fresh(&rep)),
 	                 0);
 	assert_string_equal(out, "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt\n\n \n");
 	free(out);
 	/* The new line must keep root= and be one line. */
-	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "boot=zfs iommu=pt", "c", &out, &out_len, reports_fresh(&rep)),
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "boot=zfs iommu=pt", "c", &out, &out_len,
+	                                            reports_fresh(&rep)),
 	                 -EINVAL);
 	assert_non_null(strstr(rep.msg, "root="));
 	pt_report_release(&rep);
-	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "root=x\nquiet", "c", &out, &out_len, reports_fresh(&rep)),
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "root=x\nquiet", "c", &out, &out_len,
+	                                            reports_fresh(&rep)),
 	                 -EINVAL);
 	assert_non_null(strstr(rep.msg, "newline"));
 	pt_report_release(&rep);
@@ -257,9 +267,11 @@ static void test_synthetic(void **state)
 
 	/* No final newline: none added. */
 	t = "root=/dev/sda1 ro";
-	assert_int_equal(pt_boot_kernel_cmdline_parse(t, strlen(t), "c", &k, reports_fresh(&rep)), 0);
-	assert_int_equal(
-	        pt_boot_kernel_cmdline_set(&k, "root=/dev/sda1 ro quiet", "c", &out, &out_len, reports_fresh(&rep)), 0);
+	assert_int_equal(pt_boot_kernel_cmdline_parse(t, strlen(t), "c", &k, reports_fresh(&rep)),
+	                 0);
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "root=/dev/sda1 ro quiet", "c", &out,
+	                                            &out_len, reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(out, "root=/dev/sda1 ro quiet");
 	free(out);
 	pt_boot_kernel_cmdline_release(&k);
@@ -279,8 +291,8 @@ static void test_synthetic(void **state)
 	        {"root=x\0\n", 8, "NUL"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		int r = pt_boot_kernel_cmdline_parse(bad[i].text, bad[i].len, "/etc/kernel/cmdline", &k,
-		                                reports_fresh(&rep));
+		int r = pt_boot_kernel_cmdline_parse(bad[i].text, bad[i].len, "/etc/kernel/cmdline",
+		                                     &k, reports_fresh(&rep));
 		if (r != -EINVAL || !rep.msg || !strstr(rep.msg, bad[i].msg))
 			fail_msg("bad case %zu: want [%s], got rc %d: %s", i, bad[i].msg, r,
 			         rep.msg ? rep.msg : "");
