@@ -7,7 +7,6 @@
 
 #include "cleanup.h"
 #include "files.h"
-#include "messages.h"
 
 static const char pending_text[] =
         "# homelab.passthrough.grub_iommu changed the kernel command line file, and the\n"
@@ -22,36 +21,35 @@ bool pt_boot_update_pending(const char *root)
 	return path && pt_file_read(path, &text, NULL) == 0;
 }
 
-int pt_boot_update_mark(const char *root, char **errmsg)
+int pt_boot_update_mark(const char *root, struct pt_report *rep)
 {
 	_cleanup_free_ char *path = pt_path_join(root, PT_BOOT_UPDATE_PENDING);
 	_cleanup_report_ struct pt_report err = {0};
-	*errmsg = NULL;
 	if (!path)
 		return -ENOMEM;
 	struct pt_write_opts o = {.mode_if_new = 0644, .mkdirs = true};
 	int e = pt_file_write_atomic(path, pending_text, sizeof pending_text - 1, &o, NULL, &err);
 	if (e < 0)
-		pt_message_format(errmsg, e,
-		                  "cannot record that the boot configuration is to be regenerated "
-		                  "before editing the file: %s; nothing was written",
-		                  err.msg ? err.msg : strerror(-e));
+		pt_report_fail(rep, e,
+		               "cannot record that the boot configuration is to be regenerated "
+		               "before editing the file: %s; nothing was written",
+		               err.msg ? err.msg : strerror(-e));
 	return e;
 }
 
-int pt_boot_update_unmark(const char *root, char **errmsg)
+int pt_boot_update_unmark(const char *root, struct pt_report *rep)
 {
 	_cleanup_free_ char *path = pt_path_join(root, PT_BOOT_UPDATE_PENDING);
 	_cleanup_report_ struct pt_report err = {0};
-	*errmsg = NULL;
 	if (!path)
 		return -ENOMEM;
 	int e = pt_file_remove(path, false, NULL, &err);
-	*errmsg = PT_STEAL(err.msg);
+	if (e < 0 && err.msg)
+		pt_report_fail(rep, e, "%s", err.msg);
 	return e;
 }
 
-const char *pt_boot_update_command(enum pt_bootloader loader)
+const char *pt_boot_update_command(enum pt_boot_loader loader)
 {
 	return loader == PT_BOOT_GRUB ? "update-grub" : "proxmox-boot-tool refresh";
 }
@@ -67,19 +65,17 @@ static const char *inside_root(const char *root, const char *path)
 	return path[n] == '/' ? path + n : path;
 }
 
-int pt_boot_update_write(const struct pt_cmdline_plan *p, bool backup, char **backup_path,
-                         char **errmsg)
+int pt_boot_update_write(const struct pt_boot_cmdline_plan *p, bool backup, char **backup_path,
+                         struct pt_report *rep)
 {
 	struct pt_write_opts opts = {.mode_if_new = 0644, .backup = backup, .mkdirs = false};
 	char *made = NULL;
 	_cleanup_report_ struct pt_report err = {0};
-	*backup_path = *errmsg = NULL;
+	*backup_path = NULL;
 	int e = pt_file_write_atomic(p->full_path, p->after, p->after_len, &opts, &made, &err);
-	if (e < 0) {
-		pt_message_format(errmsg, e, "%s; the file was left as it was",
-		                  err.msg ? err.msg : "cannot write the file");
-		return e;
-	}
+	if (e < 0)
+		return pt_report_fail(rep, e, "%s; the file was left as it was",
+		                      err.msg ? err.msg : "cannot write the file");
 	if (made) {
 		/* The written file stays written: shorten the path in place rather than
 		 * risk an allocation failure after the fact. */
@@ -90,20 +86,19 @@ int pt_boot_update_write(const struct pt_cmdline_plan *p, bool backup, char **ba
 	return 0;
 }
 
-int pt_boot_update_run(const struct pt_cmdline_plan *p, int timeout_sec, struct pt_exec_result *res,
-                       char **errmsg)
+int pt_boot_update_run(const struct pt_boot_cmdline_plan *p, int timeout_sec,
+                       struct pt_exec_result *res, struct pt_report *rep)
 {
 	const char *const grub_argv[] = {"update-grub", NULL};
 	const char *const pbt_argv[] = {"proxmox-boot-tool", "refresh", NULL};
 	const char *const *argv = p->loader == PT_BOOT_GRUB ? grub_argv : pbt_argv;
 	const char *cmd = pt_boot_update_command(p->loader);
-	*errmsg = NULL;
 	int e = pt_exec(p->root, argv, timeout_sec, res);
 	if (e == 0 && res->rc == 0 && !res->timed_out)
 		return 0;
 	if (res->timed_out)
-		return pt_message_format(
-		        errmsg, -ETIMEDOUT,
+		return pt_report_fail(
+		        rep, -ETIMEDOUT,
 		        "%s was killed after %d seconds; %s was changed but the boot configuration "
 		        "was not regenerated, so the next boot still uses the old command line. "
 		        "Raise timeout and run the task again (it reruns %s until it succeeds), "
@@ -111,8 +106,8 @@ int pt_boot_update_run(const struct pt_cmdline_plan *p, int timeout_sec, struct 
 		        cmd, timeout_sec, p->path, cmd, cmd, p->root);
 	const char *why = res->err && *res->err ? res->err : (res->out ? res->out : "");
 	size_t n = strcspn(why, "\n");
-	return pt_message_format(
-	        errmsg, e < 0 ? e : -EIO,
+	return pt_report_fail(
+	        rep, e < 0 ? e : -EIO,
 	        "%s failed (rc %d%s%.*s); %s was changed but the boot configuration was not "
 	        "regenerated, so the next boot still uses the old command line. Fix the problem "
 	        "and run the task again (it reruns %s until it succeeds), or run `%s` by hand "

@@ -1,4 +1,9 @@
-/* Kernel command line tokens: split as the kernel splits /proc/cmdline and the
+/* Layer: base (no Ansible types, no host I/O). Anyone may include it: the boot
+ * family edits the boot loader's command line with it, and the IOMMU facts
+ * (iommu.c) read /proc/cmdline with it; so it keeps its plain name rather than
+ * the boot_ prefix.
+ *
+ * Kernel command line tokens: split as the kernel splits /proc/cmdline and the
  * boot loader's options, and edited in place.
  *
  * Splitting follows the kernel's own parser (lib/cmdline.c next_arg): blanks

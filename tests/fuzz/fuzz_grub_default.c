@@ -1,4 +1,4 @@
-/* libFuzzer harness: the /etc/default/grub editor (module_utils/grub_default.h).
+/* libFuzzer harness: the /etc/default/grub editor (module_utils/boot_grub_default.h).
  *
  * A first byte 0 or 1 picks the variable (0: GRUB_CMDLINE_LINUX_DEFAULT, 1: X,
  * so that short inputs reach the editing paths) and the rest is the file; any
@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot_grub_default.h"
 #include "cmdline.h"
-#include "grub_default.h"
 
 /* An invariant: abort (a finding) with the condition and line when it fails. */
 #define check(cond)                                                                                \
@@ -29,7 +29,8 @@
 		}                                                                                  \
 	} while (0)
 
-static void check_edit(const struct pt_grub_default *g, const char *name, enum pt_cmdline_op op)
+static void check_edit(const struct pt_boot_grub_default *g, const char *name,
+                       enum pt_cmdline_op op)
 {
 	const char *present[] = {"intel_iommu=on", "iommu=pt"};
 	const char *absent[] = {"intel_iommu", "iommu"};
@@ -44,9 +45,11 @@ static void check_edit(const struct pt_grub_default *g, const char *name, enum p
 		pt_cmdline_release(&cl);
 		return;
 	}
-	char *out = NULL, *err = NULL;
+	struct pt_report rep;
+	pt_report_init(&rep);
+	char *out = NULL;
 	size_t out_len = 0;
-	check(pt_grub_default_set(g, value, &out, &out_len, &err) == 0);
+	check(pt_boot_grub_default_set(g, value, &out, &out_len, &rep) == 0);
 	check(strlen(out) == out_len);
 
 	/* Only the value's bytes changed (or one assignment was appended). */
@@ -60,8 +63,8 @@ static void check_edit(const struct pt_grub_default *g, const char *name, enum p
 	}
 
 	/* The result holds the new value, and editing it again is a no-op. */
-	struct pt_grub_default g2;
-	check(pt_grub_default_parse(out, out_len, name, "fuzz", &g2, &err) == 0);
+	struct pt_boot_grub_default g2;
+	check(pt_boot_grub_default_parse(out, out_len, name, "fuzz", &g2, &rep) == 0);
 	check(g2.problem == NULL);
 	if (g->line || value[0]) {
 		check(g2.value != NULL && strcmp(g2.value, value) == 0);
@@ -73,11 +76,12 @@ static void check_edit(const struct pt_grub_default *g, const char *name, enum p
 	check(strcmp(value2, g2.value ? g2.value : "") == 0);
 	char *out2 = NULL;
 	size_t out2_len = 0;
-	check(pt_grub_default_set(&g2, value2, &out2, &out2_len, &err) == 0);
+	check(pt_boot_grub_default_set(&g2, value2, &out2, &out2_len, &rep) == 0);
 	check(out2_len == out_len && memcmp(out2, out, out_len) == 0);
 	free(out2);
 	free(value2);
-	pt_grub_default_release(&g2);
+	pt_boot_grub_default_release(&g2);
+	pt_report_release(&rep);
 	free(out);
 	free(value);
 }
@@ -94,10 +98,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + skip, len);
 	text[len] = '\0';
 
-	struct pt_grub_default g;
-	char *err = NULL;
-	int r = pt_grub_default_parse(text, len, name, "fuzz", &g, &err);
-	check(r == 0 || (r < 0 && err != NULL));
+	struct pt_boot_grub_default g;
+	struct pt_report rep;
+	pt_report_init(&rep);
+	int r = pt_boot_grub_default_parse(text, len, name, "fuzz", &g, &rep);
+	check(r == 0 || (r < 0 && rep.msg != NULL));
 	if (r == 0 && !g.problem) {
 		check(g.n_set == 0 || g.line >= g.first_line);
 		check(g.line == 0 ||
@@ -105,19 +110,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* render(parse(x)) == x */
 		char *out = NULL;
 		size_t out_len = 0;
-		check(pt_grub_default_set(&g, g.value ? g.value : "", &out, &out_len, &err) == 0);
+		check(pt_boot_grub_default_set(&g, g.value ? g.value : "", &out, &out_len, &rep) ==
+		      0);
 		check(out_len == len && memcmp(out, text, len) == 0);
 		free(out);
-		if (g.quote != PT_GRUB_QUOTE_MIXED) {
+		if (g.quote != PT_BOOT_GRUB_QUOTE_MIXED) {
 			check_edit(&g, name, PT_CMDLINE_ENSURE);
 			check_edit(&g, name, PT_CMDLINE_REMOVE);
 		}
 	} else if (r == 0) {
 		char *out = NULL;
-		check(pt_grub_default_set(&g, "x", &out, NULL, &err) < 0 && out == NULL);
+		check(pt_boot_grub_default_set(&g, "x", &out, NULL, &rep) < 0 && out == NULL);
 	}
-	free(err);
-	pt_grub_default_release(&g);
+	pt_report_release(&rep);
+	pt_boot_grub_default_release(&g);
 	free(text);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* The /etc/default/grub editor (module_utils/grub_default.h) over every file of
+/* The /etc/default/grub editor (module_utils/boot_grub_default.h) over every file of
  * tests/fixtures/files/grub (one per shape the editor meets: each quoting style,
  * continued lines, shell around the variable, and the shapes it must refuse) and
  * Debian 12's stock file, checked against /bin/sh itself: `sh -n` accepts the
@@ -19,11 +19,12 @@
 
 #include <cmocka.h>
 
+#include "boot_grub_default.h"
 #include "cmdline.h"
 #include "exec.h"
 #include "files.h"
-#include "grub_default.h"
 #include "support/corpus.h"
+#include "support/reports.h"
 #include "support/tmptree.h"
 
 #define VAR         "GRUB_CMDLINE_LINUX_DEFAULT"
@@ -164,26 +165,27 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 {
 	for (size_t i = 0; refusals && refusals[i].file; i++)
 		if (strcmp(refusals[i].file, name) == 0) {
-			struct pt_grub_default g;
-			char *err = NULL;
-			int r = pt_grub_default_parse(text, len, VAR, name, &g, &err);
-			const char *msg = r < 0 ? err : g.problem;
+			struct pt_boot_grub_default g;
+			struct pt_report rep = {0};
+			int r = pt_boot_grub_default_parse(text, len, VAR, name, &g,
+			                                   reports_fresh(&rep));
+			const char *msg = r < 0 ? rep.msg : g.problem;
 			if (!msg || !strstr(msg, refusals[i].message) || !strstr(msg, "line "))
 				fail_msg("%s: expected a refusal with [%s] and the line, got: %s",
 				         name, refusals[i].message, msg ? msg : "(none)");
-			free(err);
-			pt_grub_default_release(&g);
+			pt_report_release(&rep);
+			pt_boot_grub_default_release(&g);
 			return;
 		}
 
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", workdir, "grub");
 
-	struct pt_grub_default g;
-	char *err = NULL;
-	int r = pt_grub_default_parse(text, len, VAR, name, &g, &err);
+	struct pt_boot_grub_default g;
+	struct pt_report rep = {0};
+	int r = pt_boot_grub_default_parse(text, len, VAR, name, &g, reports_fresh(&rep));
 	if (r != 0 || g.problem)
-		fail_msg("%s: refused: %s", name, err ? err : g.problem);
+		fail_msg("%s: refused: %s", name, rep.msg ? rep.msg : g.problem);
 
 	/* The model reads the value the shell sees. */
 	tmptree_write(path, text, len, 0644);
@@ -201,7 +203,8 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 
 	char *out = NULL;
 	size_t out_len = 0;
-	assert_int_equal(pt_grub_default_set(&g, value, &out, &out_len, &err), 0);
+	assert_int_equal(pt_boot_grub_default_set(&g, value, &out, &out_len, reports_fresh(&rep)),
+	                 0);
 	if (strcmp(value, model_before) == 0) {
 		/* Nothing to do: not a byte moves (no assignment appended either). */
 		if (out_len != len || memcmp(out, text, len) != 0)
@@ -234,8 +237,9 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 	free(sh_after);
 
 	/* A second edit is a no-op. */
-	struct pt_grub_default g2;
-	assert_int_equal(pt_grub_default_parse(out, out_len, VAR, name, &g2, &err), 0);
+	struct pt_boot_grub_default g2;
+	assert_int_equal(
+	        pt_boot_grub_default_parse(out, out_len, VAR, name, &g2, reports_fresh(&rep)), 0);
 	assert_null(g2.problem);
 	char *value2 = NULL;
 	assert_int_equal(pt_cmdline_edit(g2.value ? g2.value : "", op, items, 2, &value2, NULL), 0);
@@ -243,16 +247,18 @@ static void check_file(const char *name, const char *text, size_t len, enum pt_c
 		assert_string_equal(value2, g2.value);
 	char *out2 = NULL;
 	size_t out2_len = 0;
-	assert_int_equal(pt_grub_default_set(&g2, value2, &out2, &out2_len, &err), 0);
+	assert_int_equal(
+	        pt_boot_grub_default_set(&g2, value2, &out2, &out2_len, reports_fresh(&rep)), 0);
 	if (out2_len != out_len || memcmp(out2, out, out_len) != 0)
 		fail_msg("%s: the second edit changed the file again", name);
 	free(out2);
 	free(value2);
-	pt_grub_default_release(&g2);
+	pt_boot_grub_default_release(&g2);
 
 	free(out);
 	free(value);
-	pt_grub_default_release(&g);
+	pt_boot_grub_default_release(&g);
+	pt_report_release(&rep);
 }
 
 /* check_file on every file of dir (at least min of them, so that a folder
@@ -324,17 +330,22 @@ static void test_debian_default(void **state)
 	check_file("debian-default-grub", text, len, PT_CMDLINE_ENSURE, NULL);
 	check_file("debian-default-grub", text, len, PT_CMDLINE_REMOVE, NULL);
 	/* The stock value is "quiet": exactly what the edit gives. */
-	struct pt_grub_default g;
-	char *err = NULL, *out = NULL;
+	struct pt_boot_grub_default g;
+	struct pt_report rep = {0};
+	char *out = NULL;
 	size_t out_len;
-	assert_int_equal(pt_grub_default_parse(text, len, VAR, "/etc/default/grub", &g, &err), 0);
+	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "/etc/default/grub", &g,
+	                                            reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(g.value, "quiet");
-	assert_int_equal(g.quote, PT_GRUB_QUOTE_DOUBLE);
-	assert_int_equal(
-	        pt_grub_default_set(&g, "quiet intel_iommu=on iommu=pt", &out, &out_len, &err), 0);
+	assert_int_equal(g.quote, PT_BOOT_GRUB_QUOTE_DOUBLE);
+	assert_int_equal(pt_boot_grub_default_set(&g, "quiet intel_iommu=on iommu=pt", &out,
+	                                          &out_len, reports_fresh(&rep)),
+	                 0);
 	assert_non_null(strstr(out, "\n" VAR "=\"quiet intel_iommu=on iommu=pt\"\n"));
 	free(out);
-	pt_grub_default_release(&g);
+	pt_boot_grub_default_release(&g);
+	pt_report_release(&rep);
 	free(text);
 }
 
@@ -404,14 +415,18 @@ static void test_synthetic_edits(void **state)
 	(void)state;
 	for (size_t c = 0; c < sizeof edits / sizeof *edits; c++) {
 		const struct edit_case *k = &edits[c];
-		struct pt_grub_default g;
-		char *err = NULL, *out = NULL;
+		struct pt_boot_grub_default g;
+		struct pt_report rep = {0};
+		char *out = NULL;
 		size_t out_len;
-		int r = pt_grub_default_parse(k->text, strlen(k->text), "X", "test", &g, &err);
+		int r = pt_boot_grub_default_parse(k->text, strlen(k->text), "X", "test", &g,
+		                                   reports_fresh(&rep));
 		if (r != 0 || g.problem)
-			fail_msg("case %zu: refused: %s", c, err ? err : g.problem);
+			fail_msg("case %zu: refused: %s", c, rep.msg ? rep.msg : g.problem);
 		assert_int_equal(g.n_set, k->n_set);
-		assert_int_equal(pt_grub_default_set(&g, k->value, &out, &out_len, &err), 0);
+		assert_int_equal(
+		        pt_boot_grub_default_set(&g, k->value, &out, &out_len, reports_fresh(&rep)),
+		        0);
 		if (strcmp(out, k->want) != 0)
 			fail_msg("case %zu:\n want [%s]\n got  [%s]", c, k->want, out);
 		assert_int_equal(out_len, strlen(out));
@@ -426,17 +441,22 @@ static void test_synthetic_edits(void **state)
 		if (strcmp(sh, k->value) != 0)
 			fail_msg("case %zu: sh reads [%s], want [%s]", c, sh, k->value);
 		free(sh);
-		pt_grub_default_release(&g);
+		pt_boot_grub_default_release(&g);
 
 		/* Same value again: the same bytes. */
-		assert_int_equal(pt_grub_default_parse(out, out_len, "X", "test", &g, &err), 0);
+		assert_int_equal(pt_boot_grub_default_parse(out, out_len, "X", "test", &g,
+		                                            reports_fresh(&rep)),
+		                 0);
 		assert_string_equal(g.value, k->value);
 		char *out2 = NULL;
-		assert_int_equal(pt_grub_default_set(&g, k->value, &out2, &out_len, &err), 0);
+		assert_int_equal(pt_boot_grub_default_set(&g, k->value, &out2, &out_len,
+		                                          reports_fresh(&rep)),
+		                 0);
 		assert_string_equal(out2, out);
 		free(out2);
 		free(out);
-		pt_grub_default_release(&g);
+		pt_boot_grub_default_release(&g);
+		pt_report_release(&rep);
 	}
 }
 
@@ -498,28 +518,31 @@ static void test_refusals(void **state)
 		size_t len = strlen(k->text);
 		if (strstr(k->msg1, "NUL"))
 			len += 2; /* the NUL and the newline after it */
-		struct pt_grub_default g;
-		char *err = NULL;
-		int r = pt_grub_default_parse(k->text, len, "X", "/etc/default/grub", &g, &err);
+		struct pt_boot_grub_default g;
+		struct pt_report rep = {0};
+		int r = pt_boot_grub_default_parse(k->text, len, "X", "/etc/default/grub", &g,
+		                                   reports_fresh(&rep));
 		const char *msg;
 		if (k->problem_only) {
 			if (r != 0 || !g.problem)
 				fail_msg("case %zu [%s]: expected a value problem, got rc %d %s", c,
-				         k->text, r, err ? err : "");
+				         k->text, r, rep.msg ? rep.msg : "");
 			msg = g.problem;
 			/* Setting refuses with the same message. */
-			char *out = NULL, *err2 = NULL;
+			struct pt_report rep2 = {0};
+			char *out = NULL;
 			size_t out_len;
-			assert_int_equal(pt_grub_default_set(&g, "x", &out, &out_len, &err2),
+			assert_int_equal(pt_boot_grub_default_set(&g, "x", &out, &out_len,
+			                                          reports_fresh(&rep2)),
 			                 -EINVAL);
 			assert_null(out);
-			assert_string_equal(err2, g.problem);
-			free(err2);
+			assert_string_equal(rep2.msg, g.problem);
+			pt_report_release(&rep2);
 		} else {
-			if (r != -EINVAL || !err)
+			if (r != -EINVAL || !rep.msg)
 				fail_msg("case %zu [%s]: expected a refusal, got rc %d", c, k->text,
 				         r);
-			msg = err;
+			msg = rep.msg;
 		}
 		if (!strstr(msg, k->msg1) || !strstr(msg, k->msg2))
 			fail_msg("case %zu [%s]: message lacks [%s] or [%s]: %s", c, k->text,
@@ -527,8 +550,8 @@ static void test_refusals(void **state)
 		/* Every message names the file. */
 		if (!strstr(msg, "/etc/default/grub"))
 			fail_msg("case %zu: message does not name the file: %s", c, msg);
-		free(err);
-		pt_grub_default_release(&g);
+		pt_report_release(&rep);
+		pt_boot_grub_default_release(&g);
 	}
 }
 
@@ -554,17 +577,19 @@ static void test_dropins(void **state)
 		char *text = NULL;
 		size_t len;
 		assert_int_equal(pt_file_read(path, &text, &len), 0);
-		struct pt_grub_default g;
-		char *err = NULL;
-		if (pt_grub_default_parse(text, len, VAR, dropins[i].file, &g, &err) != 0)
-			fail_msg("%s: %s", dropins[i].file, err);
+		struct pt_boot_grub_default g;
+		struct pt_report rep = {0};
+		if (pt_boot_grub_default_parse(text, len, VAR, dropins[i].file, &g,
+		                               reports_fresh(&rep)) != 0)
+			fail_msg("%s: %s", dropins[i].file, rep.msg);
 		if (g.n_set != dropins[i].n_set || g.line != dropins[i].line ||
 		    g.self_reference != dropins[i].self_reference)
 			fail_msg("%s: n_set %u line %u self %d", dropins[i].file, g.n_set, g.line,
 			         g.self_reference);
 		/* An appending drop-in cannot be edited, and says why. */
 		assert_true(!dropins[i].self_reference || g.problem);
-		pt_grub_default_release(&g);
+		pt_boot_grub_default_release(&g);
+		pt_report_release(&rep);
 		free(text);
 	}
 
@@ -572,22 +597,27 @@ static void test_dropins(void **state)
 	char *text = NULL;
 	size_t len;
 	assert_int_equal(pt_file_read(FILES "/grub.d/70-linux-only.cfg", &text, &len), 0);
-	struct pt_grub_default g;
-	char *err = NULL;
-	assert_int_equal(pt_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "70", &g, &err), 0);
+	struct pt_boot_grub_default g;
+	struct pt_report rep = {0};
+	assert_int_equal(pt_boot_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "70", &g,
+	                                            reports_fresh(&rep)),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "intel_iommu=on iommu=pt");
-	pt_grub_default_release(&g);
+	pt_boot_grub_default_release(&g);
 	free(text);
 
 	/* shell-features.grub: GRUB_CMDLINE_XEN_DEFAULT and ..._XEN_REPLACE_DEFAULT are
 	 * other variables, the here-document and the quoted text no assignments. */
 	assert_int_equal(pt_file_read(FILES "/grub/shell-features.grub", &text, &len), 0);
-	assert_int_equal(pt_grub_default_parse(text, len, VAR, "shell-features", &g, &err), 0);
+	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "shell-features", &g,
+	                                            reports_fresh(&rep)),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_int_equal(g.line, 17);
 	assert_string_equal(g.value, "quiet");
-	pt_grub_default_release(&g);
+	pt_boot_grub_default_release(&g);
+	pt_report_release(&rep);
 	free(text);
 }
 
@@ -601,36 +631,41 @@ static void test_corpus_dropins(void **state)
 	size_t len;
 	assert_int_equal(
 	        pt_file_read(corpus_path("grub", "026-matsuu-isucon12q.grub"), &text, &len), 0);
-	struct pt_grub_default g;
-	char *err = NULL;
-	assert_int_equal(
-	        pt_grub_default_parse(text, len, VAR, "50-cloudimg-settings.cfg", &g, &err), 0);
+	struct pt_boot_grub_default g;
+	struct pt_report rep = {0};
+	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "50-cloudimg-settings.cfg", &g,
+	                                            reports_fresh(&rep)),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_int_equal(g.line, 11);
 	assert_false(g.self_reference);
-	pt_grub_default_release(&g);
+	pt_boot_grub_default_release(&g);
 	free(text);
 
 	const char *append = VAR "=\"$" VAR " init=/lib/systemd/systemd\"\n";
-	assert_int_equal(pt_grub_default_parse(append, strlen(append), VAR, "init.cfg", &g, &err),
+	assert_int_equal(pt_boot_grub_default_parse(append, strlen(append), VAR, "init.cfg", &g,
+	                                            reports_fresh(&rep)),
 	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_true(g.self_reference);
 	assert_non_null(g.problem);
-	pt_grub_default_release(&g);
+	pt_boot_grub_default_release(&g);
 
 	assert_int_equal(
 	        pt_file_read(corpus_path("grub", "009-Davizuco-virtualizacion.grub"), &text, &len),
 	        0);
-	assert_int_equal(pt_grub_default_parse(text, len, VAR, "009", &g, &err), 0);
+	assert_int_equal(pt_boot_grub_default_parse(text, len, VAR, "009", &g, reports_fresh(&rep)),
+	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "quiet");
-	pt_grub_default_release(&g);
-	assert_int_equal(pt_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "009", &g, &err),
+	pt_boot_grub_default_release(&g);
+	assert_int_equal(pt_boot_grub_default_parse(text, len, "GRUB_CMDLINE_LINUX", "009", &g,
+	                                            reports_fresh(&rep)),
 	                 0);
 	assert_int_equal(g.n_set, 1);
 	assert_string_equal(g.value, "");
-	pt_grub_default_release(&g);
+	pt_boot_grub_default_release(&g);
+	pt_report_release(&rep);
 	free(text);
 }
 

@@ -1,4 +1,4 @@
-/* /etc/kernel/cmdline (module_utils/kernel_cmdline.h) over every file of
+/* /etc/kernel/cmdline (module_utils/boot_kernel_cmdline.h) over every file of
  * tests/fixtures/files/kernel-cmdline and, when the corpus is there
  * (support/corpus.h), of corpus/kernel-cmdline: the one-line files are edited
  * (checked with the way proxmox-boot-tool reads the file: its get_first_line in
@@ -16,11 +16,12 @@
 
 #include <cmocka.h>
 
+#include "boot_kernel_cmdline.h"
 #include "cmdline.h"
 #include "exec.h"
 #include "files.h"
-#include "kernel_cmdline.h"
 #include "support/corpus.h"
+#include "support/reports.h"
 #include "support/tmptree.h"
 
 /* A file and what the module must do with it. */
@@ -98,10 +99,10 @@ static char *first_line_as_proxmox_reads_it(const char *data, size_t len)
 
 static void check_editable(const char *name, const char *text, size_t len, enum pt_cmdline_op op)
 {
-	struct pt_kernel_cmdline k;
-	char *err = NULL;
-	if (pt_kernel_cmdline_parse(text, len, name, &k, &err) != 0)
-		fail_msg("%s: refused: %s", name, err);
+	struct pt_boot_kernel_cmdline k;
+	struct pt_report rep = {0};
+	if (pt_boot_kernel_cmdline_parse(text, len, name, &k, reports_fresh(&rep)) != 0)
+		fail_msg("%s: refused: %s", name, rep.msg);
 	char *read = first_line_as_proxmox_reads_it(text, len);
 	assert_string_equal(read, k.line);
 	free(read);
@@ -114,7 +115,8 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 	                 0);
 	char *out = NULL;
 	size_t out_len;
-	assert_int_equal(pt_kernel_cmdline_set(&k, line, name, &out, &out_len, &err), 0);
+	assert_int_equal(
+	        pt_boot_kernel_cmdline_set(&k, line, name, &out, &out_len, reports_fresh(&rep)), 0);
 
 	/* Only the first line changed; what follows it (newline or not) stays. */
 	size_t tail = len - k.line_end;
@@ -150,8 +152,9 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 	pt_cmdline_release(&after);
 
 	/* A second edit is a no-op. */
-	struct pt_kernel_cmdline k2;
-	assert_int_equal(pt_kernel_cmdline_parse(out, out_len, name, &k2, &err), 0);
+	struct pt_boot_kernel_cmdline k2;
+	assert_int_equal(pt_boot_kernel_cmdline_parse(out, out_len, name, &k2, reports_fresh(&rep)),
+	                 0);
 	char *line2 = NULL;
 	assert_int_equal(pt_cmdline_edit(k2.line, op, op == PT_CMDLINE_ENSURE ? present : absent, 2,
 	                                 &line2, NULL),
@@ -159,16 +162,19 @@ static void check_editable(const char *name, const char *text, size_t len, enum 
 	assert_string_equal(line2, k2.line);
 	char *out2 = NULL;
 	size_t out2_len;
-	assert_int_equal(pt_kernel_cmdline_set(&k2, line2, name, &out2, &out2_len, &err), 0);
+	assert_int_equal(
+	        pt_boot_kernel_cmdline_set(&k2, line2, name, &out2, &out2_len, reports_fresh(&rep)),
+	        0);
 	assert_int_equal(out2_len, out_len);
 	assert_memory_equal(out2, out, out_len);
 	free(out2);
 	free(line2);
-	pt_kernel_cmdline_release(&k2);
+	pt_boot_kernel_cmdline_release(&k2);
 
 	free(out);
 	free(line);
-	pt_kernel_cmdline_release(&k);
+	pt_report_release(&rep);
+	pt_boot_kernel_cmdline_release(&k);
 }
 
 /* Every case of the table against its file in dir; every file of dir must have
@@ -187,15 +193,17 @@ static void check_folder(const char *dir, const struct cmdline_case *cases)
 			check_editable(cases[i].file, text, len, PT_CMDLINE_ENSURE);
 			check_editable(cases[i].file, text, len, PT_CMDLINE_REMOVE);
 		} else {
-			struct pt_kernel_cmdline k;
-			char *err = NULL;
-			int r = pt_kernel_cmdline_parse(text, len, "/etc/kernel/cmdline", &k, &err);
-			if (r != -EINVAL || !err || !strstr(err, cases[i].refusal) ||
-			    !strstr(err, "/etc/kernel/cmdline"))
+			struct pt_boot_kernel_cmdline k;
+			struct pt_report rep = {0};
+			int r = pt_boot_kernel_cmdline_parse(text, len, "/etc/kernel/cmdline", &k,
+			                                     reports_fresh(&rep));
+			if (r != -EINVAL || !rep.msg || !strstr(rep.msg, cases[i].refusal) ||
+			    !strstr(rep.msg, "/etc/kernel/cmdline"))
 				fail_msg("%s: expected a refusal with [%s], got rc %d: %s",
-				         cases[i].file, cases[i].refusal, r, err ? err : "");
-			free(err);
-			pt_kernel_cmdline_release(&k);
+				         cases[i].file, cases[i].refusal, r,
+				         rep.msg ? rep.msg : "");
+			pt_report_release(&rep);
+			pt_boot_kernel_cmdline_release(&k);
 		}
 		free(text);
 	}
@@ -228,38 +236,45 @@ static void test_corpus(void **state)
 static void test_synthetic(void **state)
 {
 	(void)state;
-	struct pt_kernel_cmdline k;
-	char *err = NULL, *out = NULL;
+	struct pt_boot_kernel_cmdline k;
+	struct pt_report rep = {0};
+	char *out = NULL;
 	size_t out_len;
 
 	/* Trailing empty lines are fine and stay. */
 	const char *t = "root=ZFS=rpool/ROOT/pve-1 boot=zfs\n\n \n";
-	assert_int_equal(pt_kernel_cmdline_parse(t, strlen(t), "c", &k, &err), 0);
+	assert_int_equal(pt_boot_kernel_cmdline_parse(t, strlen(t), "c", &k, reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(k.line, "root=ZFS=rpool/ROOT/pve-1 boot=zfs");
-	assert_int_equal(pt_kernel_cmdline_set(&k, "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt",
-	                                       "c", &out, &out_len, &err),
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k,
+	                                            "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt",
+	                                            "c", &out, &out_len, reports_fresh(&rep)),
 	                 0);
 	assert_string_equal(out, "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt\n\n \n");
 	free(out);
 	/* The new line must keep root= and be one line. */
-	assert_int_equal(pt_kernel_cmdline_set(&k, "boot=zfs iommu=pt", "c", &out, &out_len, &err),
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "boot=zfs iommu=pt", "c", &out, &out_len,
+	                                            reports_fresh(&rep)),
 	                 -EINVAL);
-	assert_non_null(strstr(err, "root="));
-	free(err);
-	assert_int_equal(pt_kernel_cmdline_set(&k, "root=x\nquiet", "c", &out, &out_len, &err),
+	assert_non_null(strstr(rep.msg, "root="));
+	pt_report_release(&rep);
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "root=x\nquiet", "c", &out, &out_len,
+	                                            reports_fresh(&rep)),
 	                 -EINVAL);
-	assert_non_null(strstr(err, "newline"));
-	free(err);
-	pt_kernel_cmdline_release(&k);
+	assert_non_null(strstr(rep.msg, "newline"));
+	pt_report_release(&rep);
+	pt_boot_kernel_cmdline_release(&k);
 
 	/* No final newline: none added. */
 	t = "root=/dev/sda1 ro";
-	assert_int_equal(pt_kernel_cmdline_parse(t, strlen(t), "c", &k, &err), 0);
-	assert_int_equal(
-	        pt_kernel_cmdline_set(&k, "root=/dev/sda1 ro quiet", "c", &out, &out_len, &err), 0);
+	assert_int_equal(pt_boot_kernel_cmdline_parse(t, strlen(t), "c", &k, reports_fresh(&rep)),
+	                 0);
+	assert_int_equal(pt_boot_kernel_cmdline_set(&k, "root=/dev/sda1 ro quiet", "c", &out,
+	                                            &out_len, reports_fresh(&rep)),
+	                 0);
 	assert_string_equal(out, "root=/dev/sda1 ro quiet");
 	free(out);
-	pt_kernel_cmdline_release(&k);
+	pt_boot_kernel_cmdline_release(&k);
 
 	static const struct {
 		const char *text;
@@ -276,13 +291,13 @@ static void test_synthetic(void **state)
 	        {"root=x\0\n", 8, "NUL"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		int r = pt_kernel_cmdline_parse(bad[i].text, bad[i].len, "/etc/kernel/cmdline", &k,
-		                                &err);
-		if (r != -EINVAL || !err || !strstr(err, bad[i].msg))
+		int r = pt_boot_kernel_cmdline_parse(bad[i].text, bad[i].len, "/etc/kernel/cmdline",
+		                                     &k, reports_fresh(&rep));
+		if (r != -EINVAL || !rep.msg || !strstr(rep.msg, bad[i].msg))
 			fail_msg("bad case %zu: want [%s], got rc %d: %s", i, bad[i].msg, r,
-			         err ? err : "");
-		free(err);
-		pt_kernel_cmdline_release(&k);
+			         rep.msg ? rep.msg : "");
+		pt_report_release(&rep);
+		pt_boot_kernel_cmdline_release(&k);
 	}
 }
 

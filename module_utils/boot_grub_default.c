@@ -1,4 +1,4 @@
-#include "grub_default.h"
+#include "boot_grub_default.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "messages.h"
 #include "strbuf.h"
 
 /* ---- the lexer --------------------------------------------------------- */
@@ -811,7 +810,7 @@ struct decoded {
 	struct pt_strbuf value;
 	size_t *map; /* raw offset per decoded byte, plus the end */
 	size_t cap;
-	enum pt_grub_quote quote;
+	enum pt_boot_grub_quote quote;
 	const char *problem; /* static text, or NULL */
 	bool self_reference;
 	bool multiline;
@@ -958,19 +957,19 @@ static int decode(const char *s, size_t start, size_t end, const char *name, str
 	if (d->multiline && !d->problem)
 		d->problem = "spans several lines";
 	if (kinds == 0 || kinds == 1)
-		d->quote = PT_GRUB_QUOTE_NONE;
+		d->quote = PT_BOOT_GRUB_QUOTE_NONE;
 	else if (kinds == 2 && parts == 1)
-		d->quote = PT_GRUB_QUOTE_SINGLE;
+		d->quote = PT_BOOT_GRUB_QUOTE_SINGLE;
 	else if (kinds == 4 && parts == 1)
-		d->quote = PT_GRUB_QUOTE_DOUBLE;
+		d->quote = PT_BOOT_GRUB_QUOTE_DOUBLE;
 	else
-		d->quote = PT_GRUB_QUOTE_MIXED;
+		d->quote = PT_BOOT_GRUB_QUOTE_MIXED;
 	return 0;
 }
 
 /* ---- the public side -------------------------------------------------- */
 
-void pt_grub_default_release(struct pt_grub_default *g)
+void pt_boot_grub_default_release(struct pt_boot_grub_default *g)
 {
 	if (!g)
 		return;
@@ -982,11 +981,10 @@ void pt_grub_default_release(struct pt_grub_default *g)
 	memset(g, 0, sizeof *g);
 }
 
-int pt_grub_default_parse(const char *text, size_t len, const char *name, const char *label,
-                          struct pt_grub_default *g, char **errmsg)
+int pt_boot_grub_default_parse(const char *text, size_t len, const char *name, const char *label,
+                               struct pt_boot_grub_default *g, struct pt_report *rep)
 {
 	memset(g, 0, sizeof *g);
-	*errmsg = NULL;
 	g->text = text;
 	g->len = len;
 	g->name = strdup(name);
@@ -994,8 +992,8 @@ int pt_grub_default_parse(const char *text, size_t len, const char *name, const 
 	if (!g->name || !g->label)
 		return -ENOMEM;
 	if (memchr(text, '\0', len))
-		return pt_message_format(
-		        errmsg, -EINVAL,
+		return pt_report_fail(
+		        rep, -EINVAL,
 		        "%s holds a NUL byte: it is not a text file the module can edit", label);
 
 	struct lexer lx = {
@@ -1007,8 +1005,8 @@ int pt_grub_default_parse(const char *text, size_t len, const char *name, const 
 		goto out;
 	}
 	if (lx.err) {
-		r = pt_message_format(
-		        errmsg, -EINVAL,
+		r = pt_report_fail(
+		        rep, -EINVAL,
 		        "%s does not parse as a shell script (%s), so the module cannot tell "
 		        "where %s is set; check it with `sh -n %s`, fix it, and run again",
 		        label, lx.err, name, label);
@@ -1016,8 +1014,8 @@ int pt_grub_default_parse(const char *text, size_t len, const char *name, const 
 	}
 	for (size_t k = 0; k < lx.n_found; k++)
 		if (lx.found[k].unsafe) {
-			r = pt_message_format(
-			        errmsg, -EINVAL,
+			r = pt_report_fail(
+			        rep, -EINVAL,
 			        "%s: line %u %s; the module only edits a plain top-level "
 			        "assignment %s=\"...\". Set %s once, outside any block, and run "
 			        "again (or edit the file by hand)",
@@ -1068,7 +1066,7 @@ int pt_grub_default_parse(const char *text, size_t len, const char *name, const 
 		r = g->problem && fix ? 0 : -ENOMEM;
 		goto out;
 	}
-	if (d.quote == PT_GRUB_QUOTE_MIXED) {
+	if (d.quote == PT_BOOT_GRUB_QUOTE_MIXED) {
 		int n = asprintf(
 		        &g->problem,
 		        "%s: %s on line %u mixes quoting styles (%.*s); write the value in "
@@ -1109,15 +1107,12 @@ static void put_dquoted(struct pt_strbuf *sb, const char *s, size_t n)
 	}
 }
 
-int pt_grub_default_set(const struct pt_grub_default *g, const char *value, char **out,
-                        size_t *out_len, char **errmsg)
+int pt_boot_grub_default_set(const struct pt_boot_grub_default *g, const char *value, char **out,
+                             size_t *out_len, struct pt_report *rep)
 {
 	*out = NULL;
-	*errmsg = NULL;
-	if (g->problem) {
-		*errmsg = strdup(g->problem);
-		return *errmsg ? -EINVAL : -ENOMEM;
-	}
+	if (g->problem)
+		return pt_report_fail(rep, -EINVAL, "%s", g->problem);
 	struct pt_strbuf sb = PT_STRBUF_INIT;
 	size_t vlen = strlen(value);
 	/* NOLINTNEXTLINE(bugprone-branch-clone): kept apart from "unchanged" below */
@@ -1159,19 +1154,19 @@ int pt_grub_default_set(const struct pt_grub_default *g, const char *value, char
 			p--;
 		const char *mid = value + p;
 		size_t mlen = vlen - s - p;
-		enum pt_grub_quote q = g->quote;
+		enum pt_boot_grub_quote q = g->quote;
 		bool fits = true;
 		for (size_t k = 0; k < mlen && fits; k++) {
-			if (q == PT_GRUB_QUOTE_NONE)
+			if (q == PT_BOOT_GRUB_QUOTE_NONE)
 				fits = plain_char(mid[k]);
-			else if (q == PT_GRUB_QUOTE_SINGLE)
+			else if (q == PT_BOOT_GRUB_QUOTE_SINGLE)
 				fits = mid[k] != '\'';
 		}
 		pt_strbuf_append(&sb, g->text, g->value_start);
 		if (fits) {
 			size_t raw_p = g->map[p], raw_s = g->map[olen - s];
 			pt_strbuf_append(&sb, g->text + g->value_start, raw_p - g->value_start);
-			if (q == PT_GRUB_QUOTE_DOUBLE)
+			if (q == PT_BOOT_GRUB_QUOTE_DOUBLE)
 				put_dquoted(&sb, mid, mlen);
 			else
 				pt_strbuf_append(&sb, mid, mlen);

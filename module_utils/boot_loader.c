@@ -1,7 +1,6 @@
-#include "bootloader.h"
+#include "boot_loader.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,12 +8,12 @@
 #include "exec.h"
 #include "files.h"
 
-const char *pt_bootloader_name(enum pt_bootloader loader)
+const char *pt_boot_loader_name(enum pt_boot_loader loader)
 {
 	return loader == PT_BOOT_SYSTEMD_BOOT ? "systemd-boot" : "grub";
 }
 
-const char *pt_bootloader_cmdline_path(enum pt_bootloader loader)
+const char *pt_boot_loader_cmdline_path(enum pt_boot_loader loader)
 {
 	return loader == PT_BOOT_SYSTEMD_BOOT ? "/etc/kernel/cmdline" : "/etc/default/grub";
 }
@@ -24,11 +23,10 @@ void pt_boot_detection_release(struct pt_boot_detection *d)
 	if (!d)
 		return;
 	free(d->reason);
-	free(d->warning);
 	memset(d, 0, sizeof *d);
 }
 
-static int set_reason(struct pt_boot_detection *d, enum pt_bootloader loader, const char *reason)
+static int set_reason(struct pt_boot_detection *d, enum pt_boot_loader loader, const char *reason)
 {
 	d->loader = loader;
 	free(d->reason);
@@ -48,7 +46,7 @@ static bool lists_something(const char *path)
 	return false;
 }
 
-int pt_bootloader_detect_files(const char *root, struct pt_boot_detection *d)
+int pt_boot_loader_detect_files(const char *root, struct pt_boot_detection *d)
 {
 	_cleanup_free_ char *uuids = pt_path_join(root, "/etc/kernel/proxmox-boot-uuids");
 	_cleanup_free_ char *efi = pt_path_join(root, "/sys/firmware/efi");
@@ -95,11 +93,12 @@ static void count_esps(const char *out, int *uefi, int *grub)
 	}
 }
 
-int pt_bootloader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d)
+int pt_boot_loader_detect(const char *root, int timeout_sec, struct pt_boot_detection *d,
+                          struct pt_report *rep)
 {
 	memset(d, 0, sizeof *d);
 	if (!pt_exec_available(root, "proxmox-boot-tool"))
-		return pt_bootloader_detect_files(root, d);
+		return pt_boot_loader_detect_files(root, d);
 
 	const char *const argv[] = {"proxmox-boot-tool", "status", NULL};
 	struct pt_exec_result res;
@@ -117,14 +116,11 @@ int pt_bootloader_detect(const char *root, int timeout_sec, struct pt_boot_detec
 	if (r == 0 && res.rc == 0 && grub > 0) {
 		d->proxmox_boot_tool = true;
 		pt_exec_result_release(&res);
-		if (uefi > 0) {
-			d->warning =
-			        strdup("proxmox-boot-tool status shows ESPs with GRUB and ESPs "
+		if (uefi > 0)
+			pt_report_warn(rep,
+			               "proxmox-boot-tool status shows ESPs with GRUB and ESPs "
 			               "with systemd-boot; the command line was set for GRUB. "
 			               "Set bootloader explicitly if that is wrong");
-			if (!d->warning)
-				return -ENOMEM;
-		}
 		return set_reason(d, PT_BOOT_GRUB,
 		                  "proxmox-boot-tool status: the ESPs are configured with grub");
 	}
@@ -139,29 +135,20 @@ int pt_bootloader_detect(const char *root, int timeout_sec, struct pt_boot_detec
 	if (r < 0 || res.rc != 0) {
 		const char *err = res.err && *res.err ? res.err : "";
 		size_t n = strcspn(err, "\n");
-		if (asprintf(&d->warning,
-		             "proxmox-boot-tool status failed (rc %d%s%.*s); the boot loader was "
-		             "detected from files instead",
-		             res.rc, n ? ": " : "", (int)n, err) < 0)
-			d->warning = NULL;
-	} else if (asprintf(&d->warning, "proxmox-boot-tool status shows no ESP; the boot "
-	                                 "loader was detected from files instead") < 0) {
-		d->warning = NULL;
+		pt_report_warn(rep,
+		               "proxmox-boot-tool status failed (rc %d%s%.*s); the boot loader was "
+		               "detected from files instead",
+		               res.rc, n ? ": " : "", (int)n, err);
+	} else {
+		pt_report_warn(rep, "proxmox-boot-tool status shows no ESP; the boot loader was "
+		                    "detected from files instead");
 	}
 	pt_exec_result_release(&res);
-	if (!d->warning)
-		return -ENOMEM;
-	bool ran = d->ran_status;
-	char *warning = d->warning;
-	d->warning = NULL;
-	r = pt_bootloader_detect_files(root, d);
-	d->ran_status = ran;
-	d->warning = warning;
-	return r;
+	return pt_boot_loader_detect_files(root, d);
 }
 
-int pt_bootloader_choose(const char *root, const char *option, bool check_mode, int timeout_sec,
-                         struct pt_boot_detection *d)
+int pt_boot_loader_choose(const char *root, const char *option, bool check_mode, int timeout_sec,
+                          struct pt_boot_detection *d, struct pt_report *rep)
 {
 	memset(d, 0, sizeof *d);
 	if (option && strcmp(option, "auto") != 0)
@@ -170,6 +157,6 @@ int pt_bootloader_choose(const char *root, const char *option, bool check_mode, 
 		                                                      : PT_BOOT_GRUB,
 		                  "set by the bootloader option");
 	/* status mounts the ESPs for a moment: check mode decides from files. */
-	return check_mode ? pt_bootloader_detect_files(root, d)
-	                  : pt_bootloader_detect(root, timeout_sec, d);
+	return check_mode ? pt_boot_loader_detect_files(root, d)
+	                  : pt_boot_loader_detect(root, timeout_sec, d, rep);
 }

@@ -1,4 +1,4 @@
-#include "reboot_required.h"
+#include "boot_reboot_required.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -87,13 +87,13 @@ static bool satisfied(const struct wanted_index *ix, size_t x, bool present)
 	return last != SIZE_MAX && strcmp(ix->all[last]->value, want->value) == 0;
 }
 
-int pt_reboot_required_cmdline(const char *running, const struct pt_iommu_request *req)
+int pt_boot_reboot_required_cmdline(const char *running, const struct pt_boot_iommu_request *req)
 {
 	struct pt_cmdline cl;
 	if (pt_cmdline_parse(running, &cl) < 0)
 		return -ENOMEM;
 	size_t n = 0;
-	_cleanup_free_ const char **items = pt_iommu_params_wanted(req, &cl, true, &n);
+	_cleanup_free_ const char **items = pt_boot_iommu_params_wanted(req, &cl, true, &n);
 	_cleanup_free_ struct pt_cmdline *parsed = items ? calloc(n + 1, sizeof *parsed) : NULL;
 	struct wanted_index ix = {0};
 	int required = parsed ? 0 : -ENOMEM;
@@ -110,12 +110,12 @@ int pt_reboot_required_cmdline(const char *running, const struct pt_iommu_reques
 	return required;
 }
 
-int pt_reboot_required(const char *root, const struct pt_iommu_request *req)
+int pt_boot_reboot_required(const char *root, const struct pt_boot_iommu_request *req)
 {
 	_cleanup_free_ char *path = pt_path_join(root, "/proc/cmdline");
 	_cleanup_free_ char *text = NULL;
 	if (!path)
 		return -ENOMEM;
 	int e = pt_file_read(path, &text, NULL);
-	return e < 0 ? e : pt_reboot_required_cmdline(text, req);
+	return e < 0 ? e : pt_boot_reboot_required_cmdline(text, req);
 }

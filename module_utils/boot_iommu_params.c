@@ -1,4 +1,4 @@
-#include "iommu_params.h"
+#include "boot_iommu_params.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,6 @@
 
 #include "cleanup.h"
 #include "files.h"
-#include "messages.h"
 
 /* How many bytes of a long item a message quotes: enough to recognise it, cut
  * where no UTF-8 sequence is split. */
@@ -19,14 +18,13 @@ static int quoted_length(const char *p)
 	return (int)len;
 }
 
-int pt_iommu_params_check(const char *const *params, size_t n, char **errmsg)
+int pt_boot_iommu_params_check(const char *const *params, size_t n, struct pt_report *rep)
 {
-	*errmsg = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const char *p = params[i];
 		if (!p || !*p)
-			return pt_message_format(
-			        errmsg, -EINVAL,
+			return pt_report_fail(
+			        rep, -EINVAL,
 			        "params[%zu] is empty; give one kernel parameter per item "
 			        "(key=value or a flag)",
 			        i);
@@ -34,8 +32,8 @@ int pt_iommu_params_check(const char *const *params, size_t n, char **errmsg)
 		 * quoting whole. */
 		size_t len = strlen(p);
 		if (len > PT_CMDLINE_KERNEL_SIZE - 1)
-			return pt_message_format(
-			        errmsg, -EINVAL,
+			return pt_report_fail(
+			        rep, -EINVAL,
 			        "params[%zu] (%.*s...) is %zu bytes long, too long for the "
 			        "kernel command line: the kernel keeps %d bytes of it (its "
 			        "final NUL included) and never sees the rest. Give a shorter "
@@ -43,14 +41,14 @@ int pt_iommu_params_check(const char *const *params, size_t n, char **errmsg)
 			        i, quoted_length(p), p, len, PT_CMDLINE_KERNEL_SIZE);
 		for (const char *c = p; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				return pt_message_format(
-				        errmsg, -EINVAL,
+				return pt_report_fail(
+				        rep, -EINVAL,
 				        "params[%zu] (%s) holds a control character "
 				        "(newline, tab, ...); a kernel parameter cannot",
 				        i, p);
 		if (!pt_cmdline_is_one_token(p))
-			return pt_message_format(
-			        errmsg, -EINVAL,
+			return pt_report_fail(
+			        rep, -EINVAL,
 			        "params[%zu] (%s) is not exactly one kernel parameter; give "
 			        "each parameter as its own list item (quote a value that "
 			        "holds blanks: acpi_osi=\"!Windows 2012\")",
@@ -83,9 +81,9 @@ static const char *cpu_vendor(const char *root)
 	return NULL;
 }
 
-int pt_iommu_params_vendor(const char *option, const char *root, const char **vendor, char **errmsg)
+int pt_boot_iommu_params_vendor(const char *option, const char *root, const char **vendor,
+                                struct pt_report *rep)
 {
-	*errmsg = NULL;
 	if (!option || strcmp(option, "auto") != 0) {
 		*vendor = option ? option : "none";
 		return 0;
@@ -93,15 +91,15 @@ int pt_iommu_params_vendor(const char *option, const char *root, const char **ve
 	*vendor = cpu_vendor(root);
 	if (*vendor)
 		return 0;
-	return pt_message_format(
-	        errmsg, -EINVAL,
+	return pt_report_fail(
+	        rep, -EINVAL,
 	        "iommu is auto but the CPU vendor cannot be told from %s/proc/cpuinfo "
 	        "(no GenuineIntel or AuthenticAMD vendor_id); set iommu to intel, amd "
 	        "or none",
 	        strcmp(root, "/") ? root : "");
 }
 
-bool pt_iommu_params_list_has(const char *value, const char *item)
+bool pt_boot_iommu_params_list_has(const char *value, const char *item)
 {
 	size_t n = strlen(item);
 	for (const char *p = value; p;) {
@@ -130,11 +128,11 @@ static bool richer_form(const struct pt_cmdline *cl, const char *key, const char
 			last = cl->tokens[i].value;
 			count++;
 		}
-	return last && (count == 1 || running) && pt_iommu_params_list_has(last, value);
+	return last && (count == 1 || running) && pt_boot_iommu_params_list_has(last, value);
 }
 
-const char **pt_iommu_params_wanted(const struct pt_iommu_request *req, const struct pt_cmdline *cl,
-                                    bool running, size_t *n)
+const char **pt_boot_iommu_params_wanted(const struct pt_boot_iommu_request *req,
+                                         const struct pt_cmdline *cl, bool running, size_t *n)
 {
 	const char **items = calloc(req->n_params + 3, sizeof *items);
 	if (!items)
