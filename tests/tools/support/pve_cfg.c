@@ -1,9 +1,7 @@
 /* pci.cfg as a file: parsed as leniently as Proxmox parses it and written back in
- * Proxmox's layout (the pt_pve_config_* functions of pve_mapping.h). Only the
- * fake-pvesh test double and the tests use it; the module reads and writes
- * mappings through pvesh, so it keeps this code (and its messages) out of its
- * binary by keeping it in a file of its own. */
-#include "pve_mapping.h"
+ * Proxmox's layout (pve_cfg.h). Only the fake-pvesh test double and the tests use
+ * it; the module reads and writes mappings through pvesh. */
+#include "pve_cfg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -196,15 +194,17 @@ static char *take_property(struct section_state *st, const char *key, size_t kle
 		if (!v)
 			return strdup("got undefined value\n");
 		struct pt_pve_map_entry e;
-		_cleanup_free_ char *err = NULL;
-		int r = pt_pve_map_entry_parse(v, "", &e, &err);
-		if (r == -ENOMEM)
+		struct pt_report why;
+		pt_report_init(&why);
+		int r = pt_pve_map_entry_parse(v, "", &e, &why);
+		/* Proxmox's error text, with the final newline its warning prints. */
+		if (r < 0 && r != -ENOMEM && why.msg && asprintf(&msg, "%s\n", why.msg) < 0)
+			msg = NULL;
+		pt_report_release(&why);
+		if (r < 0 && !msg)
 			goto oom;
-		if (r < 0) {
-			if (asprintf(&msg, "%s\n", err) < 0)
-				goto oom;
+		if (r < 0)
 			return msg;
-		}
 		pt_pve_map_entry_release(&e);
 		if (pt_pve_mapping_add_map(&st->m, v) < 0)
 			goto oom;
@@ -347,7 +347,7 @@ int pt_pve_config_render(const struct pt_pve_config *cfg, struct pt_strbuf *out,
 	*errmsg = NULL;
 	for (size_t i = 0; i < cfg->count; i++)
 		if (cfg->sections[i].broken)
-			return pt_pve_message(errmsg, -EINVAL, "unknown section type ''");
+			return (*errmsg = strdup("unknown section type ''")) ? -EINVAL : -ENOMEM;
 	for (size_t i = 0; i < cfg->count; i++)
 		if (pt_pve_mapping_render(&cfg->sections[i], out) < 0)
 			return -ENOMEM;
