@@ -1,7 +1,7 @@
-/* Layer: pve_pci_mapping family (pve_mapping_*, pvesh), its model: the lowest
- * of the family's headers but the options'. Included by the pve_mapping_* files,
- * pvesh.c and pve_pci_mapping_run, by the pve tests and fuzz harnesses, and by the
- * fake-pvesh test double (tests/tools/fake-pvesh.c, tests/tools/support/pve_cfg).
+/* Layer: pve_pci_mapping family (pve_mapping_*, pvesh), its model, at the bottom
+ * of the family: it includes base headers only. Included by the pve_mapping_*
+ * files, by the pve tests and fuzz harnesses, and by the fake-pvesh test double
+ * (tests/tools/fake-pvesh.c, tests/tools/support/pve_cfg).
  *
  * Proxmox VE cluster PCI resource mappings: the model of /etc/pve/mapping/pci.cfg
  * shared by the pve_pci_mapping module and the fake-pvesh test double.

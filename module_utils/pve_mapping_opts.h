@@ -1,7 +1,7 @@
-/* Layer: pve_pci_mapping family (pve_mapping_*, pvesh), its bottom: includes
- * nothing of the family, so that every file of it may include it. Included by
- * pve_mapping_wanted, pve_mapping_plan, pve_pci_mapping_run and the pve unit
- * tests.
+/* Layer: pve_pci_mapping family (pve_mapping_*, pvesh), at the bottom of the
+ * family: it includes base headers only, so that every file of the family may
+ * include it. Included by pve_mapping_wanted, pve_mapping_plan,
+ * pve_pci_mapping_run and the pve unit tests.
  *
  * What a pve_pci_mapping run is asked to do (its options, modules/pve_pci_mapping.yml),
  * and the checks on them that need more than the argument spec: Proxmox's rules

@@ -10,12 +10,10 @@
 
 #include <stdbool.h>
 
-#include <jansson.h>
-
 #include "pve_mapping.h"
 #include "pve_mapping_hw.h"
-#include "pve_mapping_read.h"
 #include "pve_mapping_opts.h"
+#include "pve_mapping_read.h"
 #include "pve_mapping_wanted.h"
 
 enum pt_pve_action { PT_PVE_NONE, PT_PVE_CREATE, PT_PVE_UPDATE, PT_PVE_DELETE };

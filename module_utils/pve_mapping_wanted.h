@@ -9,8 +9,6 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "pve_mapping_hw.h"
 #include "pve_mapping_opts.h"
 #include "report.h"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../tools/support/pve_cfg.h"
 #include "pve_mapping.h"
 #include "strbuf.h"
+#include "../tools/support/pve_cfg.h"
 
 static void check(int cond)
 {

@@ -16,11 +16,11 @@
 
 #include <cmocka.h>
 
-#include "../tools/support/pve_cfg.h"
 #include "pve_mapping.h"
 #include "report.h"
 #include "sha1.h"
 #include "strbuf.h"
+#include "../tools/support/pve_cfg.h"
 
 #define CFG PT_PVE_PCI_CFG
 
