@@ -145,6 +145,13 @@ int pt_pve_text_check(const char *what, const char *s, struct pt_report *rep)
 
 /* --- lifetime --------------------------------------------------------------- */
 
+void pt_pve_mapping_init(struct pt_pve_mapping *m)
+{
+	memset(m, 0, sizeof *m);
+	m->mdev = -1;
+	m->live_migration = -1;
+}
+
 void pt_pve_mapping_release(struct pt_pve_mapping *m)
 {
 	if (!m)
@@ -154,9 +161,7 @@ void pt_pve_mapping_release(struct pt_pve_mapping *m)
 		free(m->map[i]);
 	free(m->map);
 	free(m->description);
-	memset(m, 0, sizeof *m);
-	m->mdev = -1;
-	m->live_migration = -1;
+	pt_pve_mapping_init(m);
 }
 
 void pt_pve_map_entry_release(struct pt_pve_map_entry *e)
@@ -203,13 +208,6 @@ int pt_pve_mapping_copy(struct pt_pve_mapping *dst, const struct pt_pve_mapping 
 oom:
 	pt_pve_mapping_release(dst);
 	return -ENOMEM;
-}
-
-static void mapping_init(struct pt_pve_mapping *m)
-{
-	memset(m, 0, sizeof *m);
-	m->mdev = -1;
-	m->live_migration = -1;
 }
 
 /* --- schema ------------------------------------------------------------------ */
@@ -810,7 +808,7 @@ static int json_flag(const json_t *v, bool *bad)
 int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_mapping *m,
                              char digest[PT_PVE_DIGEST_SIZE], struct pt_report *rep)
 {
-	mapping_init(m);
+	pt_pve_mapping_init(m);
 	if (digest)
 		digest[0] = '\0';
 	if (!json_is_object(obj))

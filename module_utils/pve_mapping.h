@@ -105,6 +105,9 @@ int pt_pve_text_check(const char *what, const char *s, struct pt_report *rep);
 
 /* --- lifetime ---------------------------------------------------------------- */
 
+/* An empty mapping: no id, no entries, no description, both flags absent (-1).
+ * What pt_pve_mapping_release leaves behind too. */
+void pt_pve_mapping_init(struct pt_pve_mapping *m);
 void pt_pve_mapping_release(struct pt_pve_mapping *m);
 void pt_pve_map_entry_release(struct pt_pve_map_entry *e);
 

@@ -41,19 +41,10 @@ char *pt_pve_local_node(const char *root, struct pt_report *rep)
 	return NULL;
 }
 
-/* Characters in s (UTF-8: bytes that do not continue a character), 0 for NULL. */
-static size_t utf8_length(const char *s)
-{
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
-		n += (*p & 0xc0) != 0x80;
-	return n;
-}
-
 int pt_pve_opts_check(const struct pt_pve_pci_mapping_opts *o, char **node, struct pt_report *rep)
 {
 	*node = NULL;
-	size_t length = utf8_length(o->name);
+	size_t length = pt_pve_text_chars(o->name);
 	if (length > PT_PVE_NAME_MAX)
 		return pt_report_fail(rep, -EINVAL,
 		                      "name is %zu characters long; the module allows at most %d "

@@ -16,23 +16,6 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
-
-static void mapping_init(struct pt_pve_mapping *m)
-{
-	memset(m, 0, sizeof *m);
-	m->mdev = -1;
-	m->live_migration = -1;
-}
-
 void pt_pve_config_release(struct pt_pve_config *cfg)
 {
 	if (!cfg)
@@ -57,7 +40,7 @@ int pt_pve_config_put(struct pt_pve_config *cfg, struct pt_pve_mapping *m)
 	if (old) {
 		pt_pve_mapping_release(old);
 		*old = *m;
-		mapping_init(m);
+		pt_pve_mapping_init(m);
 		return 0;
 	}
 	struct pt_pve_mapping *grown = realloc(cfg->sections, (cfg->count + 1) * sizeof *grown);
@@ -67,7 +50,7 @@ int pt_pve_config_put(struct pt_pve_config *cfg, struct pt_pve_mapping *m)
 	}
 	cfg->sections = grown;
 	cfg->sections[cfg->count++] = *m;
-	mapping_init(m);
+	pt_pve_mapping_init(m);
 	return 0;
 }
 
@@ -173,8 +156,8 @@ static char *take_property(struct section_state *st, const char *key, size_t kle
                            const char *value, size_t vlen, bool *oom)
 {
 	char *msg = NULL;
-	_cleanup_free_ char *k = dup_n(key, klen);
-	_cleanup_free_ char *v = value ? dup_n(value, vlen) : NULL;
+	_cleanup_free_ char *k = strndup(key, klen);
+	_cleanup_free_ char *v = value ? strndup(value, vlen) : NULL;
 	if (!k || (value && !v))
 		goto oom;
 	/* Bytes after a NUL are lost in C strings: refuse such a value rather than
@@ -279,8 +262,8 @@ int pt_pve_config_parse(const char *text, size_t len, const char *filename,
 		}
 		struct section_state st;
 		memset(&st, 0, sizeof st);
-		mapping_init(&st.m);
-		st.m.id = dup_n(line, idlen);
+		pt_pve_mapping_init(&st.m);
+		st.m.id = strndup(line, idlen);
 		if (!st.m.id) {
 			oom = true;
 			break;
