@@ -87,6 +87,9 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+# pci.cfg read and written as a file is test code (the module goes through pvesh):
+# the programs that use it link it, each in its build's flavour (TEST_OBJS below).
+PVE_CFG  := tests/tools/support/pve_cfg.c
 GENERATOR := $(BUILD)/tools/argspec_gen
 
 VERSION  := $(shell sed -n 's/^version: *//p' galaxy.yml)
@@ -161,7 +164,10 @@ tools: $(TOOL_BIN) $(GENERATOR)
 $(BUILD)/tools/%: tests/tools/%.c $(LIBPT)
 	@mkdir -p $(dir $@)
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $< $(LIBPT) $(YAML_A) $(JANSSON_A)
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $< $(TEST_OBJS) $(LIBPT) $(YAML_A) $(JANSSON_A)
+
+$(BUILD)/tools/fake-pvesh $(BUILD)/tests/test_pve_mapping: TEST_OBJS = $(PVE_CFG:%.c=$(OBJ)/%.o)
+$(BUILD)/tools/fake-pvesh $(BUILD)/tests/test_pve_mapping: $(PVE_CFG:%.c=$(OBJ)/%.o)
 
 # --- tests ----------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT:%.c=$(OBJ)/%.o) $(LIBPT) \
@@ -169,7 +175,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT:%.c=$(OBJ)/%.o) $(LIBPT) \
 	@mkdir -p $(dir $@)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< \
-	  $(UNIT_SUPPORT:%.c=$(OBJ)/%.o) $(LIBPT) $(TEST_LIBS)
+	  $(UNIT_SUPPORT:%.c=$(OBJ)/%.o) $(TEST_OBJS) $(LIBPT) $(TEST_LIBS)
 
 # The tests read tests/fixtures (always there) and, when SHARED/corpus exists, the
 # corpus layer too; without it the corpus tests are skipped, said in one line here
@@ -358,7 +364,10 @@ $(ASAN_DIR)/tests/%: tests/unit/%.c $(UNIT_SUPPORT:%.c=$(ASAN_DIR)/obj/%.o) $(AS
 	@mkdir -p $(dir $@)
 	$(call msg,CCLD,$@)
 	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\" \
-	  -o $@ $< $(UNIT_SUPPORT:%.c=$(ASAN_DIR)/obj/%.o) $(ASAN_LIBPT) $(TEST_LIBS)
+	  -o $@ $< $(UNIT_SUPPORT:%.c=$(ASAN_DIR)/obj/%.o) $(TEST_OBJS) $(ASAN_LIBPT) $(TEST_LIBS)
+
+$(ASAN_DIR)/tests/test_pve_mapping: TEST_OBJS = $(PVE_CFG:%.c=$(ASAN_DIR)/obj/%.o)
+$(ASAN_DIR)/tests/test_pve_mapping: $(PVE_CFG:%.c=$(ASAN_DIR)/obj/%.o)
 
 -include $(shell find $(ASAN_DIR) -name '*.d' -type f 2>/dev/null)
 
@@ -399,7 +408,10 @@ $(FUZZ_BIN): $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_O
              $(MODULES:%=$(GEN)/%_argspec.h)
 	$(call msg,CCLD,$@)
 	$(Q)clang $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< \
-	  $(FUZZ_OBJ) -ljansson -lpci
+	  $(TEST_OBJS) $(FUZZ_OBJ) -ljansson -lpci
+
+$(BUILD)/fuzz/fuzz_pci_cfg: TEST_OBJS = $(PVE_CFG:%.c=$(BUILD)/fuzz/obj/%.o)
+$(BUILD)/fuzz/fuzz_pci_cfg: $(PVE_CFG:%.c=$(BUILD)/fuzz/obj/%.o)
 
 fuzz: $(FUZZ:%=$(BUILD)/fuzz/%)
 	SHARED=$(SHARED) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ)
@@ -423,9 +435,9 @@ fuzz-smoke: $(FUZZ_BIN)
 # lint-format, lint-cppcheck, lint-tidy and lint-ansible run one checker each.
 DEPS_PKGS += clang-format clang-tidy cppcheck
 LINT_C    := $(wildcard module_utils/*.c modules/*.c tools/*.c tests/unit/*.c tests/unit/support/*.c \
-                        tests/tools/*.c tests/fuzz/*.c)
+                        tests/tools/*.c tests/tools/support/*.c tests/fuzz/*.c)
 LINT_H    := $(wildcard module_utils/*.h tests/unit/*.h tests/unit/support/*.h tests/tools/*.h \
-                        tests/fuzz/*.h)
+                        tests/tools/support/*.h tests/fuzz/*.h)
 LINT_DEFS := -D_GNU_SOURCE -Imodule_utils -I$(GEN) -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\"
 LINT_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Extra clang-tidy arguments, e.g. LINT_TIDY_ARGS='--checks=clang-analyzer-*' for the

@@ -53,28 +53,23 @@ static char *format(const char *fmt, va_list ap)
 	return pt_strbuf_steal(&sb);
 }
 
-int pt_pve_message(char **msg, int err, const char *fmt, ...)
+/* Proxmox's message for an invalid value, as rep's failure; rep NULL when the
+ * caller only needs to know that the value is invalid (nothing is formatted).
+ * -EINVAL, or -ENOMEM when the message cannot be made. */
+static int invalid(struct pt_report *rep, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static int invalid(struct pt_report *rep, const char *fmt, ...)
 {
+	if (!rep)
+		return -EINVAL;
 	va_list ap;
 	va_start(ap, fmt);
-	*msg = format(fmt, ap);
+	_cleanup_free_ char *text = format(fmt, ap);
 	va_end(ap);
-	return *msg ? err : -ENOMEM;
+	if (!text)
+		return pt_report_fail(rep, -ENOMEM, "out of memory");
+	return pt_report_fail(rep, -EINVAL, "%s", text);
 }
-
-void pt_pve_warn(json_t *warnings, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = format(fmt, ap);
-	va_end(ap);
-	if (text)
-		json_array_append_new(warnings, json_string(text));
-	free(text);
-}
-
-/* Proxmox's messages for invalid values: -EINVAL with *errmsg set. */
-#define set_msg(errmsg, ...) pt_pve_message(errmsg, -EINVAL, __VA_ARGS__)
 
 /* --- text pvesh keeps ------------------------------------------------------------- */
 
@@ -120,22 +115,21 @@ static long utf8_char(const unsigned char *s, size_t *len)
 	return c;
 }
 
-int pt_pve_text_check(const char *what, const char *s, char **msg)
+int pt_pve_text_check(const char *what, const char *s, struct pt_report *rep)
 {
-	*msg = NULL;
 	size_t pos = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		size_t len = 0;
 		long c = utf8_char(p, &len);
 		pos++;
 		if (c < 0)
-			return pt_pve_message(msg, -EINVAL,
+			return pt_report_fail(rep, -EINVAL,
 			                      "%s is not UTF-8 text (byte %zu): give the text "
 			                      "as UTF-8",
 			                      what, (size_t)(p - (const unsigned char *)s) + 1);
 		if (c > PT_PVE_TEXT_MAX_CHAR)
-			return pt_pve_message(
-			        msg, -EINVAL,
+			return pt_report_fail(
+			        rep, -EINVAL,
 			        "%s: character %zu, '%.*s' (U+%04lX), cannot be stored: pvesh "
 			        "writes /etc/pve/mapping/pci.cfg as Latin-1 and reads it back byte "
 			        "by byte, so only characters up to U+00FF (ASCII and Latin-1, such "
@@ -151,6 +145,13 @@ int pt_pve_text_check(const char *what, const char *s, char **msg)
 
 /* --- lifetime --------------------------------------------------------------- */
 
+void pt_pve_mapping_init(struct pt_pve_mapping *m)
+{
+	memset(m, 0, sizeof *m);
+	m->mdev = -1;
+	m->live_migration = -1;
+}
+
 void pt_pve_mapping_release(struct pt_pve_mapping *m)
 {
 	if (!m)
@@ -160,9 +161,7 @@ void pt_pve_mapping_release(struct pt_pve_mapping *m)
 		free(m->map[i]);
 	free(m->map);
 	free(m->description);
-	memset(m, 0, sizeof *m);
-	m->mdev = -1;
-	m->live_migration = -1;
+	pt_pve_mapping_init(m);
 }
 
 void pt_pve_map_entry_release(struct pt_pve_map_entry *e)
@@ -209,13 +208,6 @@ int pt_pve_mapping_copy(struct pt_pve_mapping *dst, const struct pt_pve_mapping 
 oom:
 	pt_pve_mapping_release(dst);
 	return -ENOMEM;
-}
-
-static void mapping_init(struct pt_pve_mapping *m)
-{
-	memset(m, 0, sizeof *m);
-	m->mdev = -1;
-	m->live_migration = -1;
 }
 
 /* --- schema ------------------------------------------------------------------ */
@@ -387,10 +379,9 @@ static const char *check_field(enum map_key k, const char *v)
 }
 
 int pt_pve_map_entry_parse(const char *text, const char *path, struct pt_pve_map_entry *e,
-                           char **errmsg)
+                           struct pt_report *rep)
 {
 	memset(e, 0, sizeof *e);
-	*errmsg = NULL;
 	const char *p = text;
 	size_t total = strlen(text);
 	/* Perl's split(/,/) drops trailing empty fields; whitespace-only parts are skipped. */
@@ -421,14 +412,14 @@ int pt_pve_map_entry_parse(const char *text, const char *path, struct pt_pve_map
 				int k = key_index(p, (size_t)(eq - p));
 				if (k >= 0 && *entry_field(e, (enum map_key)k)) {
 					pt_pve_map_entry_release(e);
-					return set_msg(errmsg,
+					return invalid(rep,
 					               "invalid format - duplicate key in "
 					               "comma-separated list property: %.*s\n",
 					               (int)(eq - p), p);
 				}
 				if (k < 0) {
 					pt_pve_map_entry_release(e);
-					return set_msg(errmsg,
+					return invalid(rep,
 					               "invalid format - invalid key in "
 					               "comma-separated list property: %.*s\n",
 					               (int)(eq - p), p);
@@ -442,13 +433,13 @@ int pt_pve_map_entry_parse(const char *text, const char *path, struct pt_pve_map
 				*entry_field(e, (enum map_key)k) = val;
 			} else if (!eq) {
 				pt_pve_map_entry_release(e);
-				return set_msg(errmsg,
+				return invalid(rep,
 				               "invalid format - value without key, but schema "
 				               "does not define a default key\n");
 			} else {
 				pt_pve_map_entry_release(e);
-				return set_msg(errmsg, "invalid format - missing key in "
-				                       "comma-separated list property\n");
+				return invalid(rep, "invalid format - missing key in "
+				                    "comma-separated list property\n");
 			}
 		}
 		if (!comma)
@@ -462,6 +453,10 @@ int pt_pve_map_entry_parse(const char *text, const char *path, struct pt_pve_map
 		const char *problem = check_field((enum map_key)k, v);
 		if (!problem)
 			continue;
+		if (!rep) { /* no message wanted: the first problem says enough */
+			pt_pve_map_entry_release(e);
+			return -EINVAL;
+		}
 		if (!errors.len)
 			pt_strbuf_puts(&errors, "invalid format - format error\n");
 		if (path && *path)
@@ -478,9 +473,10 @@ int pt_pve_map_entry_parse(const char *text, const char *path, struct pt_pve_map
 		return -ENOMEM;
 	}
 	if (errors.len) {
-		*errmsg = pt_strbuf_steal(&errors);
 		pt_pve_map_entry_release(e);
-		return *errmsg ? -EINVAL : -ENOMEM;
+		int rc = invalid(rep, "%s", pt_strbuf_str(&errors));
+		pt_strbuf_release(&errors);
+		return rc;
 	}
 	return 0;
 }
@@ -555,10 +551,8 @@ bool pt_pve_map_entry_equal(const struct pt_pve_map_entry *a, const struct pt_pv
 bool pt_pve_map_text_equal(const char *a, const char *b)
 {
 	struct pt_pve_map_entry ea, eb;
-	_cleanup_free_ char *ma = NULL;
-	_cleanup_free_ char *mb = NULL;
-	int ra = pt_pve_map_entry_parse(a, "", &ea, &ma);
-	int rb = pt_pve_map_entry_parse(b, "", &eb, &mb);
+	int ra = pt_pve_map_entry_parse(a, "", &ea, NULL);
+	int rb = pt_pve_map_entry_parse(b, "", &eb, NULL);
 	bool equal = ra == 0 && rb == 0 ? pt_pve_map_entry_equal(&ea, &eb) : strcmp(a, b) == 0;
 	pt_pve_map_entry_release(&ea);
 	pt_pve_map_entry_release(&eb);
@@ -635,9 +629,8 @@ static bool has_function(const char *path)
 }
 
 int pt_pve_map_entry_check_hw(const char *mapping_id, const struct pt_pve_map_entry *e,
-                              pt_pve_hw_lookup_fn lookup, void *ctx, char **errmsg)
+                              pt_pve_hw_lookup_fn lookup, void *ctx, struct pt_report *rep)
 {
-	*errmsg = NULL;
 	_cleanup_free_ char *paths = strdup(e->path ? e->path : "");
 	if (!paths)
 		return -ENOMEM;
@@ -656,7 +649,7 @@ int pt_pve_map_entry_check_hw(const char *mapping_id, const struct pt_pve_map_en
 		struct pt_pve_hw_function hw;
 		memset(&hw, 0, sizeof hw);
 		if (lookup(ctx, address, &hw) < 0)
-			return set_msg(errmsg, "pci device '%s' not found", address);
+			return invalid(rep, "pci device '%s' not found", address);
 		char group[24];
 		snprintf(group, sizeof group, "%d", hw.iommugroup);
 		const char *expected[3] = {hw.id, hw.iommugroup >= 0 ? group : NULL,
@@ -668,20 +661,19 @@ int pt_pve_map_entry_check_hw(const char *mapping_id, const struct pt_pve_map_en
 			if (!expected[i] && !configured[i])
 				continue;
 			if (expected[i] && !configured[i])
-				return set_msg(errmsg,
+				return invalid(rep,
 				               "missing expected property '%s' for device '%s'",
 				               props[i], address);
 			if (!expected[i] && configured[i])
-				return set_msg(
-				        errmsg,
-				        "unexpected property '%s' configured for device '%s'",
+				return invalid(
+				        rep, "unexpected property '%s' configured for device '%s'",
 				        props[i], address);
 			_cleanup_free_ char *want = strip_0x(expected[i]);
 			_cleanup_free_ char *have = strip_0x(configured[i]);
 			if (!want || !have)
 				return -ENOMEM;
 			if (strcmp(want, have) != 0)
-				return set_msg(errmsg, "'%s' does not match for '%s' (%s != %s)",
+				return invalid(rep, "'%s' does not match for '%s' (%s != %s)",
 				               props[i], mapping_id, want, have);
 		}
 		idx++;
@@ -814,25 +806,24 @@ static int json_flag(const json_t *v, bool *bad)
 }
 
 int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_mapping *m,
-                             char digest[PT_PVE_DIGEST_SIZE], char **errmsg)
+                             char digest[PT_PVE_DIGEST_SIZE], struct pt_report *rep)
 {
-	mapping_init(m);
-	*errmsg = NULL;
+	pt_pve_mapping_init(m);
 	if (digest)
 		digest[0] = '\0';
 	if (!json_is_object(obj))
-		return set_msg(errmsg, "pvesh returned %s where a mapping object was expected",
+		return invalid(rep, "pvesh returned %s where a mapping object was expected",
 		               json_is_array(obj) ? "a list" : "something else");
 	const json_t *jid = json_object_get(obj, "id");
 	if (jid && !json_is_string(jid))
-		return set_msg(errmsg, "pvesh returned a mapping whose id is not a string");
+		return invalid(rep, "pvesh returned a mapping whose id is not a string");
 	const char *the_id = jid ? json_string_value(jid) : id;
 	if (the_id && !(m->id = strdup(the_id)))
 		goto oom;
 	const json_t *map = json_object_get(obj, "map");
 	if (map && !json_is_array(map) && !json_is_null(map)) {
 		pt_pve_mapping_release(m);
-		return set_msg(errmsg, "pvesh returned mapping '%s' with a map that is not a list",
+		return invalid(rep, "pvesh returned mapping '%s' with a map that is not a list",
 		               the_id ? the_id : "?");
 	}
 	size_t i;
@@ -840,9 +831,8 @@ int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_ma
 	json_array_foreach (map, i, item) {
 		if (!json_is_string(item)) {
 			pt_pve_mapping_release(m);
-			return set_msg(
-			        errmsg,
-			        "pvesh returned mapping '%s' with map entry %zu not a string",
+			return invalid(
+			        rep, "pvesh returned mapping '%s' with map entry %zu not a string",
 			        the_id ? the_id : "?", i);
 		}
 		if (pt_pve_mapping_add_map(m, json_string_value(item)) < 0)
@@ -854,7 +844,7 @@ int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_ma
 			goto oom;
 	} else if (desc && !json_is_null(desc)) {
 		pt_pve_mapping_release(m);
-		return set_msg(errmsg,
+		return invalid(rep,
 		               "pvesh returned mapping '%s' with a description that is "
 		               "not a string",
 		               the_id ? the_id : "?");
@@ -864,7 +854,7 @@ int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_ma
 	m->live_migration = json_flag(json_object_get(obj, "live-migration-capable"), &bad);
 	if (bad) {
 		pt_pve_mapping_release(m);
-		return set_msg(errmsg,
+		return invalid(rep,
 		               "pvesh returned mapping '%s' with mdev or live-migration-capable "
 		               "not a boolean",
 		               the_id ? the_id : "?");
@@ -873,7 +863,7 @@ int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_ma
 	if (digest && json_is_string(dg)) {
 		if (strlen(json_string_value(dg)) >= PT_PVE_DIGEST_SIZE) {
 			pt_pve_mapping_release(m);
-			return set_msg(errmsg, "pvesh returned a digest longer than %d characters",
+			return invalid(rep, "pvesh returned a digest longer than %d characters",
 			               PT_PVE_DIGEST_SIZE - 1);
 		}
 		memcpy(digest, json_string_value(dg), strlen(json_string_value(dg)) + 1);

@@ -1,12 +1,17 @@
-/* Proxmox VE cluster PCI resource mappings: the model of /etc/pve/mapping/pci.cfg
+/* Layer: pve_pci_mapping family (pve_mapping_*, pvesh), its model, at the bottom
+ * of the family: it includes base headers only. Included by the pve_mapping_*
+ * files, by the pve tests and fuzz harnesses, and by the fake-pvesh test double
+ * (tests/tools/fake-pvesh.c, tests/tools/support/pve_cfg).
+ *
+ * Proxmox VE cluster PCI resource mappings: the model of /etc/pve/mapping/pci.cfg
  * shared by the pve_pci_mapping module and the fake-pvesh test double.
  *
  * What it mirrors (pve-guest-common PVE/Mapping/PCI.pm, pve-common SectionConfig.pm
  * and JSONSchema.pm, pve-manager PVE/API2/Cluster/Mapping/PCI.pm):
- *   - the file: one section per mapping, the id alone on the header line, then
- *     "\tKEY VALUE" lines (one `map` line per entry), a blank line after each
- *     section; parsed as leniently as Proxmox parses it and written back in
- *     exactly Proxmox's layout;
+ *   - a section of the file: the id alone on the header line, then "\tKEY VALUE"
+ *     lines (one `map` line per entry), a blank line after it, in exactly
+ *     Proxmox's layout (the diff shows it); the whole file, parsed and written, is
+ *     test code (tests/tools/support/pve_cfg.h): the module goes through pvesh;
  *   - a map entry: the property string "id=10de:1c82,iommugroup=14,node=pve1,
  *     path=0000:07:00,subsystem-id=1462:8c96", checked against Proxmox's schema
  *     with Proxmox's messages;
@@ -14,7 +19,8 @@
  *   - what `pvesh get ... --output-format json` returns.
  *
  * Nothing here prints, exits, or touches PCI hardware (callers pass what the host
- * reports), so the test double links it statically without libpci. */
+ * reports), so the test double links it statically without libpci. Messages for
+ * the user, Proxmox's included, travel in a struct pt_report (report.h). */
 #ifndef PT_PVE_MAPPING_H
 #define PT_PVE_MAPPING_H
 
@@ -23,7 +29,7 @@
 
 #include <jansson.h>
 
-#include "sha1.h"
+#include "report.h"
 #include "strbuf.h"
 
 #define PT_PVE_PCI_CFG "/etc/pve/mapping/pci.cfg"
@@ -53,13 +59,6 @@ struct pt_pve_mapping {
 	                       fails with "unknown section type ''" until it is replaced */
 };
 
-/* The whole file. */
-struct pt_pve_config {
-	struct pt_pve_mapping *sections; /* in file order (owned) */
-	size_t count;
-	char digest[PT_SHA1_HEX_LEN]; /* SHA-1 hex of the text that was parsed */
-};
-
 /* One map entry, split into its properties. Every field is owned; NULL when absent. */
 struct pt_pve_map_entry {
 	char *node;         /* required: the cluster node name */
@@ -70,18 +69,6 @@ struct pt_pve_map_entry {
 	char *iommugroup;   /* decimal text as stored, "14" */
 	char *description;  /* per-node description */
 };
-
-/* --- messages ---------------------------------------------------------------- */
-
-/* Set *msg (caller frees) to the formatted message for the user and return err (a
- * negative errno). When the message cannot be allocated, *msg is NULL and -ENOMEM
- * is returned: callers report "out of memory" for a NULL message. */
-int pt_pve_message(char **msg, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Append the formatted message as a string to warnings (a JSON array, borrowed),
- * for the module to show as Ansible warnings. A message that cannot be allocated
- * is dropped. */
-void pt_pve_warn(json_t *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* --- text pvesh keeps --------------------------------------------------------- */
 
@@ -111,15 +98,17 @@ char *pt_pve_text_trim(const char *s);
 size_t pt_pve_text_chars(const char *s);
 
 /* Check text given for option `what` ("description", "map[0].description")
- * against what survives pvesh. Returns 0; -EINVAL with *msg (caller frees) naming
+ * against what survives pvesh. Returns 0; or -EINVAL with rep's failure naming
  * the first character above U+00FF, its position (1-based, in characters) and why,
- * or saying the text is not UTF-8; -ENOMEM. */
-int pt_pve_text_check(const char *what, const char *s, char **msg);
+ * or saying the text is not UTF-8. */
+int pt_pve_text_check(const char *what, const char *s, struct pt_report *rep);
 
 /* --- lifetime ---------------------------------------------------------------- */
 
+/* An empty mapping: no id, no entries, no description, both flags absent (-1).
+ * What pt_pve_mapping_release leaves behind too. */
+void pt_pve_mapping_init(struct pt_pve_mapping *m);
 void pt_pve_mapping_release(struct pt_pve_mapping *m);
-void pt_pve_config_release(struct pt_pve_config *cfg);
 void pt_pve_map_entry_release(struct pt_pve_map_entry *e);
 
 /* Deep copy of src into dst (dst is overwritten, not released). 0 or -ENOMEM. */
@@ -128,42 +117,11 @@ int pt_pve_mapping_copy(struct pt_pve_mapping *dst, const struct pt_pve_mapping 
 /* Append one entry (copied) to m->map. 0 or -ENOMEM. */
 int pt_pve_mapping_add_map(struct pt_pve_mapping *m, const char *entry);
 
-/* --- pci.cfg -------------------------------------------------------------- */
-
-/* The file itself (pve_mapping_cfg.c): the test double reads and writes it; the
- * module goes through pvesh. */
-
-/* Parse the text of pci.cfg (text[0..len), need not be NUL-terminated) as Proxmox
- * does: any indentation, any key order, comments (`#`) anywhere, a missing final
- * blank line; invalid map entries and properties dropped, a section with a bad id
- * skipped, a repeated id replacing the earlier section (which moves to the later
- * place). Each of Proxmox's warnings is appended to warnings (if not NULL) as one
- * message ending in "\n", naming `filename`, the line and the section.
- * Fills cfg (release with pt_pve_config_release) including the digest. Returns 0,
- * or -ENOMEM (cfg is then empty). */
-int pt_pve_config_parse(const char *text, size_t len, const char *filename,
-                        struct pt_pve_config *cfg, struct pt_strbuf *warnings);
-
-/* Render cfg exactly as Proxmox writes it. Returns 0 and appends to out; or
- * -EINVAL with *errmsg set to Proxmox's message (caller frees) when Proxmox's
- * writer would refuse the file (a broken section: "unknown section type ''");
- * -ENOMEM. */
-int pt_pve_config_render(const struct pt_pve_config *cfg, struct pt_strbuf *out, char **errmsg);
+/* --- a section of pci.cfg --------------------------------------------------- */
 
 /* Render one section as Proxmox writes it (header, properties, blank line), for
  * diffs. Broken sections render as their header only. 0 or -ENOMEM. */
 int pt_pve_mapping_render(const struct pt_pve_mapping *m, struct pt_strbuf *out);
-
-/* The section with this id (broken ones included), or NULL. Borrowed. */
-struct pt_pve_mapping *pt_pve_config_find(const struct pt_pve_config *cfg, const char *id);
-
-/* Put m into cfg, taking over what m holds (m is left empty, even on failure).
- * An existing section with the same id is replaced in place (as Proxmox keeps a
- * known id's position); a new id is appended. 0 or -ENOMEM. */
-int pt_pve_config_put(struct pt_pve_config *cfg, struct pt_pve_mapping *m);
-
-/* Remove the section with this id. True when there was one. */
-bool pt_pve_config_remove(struct pt_pve_config *cfg, const char *id);
 
 /* --- schema ------------------------------------------------------------------ */
 
@@ -182,12 +140,13 @@ bool pt_pve_valid_integer(const char *s);
 /* Parse and check a map entry property string as Proxmox's API does
  * (parse_property_string + the map format). On success returns 0 and fills e
  * (release with pt_pve_map_entry_release). When the entry is invalid returns
- * -EINVAL, leaves e empty and sets *errmsg (caller frees) to the error text
- * Proxmox records for the value at `path` ("map[0]", or "" inside pci.cfg), e.g.
+ * -EINVAL and leaves e empty; rep's failure is then the error text Proxmox
+ * records for the value at `path` ("map[0]", or "" inside pci.cfg), e.g.
  * "invalid format - format error\nmap[0].path: value does not match the regex
- * pattern\n". -ENOMEM. */
+ * pattern\n". rep may be NULL: the module only asks whether an entry parses, often
+ * (every comparison of two entries), and then no message is made. -ENOMEM. */
 int pt_pve_map_entry_parse(const char *text, const char *path, struct pt_pve_map_entry *e,
-                           char **errmsg);
+                           struct pt_report *rep);
 
 /* The property string of e with its `key=value` parts sorted, as Proxmox's web
  * interface writes it ("id=...,iommugroup=...,node=...,path=...,subsystem-id=...").
@@ -227,11 +186,11 @@ typedef int (*pt_pve_hw_lookup_fn)(void *ctx, const char *address, struct pt_pve
 /* Proxmox's check at VM start (PVE::Mapping::PCI::assert_valid without the mdev
  * part): for each path of the entry — a whole slot checked as its function .0 —
  * id, subsystem-id and (first path only) iommugroup must be what the hardware
- * says. Returns 0 when the entry passes; -EINVAL with *errmsg (caller frees) set
- * to Proxmox's message ("'id' does not match for 'gpu' (10de:1c82 != 10de:1c83)",
+ * says. Returns 0 when the entry passes; -EINVAL with rep's failure set to
+ * Proxmox's message ("'id' does not match for 'gpu' (10de:1c82 != 10de:1c83)",
  * "pci device '0000:07:00.0' not found", ...); -ENOMEM. */
 int pt_pve_map_entry_check_hw(const char *mapping_id, const struct pt_pve_map_entry *e,
-                              pt_pve_hw_lookup_fn lookup, void *ctx, char **errmsg);
+                              pt_pve_hw_lookup_fn lookup, void *ctx, struct pt_report *rep);
 
 /* --- merging ----------------------------------------------------------------- */
 
@@ -255,9 +214,9 @@ json_t *pt_pve_mapping_to_json(const struct pt_pve_mapping *m, const char *diges
  * object when present, else from the id argument, which may be NULL). Lenient
  * about types Proxmox may print (booleans as 1/0, true/false or "1"/"0"; unknown
  * keys ignored). Fills m (release with pt_pve_mapping_release) and, when digest
- * is not NULL, copies the digest ("" when none). Returns 0, or -EINVAL with
- * *errmsg set (caller frees) when obj is not such an object; -ENOMEM. */
+ * is not NULL, copies the digest ("" when none). Returns 0, or -EINVAL with rep's
+ * failure saying why obj is not such an object; -ENOMEM. */
 int pt_pve_mapping_from_json(const json_t *obj, const char *id, struct pt_pve_mapping *m,
-                             char digest[PT_PVE_DIGEST_SIZE], char **errmsg);
+                             char digest[PT_PVE_DIGEST_SIZE], struct pt_report *rep);
 
 #endif

@@ -56,35 +56,34 @@ int pt_pve_hw_lookup(void *ctx, const char *address, struct pt_pve_hw_function *
 }
 
 static int not_found(struct pt_pve_hw *hw, const char *what, const char *address, const char *slot,
-                     char **msg)
+                     struct pt_report *rep)
 {
 	if (hw->scan_error)
-		return pt_pve_message(msg, -ENOENT,
+		return pt_report_fail(rep, -ENOENT,
 		                      "%s: cannot read the PCI devices of this host: %s", what,
 		                      hw->scan_error);
 	_cleanup_free_ char *dir = pt_path_join(hw->root, "/sys/bus/pci/devices");
 	if (slot)
-		return pt_pve_message(msg, -ENOENT,
+		return pt_report_fail(rep, -ENOENT,
 		                      "%s: there is no device %s (function 0 of slot %s) in %s; "
 		                      "check the address with `lspci -D`",
 		                      what, address, slot, dir);
-	return pt_pve_message(msg, -ENOENT,
+	return pt_report_fail(rep, -ENOENT,
 	                      "%s: there is no device %s in %s; check the address with "
 	                      "`lspci -D`",
 	                      what, address, dir);
 }
 
 int pt_pve_hw_fill(struct pt_pve_hw *hw, const char *what, const char *path,
-                   struct pt_pve_map_entry *e, bool only_missing, json_t *warnings, char **msg)
+                   struct pt_pve_map_entry *e, bool only_missing, struct pt_report *rep)
 {
-	*msg = NULL;
 	_cleanup_free_ char *address = NULL;
 	bool slot = !strchr(path, '.'); /* "dddd:bb:ss": checked as function 0 */
 	if (asprintf(&address, "%s%s", path, slot ? ".0" : "") < 0)
 		return -ENOMEM;
 	struct pt_pve_hw_function fn;
 	if (pt_pve_hw_lookup(hw, address, &fn) < 0)
-		return not_found(hw, what, address, slot ? path : NULL, msg);
+		return not_found(hw, what, address, slot ? path : NULL, rep);
 	if ((!only_missing || !e->id) && !(e->id = strdup(fn.id)))
 		return -ENOMEM;
 	if ((!only_missing || !e->subsystem_id) && fn.subsystem_id[0] &&
@@ -93,27 +92,25 @@ int pt_pve_hw_fill(struct pt_pve_hw *hw, const char *what, const char *path,
 	if (only_missing && e->iommugroup)
 		return 0;
 	if (fn.iommugroup < 0) {
-		pt_pve_warn(warnings,
-		            "%s: device %s is in no IOMMU group, so the IOMMU looks off; the "
-		            "mapping is written without iommugroup, but passthrough needs the "
-		            "IOMMU enabled (see homelab.passthrough.grub_iommu)",
-		            what, address);
+		pt_report_warn(rep,
+		               "%s: device %s is in no IOMMU group, so the IOMMU looks off; the "
+		               "mapping is written without iommugroup, but passthrough needs the "
+		               "IOMMU enabled (see homelab.passthrough.grub_iommu)",
+		               what, address);
 		return 0;
 	}
 	return asprintf(&e->iommugroup, "%d", fn.iommugroup) < 0 ? -ENOMEM : 0;
 }
 
 int pt_pve_hw_check_entry(struct pt_pve_hw *hw, const char *mapping_id, const char *node,
-                          const char *entry, char **path, char **msg)
+                          const char *entry, char **path, struct pt_report *rep)
 {
-	*msg = NULL;
 	struct pt_pve_map_entry e;
-	_cleanup_free_ char *perr = NULL;
-	if (pt_pve_map_entry_parse(entry, "", &e, &perr) < 0)
+	if (pt_pve_map_entry_parse(entry, "", &e, NULL) < 0)
 		return 0;
 	int rc = 0;
 	if (strcmp(e.node, node) == 0)
-		rc = pt_pve_map_entry_check_hw(mapping_id, &e, pt_pve_hw_lookup, hw, msg);
+		rc = pt_pve_map_entry_check_hw(mapping_id, &e, pt_pve_hw_lookup, hw, rep);
 	if (rc < 0 && path)
 		*path = PT_STEAL(e.path);
 	pt_pve_map_entry_release(&e);

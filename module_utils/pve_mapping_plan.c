@@ -28,28 +28,31 @@ static void free_list(char **list, size_t n)
 	free(list);
 }
 
-bool pt_pve_plan_check_existing(const struct pt_pve_request *req, const char *node,
+bool pt_pve_plan_check_existing(const struct pt_pve_pci_mapping_opts *o, const char *node,
                                 const struct pt_pve_current *cur, struct pt_pve_hw *hw,
-                                json_t *warnings)
+                                struct pt_report *rep)
 {
 	bool failing = false;
+	struct pt_report why; /* Proxmox's words for one entry, put into the warning */
+	pt_report_init(&why);
 	for (size_t i = 0; cur->exists && i < cur->mapping.map_count; i++) {
 		_cleanup_free_ char *path = NULL;
-		_cleanup_free_ char *msg = NULL;
-		if (pt_pve_hw_check_entry(hw, req->name, node, cur->mapping.map[i], &path, &msg) ==
-		    0)
+		if (pt_pve_hw_check_entry(hw, o->name, node, cur->mapping.map[i], &path, &why) == 0)
 			continue;
 		failing = true;
-		if (warnings)
-			pt_pve_warn(
-			        warnings,
-			        "mapping '%s': the entry for node %s at %s fails Proxmox's check "
-			        "at VM start (%s), hardware probably changed; %s",
-			        req->name, node, path, msg ? msg : "out of memory",
-			        !req->present ? "it is removed with state=absent"
-			        : req->exact  ? "map_mode=exact keeps the map as given"
-			                      : "the entry is corrected from the hardware");
+		if (rep)
+			pt_report_warn(rep,
+			               "mapping '%s': the entry for node %s at %s fails Proxmox's "
+			               "check at VM start (%s), hardware probably changed; %s",
+			               o->name, node, path, why.msg ? why.msg : "out of memory",
+			               !o->present ? "it is removed with state=absent"
+			               : o->exact  ? "map_mode=exact keeps the map as given"
+			                           : "the entry is corrected from the hardware");
+		/* A report keeps its first failure: the next entry needs a fresh one. */
+		pt_report_release(&why);
+		pt_report_init(&why);
 	}
+	pt_report_release(&why);
 	return failing;
 }
 
@@ -60,15 +63,14 @@ static char *with_old_description(const struct pt_pve_wanted *w, size_t i, const
 {
 	for (size_t j = 0; cur->exists && j < cur->mapping.map_count; j++) {
 		struct pt_pve_map_entry old, e;
-		_cleanup_free_ char *perr = NULL;
-		if (pt_pve_map_entry_parse(cur->mapping.map[j], "", &old, &perr) < 0)
+		if (pt_pve_map_entry_parse(cur->mapping.map[j], "", &old, NULL) < 0)
 			continue;
 		char *keep = NULL;
 		/* Both paths are lowercase: the wanted one canonical, the old one
 		 * through Proxmox's schema. */
 		if (old.description && strcmp(old.node, node) == 0 &&
 		    strcmp(old.path, w->paths[i]) == 0 &&
-		    pt_pve_map_entry_parse(w->entries[i], "", &e, &perr) == 0) {
+		    pt_pve_map_entry_parse(w->entries[i], "", &e, NULL) == 0) {
 			free(e.description);
 			e.description = PT_STEAL(old.description);
 			keep = pt_pve_map_entry_format(&e);
@@ -82,24 +84,24 @@ static char *with_old_description(const struct pt_pve_wanted *w, size_t i, const
 }
 
 /* The map list after the run; *n entries. 0 or -ENOMEM. */
-static int new_map(const struct pt_pve_request *req, const char *node,
+static int new_map(const struct pt_pve_pci_mapping_opts *o, const char *node,
                    const struct pt_pve_wanted *w, const struct pt_pve_current *cur, char ***map,
                    size_t *n)
 {
 	*map = NULL;
 	*n = 0;
-	if (req->exact && !req->present)
+	if (o->exact && !o->present)
 		return 0;
-	size_t count = req->present ? w->count : 0;
+	size_t count = o->present ? w->count : 0;
 	char **mine = calloc(count + 1, sizeof *mine);
 	if (!mine)
 		return -ENOMEM;
 	int rc = 0;
 	for (size_t i = 0; i < count && rc == 0; i++)
-		if (!(mine[i] = req->exact ? strdup(w->entries[i])
-		                           : with_old_description(w, i, node, cur)))
+		if (!(mine[i] = o->exact ? strdup(w->entries[i])
+		                         : with_old_description(w, i, node, cur)))
 			rc = -ENOMEM;
-	if (rc == 0 && req->exact) {
+	if (rc == 0 && o->exact) {
 		*map = mine;
 		*n = count;
 		return 0;
@@ -117,7 +119,7 @@ static bool same_text(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
-int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
+int pt_pve_plan_make(const struct pt_pve_pci_mapping_opts *o, const char *node,
                      const struct pt_pve_wanted *w, const struct pt_pve_current *cur,
                      bool hw_failing, struct pt_pve_plan *plan)
 {
@@ -126,12 +128,12 @@ int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
 	pt_pve_mapping_release(t); /* leaves mdev and live_migration -1 */
 	char **map;
 	size_t nmap;
-	if (new_map(req, node, w, cur, &map, &nmap) < 0)
+	if (new_map(o, node, w, cur, &map, &nmap) < 0)
 		return -ENOMEM;
 	/* state=absent deletes the mapping in map_mode=exact, and in map_mode=node when
 	 * no other node has an entry left (else other nodes' entries keep it, so it
 	 * exists). */
-	if (!req->present && nmap == 0) {
+	if (!o->present && nmap == 0) {
 		free_list(map, nmap);
 		plan->action = cur->exists ? PT_PVE_DELETE : PT_PVE_NONE;
 		return 0;
@@ -142,16 +144,16 @@ int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
 			return -ENOMEM;
 		}
 		free_list(t->map, t->map_count);
-	} else if (!(t->id = strdup(req->name))) {
+	} else if (!(t->id = strdup(o->name))) {
 		free_list(map, nmap);
 		return -ENOMEM;
 	}
 	t->map = map;
 	t->map_count = nmap;
-	if (req->description) {
+	if (o->description) {
 		/* As Proxmox reads it back: blanks around it dropped; blanks only is none. */
 		free(t->description);
-		t->description = pt_pve_text_trim(req->description);
+		t->description = pt_pve_text_trim(o->description);
 		if (!t->description)
 			return -ENOMEM;
 		if (!*t->description) {
@@ -159,10 +161,10 @@ int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
 			t->description = NULL;
 		}
 	}
-	if (req->mdev >= 0)
-		t->mdev = req->mdev;
-	if (req->live_migration >= 0)
-		t->live_migration = req->live_migration;
+	if (o->mdev >= 0)
+		t->mdev = o->mdev;
+	if (o->live_migration >= 0)
+		t->live_migration = o->live_migration;
 
 	if (!cur->exists) {
 		plan->action = PT_PVE_CREATE;
@@ -173,7 +175,7 @@ int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
 	bool same = pt_pve_map_list_equal(c->map, c->map_count, t->map, t->map_count) &&
 	            same_text(c->description, t->description) && (c->mdev > 0) == (t->mdev > 0) &&
 	            (c->live_migration > 0) == (t->live_migration > 0);
-	bool rewrite = hw_failing && req->present && !req->exact;
+	bool rewrite = hw_failing && o->present && !o->exact;
 	if (!same || rewrite) {
 		plan->action = PT_PVE_UPDATE;
 		return 0;
@@ -188,8 +190,7 @@ int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
 static void entry_words(struct pt_strbuf *sb, const char *text)
 {
 	struct pt_pve_map_entry e;
-	_cleanup_free_ char *err = NULL;
-	if (pt_pve_map_entry_parse(text, "", &e, &err) < 0) {
+	if (pt_pve_map_entry_parse(text, "", &e, NULL) < 0) {
 		pt_strbuf_puts(sb, text);
 		return;
 	}
@@ -253,10 +254,10 @@ static void flag_words(struct pt_strbuf *sb, bool *first, const char *key, int b
 	*first = false;
 }
 
-char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
-                           const struct pt_pve_current *cur, const struct pt_pve_plan *plan,
-                           bool check_mode)
+char *pt_pve_plan_describe(const struct pt_pve_pci_mapping_opts *o, const char *node,
+                           const struct pt_pve_current *cur, const struct pt_pve_plan *plan)
 {
+	bool check_mode = o->check;
 	struct pt_strbuf sb = PT_STRBUF_INIT;
 	const struct pt_pve_mapping *t = &plan->target;
 	const struct pt_pve_mapping *c = &cur->mapping;
@@ -264,39 +265,38 @@ char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
 	case PT_PVE_NONE:
 		pt_strbuf_puts(&sb, "no change: ");
 		if (!cur->exists)
-			pt_strbuf_printf(&sb, "there is no mapping %s", req->name);
-		else if (req->exact)
-			pt_strbuf_printf(&sb, "mapping %s already is as given", req->name);
-		else if (!req->present)
-			pt_strbuf_printf(&sb, "mapping %s has no entry for node %s", req->name,
-			                 node);
+			pt_strbuf_printf(&sb, "there is no mapping %s", o->name);
+		else if (o->exact)
+			pt_strbuf_printf(&sb, "mapping %s already is as given", o->name);
+		else if (!o->present)
+			pt_strbuf_printf(&sb, "mapping %s has no entry for node %s", o->name, node);
 		else {
-			pt_strbuf_printf(&sb, "mapping %s already has ", req->name);
+			pt_strbuf_printf(&sb, "mapping %s already has ", o->name);
 			node_entries(&sb, c->map, c->map_count, node);
 		}
 		break;
 	case PT_PVE_CREATE:
 		pt_strbuf_printf(&sb, "%s mapping %s with ",
-		                 check_mode ? "would create" : "created", req->name);
-		if (req->exact || !node_entries(&sb, t->map, t->map_count, node))
+		                 check_mode ? "would create" : "created", o->name);
+		if (o->exact || !node_entries(&sb, t->map, t->map_count, node))
 			map_words(&sb, t->map, t->map_count);
 		break;
 	case PT_PVE_DELETE:
 		pt_strbuf_printf(&sb, "%s mapping %s", check_mode ? "would remove" : "removed",
-		                 req->name);
-		if (!req->exact)
+		                 o->name);
+		if (!o->exact)
 			pt_strbuf_printf(&sb, ": node %s's entries were the last in it", node);
 		break;
 	default: {
 		pt_strbuf_printf(&sb, "%s mapping %s: ", check_mode ? "would update" : "updated",
-		                 req->name);
+		                 o->name);
 		bool first = true;
 		if (!pt_pve_map_list_equal(c->map, c->map_count, t->map, t->map_count)) {
 			first = false;
-			if (req->exact) {
+			if (o->exact) {
 				pt_strbuf_puts(&sb, "map set to ");
 				map_words(&sb, t->map, t->map_count);
-			} else if (!req->present) {
+			} else if (!o->present) {
 				pt_strbuf_printf(
 				        &sb, "node %s's entries removed, other nodes' entries kept",
 				        node);
@@ -326,8 +326,9 @@ char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
 	return pt_strbuf_steal(&sb);
 }
 
-const char **pt_pve_plan_command(const struct pt_pve_request *req, const struct pt_pve_plan *plan,
-                                 const struct pt_pve_current *cur, const char *api)
+const char **pt_pve_plan_command(const struct pt_pve_pci_mapping_opts *o,
+                                 const struct pt_pve_plan *plan, const struct pt_pve_current *cur,
+                                 const char *api)
 {
 	const struct pt_pve_mapping *t = &plan->target;
 	enum pt_pve_action act = plan->action;
@@ -336,33 +337,33 @@ const char **pt_pve_plan_command(const struct pt_pve_request *req, const struct 
 	if (!argv)
 		return NULL;
 	size_t n = 0;
-	argv[n++] = req->pvesh;
+	argv[n++] = o->pvesh;
 	argv[n++] = act == PT_PVE_CREATE ? "create" : act == PT_PVE_UPDATE ? "set" : "delete";
 	argv[n++] = act == PT_PVE_CREATE ? PT_PVESH_PCI_API : api;
 	if (act == PT_PVE_DELETE)
 		return argv;
 	if (act == PT_PVE_CREATE) {
 		argv[n++] = "--id";
-		argv[n++] = req->name;
+		argv[n++] = o->name;
 	}
 	for (size_t i = 0; i < t->map_count; i++) {
 		argv[n++] = "--map";
 		argv[n++] = t->map[i];
 	}
-	if (req->description && t->description) {
+	if (o->description && t->description) {
 		argv[n++] = "--description";
 		argv[n++] = t->description;
-	} else if (req->description && act == PT_PVE_UPDATE && cur->mapping.description) {
+	} else if (o->description && act == PT_PVE_UPDATE && cur->mapping.description) {
 		argv[n++] = "--delete";
 		argv[n++] = "description";
 	}
-	if (req->mdev >= 0) {
+	if (o->mdev >= 0) {
 		argv[n++] = "--mdev";
-		argv[n++] = req->mdev ? "1" : "0";
+		argv[n++] = o->mdev ? "1" : "0";
 	}
-	if (req->live_migration >= 0) {
+	if (o->live_migration >= 0) {
 		argv[n++] = "--live-migration-capable";
-		argv[n++] = req->live_migration ? "1" : "0";
+		argv[n++] = o->live_migration ? "1" : "0";
 	}
 	if (act == PT_PVE_UPDATE && cur->digest[0]) {
 		argv[n++] = "--digest";
@@ -371,9 +372,8 @@ const char **pt_pve_plan_command(const struct pt_pve_request *req, const struct 
 	return argv;
 }
 
-int pt_pve_plan_command_check(const char *const argv[], char **msg)
+int pt_pve_plan_command_check(const char *const argv[], struct pt_report *rep)
 {
-	*msg = NULL;
 	struct pt_pvesh_argspace space;
 	if (pt_pvesh_argspace(argv, &space) == 0)
 		return 0;
@@ -394,14 +394,14 @@ int pt_pve_plan_command_check(const char *const argv[], char **msg)
 		if ((is_entry ? asprintf(&what, "map entry %zu", entry)
 		              : asprintf(&what, "argument %zu", space.longest)) < 0)
 			return -ENOMEM;
-		return pt_pve_message(msg, -E2BIG,
+		return pt_report_fail(rep, -E2BIG,
 		                      "the mapping is too large for one pvesh call: its %s "
 		                      "('%.*s...') is %zu bytes long, and one argument can be at "
 		                      "most %zu bytes (the kernel's MAX_ARG_STRLEN); shorten it",
 		                      what, (int)pt_pvesh_cut(arg, 60), arg, space.longest_len,
 		                      space.arg_max);
 	}
-	return pt_pve_message(msg, -E2BIG,
+	return pt_report_fail(rep, -E2BIG,
 	                      "the mapping is too large for one pvesh call: pvesh %s with %zu "
 	                      "map entries takes %zu bytes of arguments, and this host allows "
 	                      "%zu for one command (a quarter of the stack limit, at most "

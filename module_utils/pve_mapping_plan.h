@@ -1,17 +1,19 @@
-/* From the mapping as read and the entries wanted to the mapping as it should be,
+/* Layer: pve_pci_mapping family (pve_mapping_*, pvesh). Included by
+ * pve_pci_mapping_run and the pve unit tests.
+ *
+ * From the mapping as read and the entries wanted to the mapping as it should be,
  * the action that gets there (create, update, delete, nothing) and the pvesh
- * command for it. Pure decisions: no I/O. */
+ * command for it. Pure decisions: no I/O (but the hardware check, which reads the
+ * devices once through pve_mapping_hw). */
 #ifndef PT_PVE_MAPPING_PLAN_H
 #define PT_PVE_MAPPING_PLAN_H
 
 #include <stdbool.h>
 
-#include <jansson.h>
-
 #include "pve_mapping.h"
 #include "pve_mapping_hw.h"
+#include "pve_mapping_opts.h"
 #include "pve_mapping_read.h"
-#include "pve_mapping_request.h"
 #include "pve_mapping_wanted.h"
 
 enum pt_pve_action { PT_PVE_NONE, PT_PVE_CREATE, PT_PVE_UPDATE, PT_PVE_DELETE };
@@ -29,14 +31,14 @@ struct pt_pve_plan {
 void pt_pve_plan_release(struct pt_pve_plan *plan);
 
 /* Proxmox's check at VM start on each of node's entries in the current mapping.
- * Returns true when one fails (the map then needs rewriting). Each failure is
- * appended to warnings, with what the run does about it (from req's state and
- * map_mode), unless warnings is NULL (the caller warned already). */
-bool pt_pve_plan_check_existing(const struct pt_pve_request *req, const char *node,
+ * Returns true when one fails (the map then needs rewriting). Each failure is a
+ * warning in rep, with what the run does about it (from o's state and map_mode),
+ * unless rep is NULL (the caller warned already). */
+bool pt_pve_plan_check_existing(const struct pt_pve_pci_mapping_opts *o, const char *node,
                                 const struct pt_pve_current *cur, struct pt_pve_hw *hw,
-                                json_t *warnings);
+                                struct pt_report *rep);
 
-/* The plan for req on `node` with the wanted entries w, against cur:
+/* The plan for o on `node` with the wanted entries w, against cur:
  * - map_mode=node: other nodes' entries stay as stored and where they are; this
  *   node's are replaced by w's (state=present; each keeping the per-entry
  *   description an existing entry at the same path has) or removed (state=absent:
@@ -50,34 +52,34 @@ bool pt_pve_plan_check_existing(const struct pt_pve_request *req, const char *no
  *   pt_pve_plan_check_existing) forces an update in map_mode=node, state=present.
  * Returns 0 with plan filled, or -ENOMEM; release plan with pt_pve_plan_release
  * either way. */
-int pt_pve_plan_make(const struct pt_pve_request *req, const char *node,
+int pt_pve_plan_make(const struct pt_pve_pci_mapping_opts *o, const char *node,
                      const struct pt_pve_wanted *w, const struct pt_pve_current *cur,
                      bool hw_failing, struct pt_pve_plan *plan);
 
-/* What the run did (or, with check_mode, would do), in words for the result's
+/* What the run did (or, in check mode, would do), in words for the result's
  * msg: "created mapping gpu with node pve1's entry 0000:07:00 (10de:1c82, IOMMU
  * group 14)", "updated mapping gpu: description set to '...'", "removed mapping
  * gpu", "no change: ...". cur and plan as given to and made by pt_pve_plan_make.
  * Caller frees; NULL when out of memory. */
-char *pt_pve_plan_describe(const struct pt_pve_request *req, const char *node,
-                           const struct pt_pve_current *cur, const struct pt_pve_plan *plan,
-                           bool check_mode);
+char *pt_pve_plan_describe(const struct pt_pve_pci_mapping_opts *o, const char *node,
+                           const struct pt_pve_current *cur, const struct pt_pve_plan *plan);
 
 /* The pvesh command for plan->action (not PT_PVE_NONE): create with --id, set with
  * the full --map list and --digest of cur, or delete; --description (or --delete
  * description), --mdev and --live-migration-capable only when req gives them.
  * `api` is PT_PVESH_PCI_API "/NAME". Returns a NULL-terminated argv (caller frees
- * the array; the strings are borrowed from req, plan, cur and api), or NULL when
+ * the array; the strings are borrowed from o, plan, cur and api), or NULL when
  * out of memory. */
-const char **pt_pve_plan_command(const struct pt_pve_request *req, const struct pt_pve_plan *plan,
-                                 const struct pt_pve_current *cur, const char *api);
+const char **pt_pve_plan_command(const struct pt_pve_pci_mapping_opts *o,
+                                 const struct pt_pve_plan *plan, const struct pt_pve_current *cur,
+                                 const char *api);
 
 /* Whether argv (from pt_pve_plan_command) can run as one command on this host
  * (pt_pvesh_argspace: each argument within the kernel's MAX_ARG_STRLEN, all of
  * them within the argument space). Check mode runs it on the same argv the real
- * run would execute, so both refuse alike. Returns 0; -E2BIG with *msg (caller
- * frees) saying the mapping is too large for one pvesh call, with the entries and
- * bytes; -ENOMEM with *msg NULL. */
-int pt_pve_plan_command_check(const char *const argv[], char **msg);
+ * run would execute, so both refuse alike. Returns 0; -E2BIG with rep's failure
+ * saying the mapping is too large for one pvesh call, with the entries and bytes;
+ * -ENOMEM. */
+int pt_pve_plan_command_check(const char *const argv[], struct pt_report *rep);
 
 #endif

@@ -33,10 +33,8 @@ static char *without_answer(const char *err, const char *name)
 	return pt_strbuf_steal(&sb);
 }
 
-int pt_pve_current_read(struct pt_pvesh *sh, const char *name, struct pt_pve_current *cur,
-                        char **msg)
+int pt_pve_current_read(struct pt_pvesh *sh, const char *name, struct pt_pve_current *cur)
 {
-	*msg = NULL;
 	memset(cur, 0, sizeof *cur);
 	pt_pve_mapping_release(&cur->mapping); /* leaves mdev and live_migration -1 */
 	_cleanup_free_ char *api = NULL;
@@ -44,31 +42,33 @@ int pt_pve_current_read(struct pt_pvesh *sh, const char *name, struct pt_pve_cur
 		return -ENOMEM;
 	const char *get[] = {sh->path, "get", api, "--output-format", "json", NULL};
 	struct pt_exec_result res;
-	int rc = pt_pvesh_run(sh, get, &res, msg);
+	int rc = pt_pvesh_run(sh, get, &res);
 	if (rc < 0)
 		return rc;
 	if (res.rc == 0 && !res.timed_out) {
 		json_error_t jerr;
 		_cleanup_json_ json_t *obj = json_loads(res.out, 0, &jerr);
-		_cleanup_free_ char *err = NULL;
-		rc = obj ? pt_pve_mapping_from_json(obj, name, &cur->mapping, cur->digest, &err)
+		struct pt_report why; /* why it is not a mapping, put into words below */
+		pt_report_init(&why);
+		rc = obj ? pt_pve_mapping_from_json(obj, name, &cur->mapping, cur->digest, &why)
 		         : -EINVAL;
 		if (rc < 0) {
 			pt_pvesh_keep_failure(sh, get, &res);
-			rc = pt_pve_message(msg, -EINVAL,
+			rc = pt_report_fail(sh->rep, -EINVAL,
 			                    "pvesh get %s returned what is not a mapping: %s", api,
-			                    err ? err : jerr.text);
+			                    why.msg ? why.msg : jerr.text);
 		} else {
 			pt_pvesh_pass_on_warnings(sh, res.err);
 			cur->exists = true;
 		}
+		pt_report_release(&why);
 	} else if (pt_pvesh_no_such_mapping(&res, name)) {
 		/* Proxmox's own answer, and nothing else, means there is none: a call
 		 * that did not run or failed otherwise says nothing about the mapping. */
 		_cleanup_free_ char *warnings = without_answer(res.err, name);
 		pt_pvesh_pass_on_warnings(sh, warnings);
 	} else {
-		rc = pt_pvesh_fail(sh, get, &res, msg);
+		rc = pt_pvesh_fail(sh, get, &res);
 	}
 	pt_exec_result_release(&res);
 	if (rc == 0) {

@@ -1,4 +1,7 @@
-/* Reading one cluster PCI mapping through pvesh, telling "there is none" (Proxmox's
+/* Layer: pve_pci_mapping family (pve_mapping_*, pvesh). Included by
+ * pve_mapping_plan, pve_pci_mapping_run and the pve unit tests.
+ *
+ * Reading one cluster PCI mapping through pvesh, telling "there is none" (Proxmox's
  * own answer) from "pvesh failed" or "pvesh did not run". */
 #ifndef PT_PVE_MAPPING_READ_H
 #define PT_PVE_MAPPING_READ_H
@@ -23,11 +26,10 @@ void pt_pve_current_release(struct pt_pve_current *cur);
  * missing mapping (pt_pvesh_no_such_mapping). Any other outcome (pvesh could not
  * be executed, was killed or timed out, or failed otherwise) is a failure: never
  * taken for "absent", where check mode would predict a create the real run
- * cannot do. pvesh's warnings (about pci.cfg) go to sh->warnings (once).
+ * cannot do. pvesh's warnings (about pci.cfg) go to sh->rep (once).
  * Returns 0 with cur filled (release with pt_pve_current_release), or -errno with
- * cur empty and *msg (caller frees; NULL when out of memory) for the user, naming
- * the command and its error output; a failed pvesh call is then in sh->failure. */
-int pt_pve_current_read(struct pt_pvesh *sh, const char *name, struct pt_pve_current *cur,
-                        char **msg);
+ * cur empty and sh->rep's failure for the user, naming the command and its error
+ * output; a failed pvesh call is then in sh->failure. */
+int pt_pve_current_read(struct pt_pvesh *sh, const char *name, struct pt_pve_current *cur);
 
 #endif

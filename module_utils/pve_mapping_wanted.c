@@ -48,18 +48,18 @@ static int add(struct pt_pve_wanted *w, const struct pt_pve_map_entry *e)
 }
 
 /* map_mode=node: one entry per device, IDs from the hardware. */
-static int from_devices(const struct pt_pve_request *req, const char *node, struct pt_pve_hw *hw,
-                        struct pt_pve_wanted *w, json_t *warnings, char **msg)
+static int from_devices(const struct pt_pve_pci_mapping_opts *o, const char *node,
+                        struct pt_pve_hw *hw, struct pt_pve_wanted *w, struct pt_report *rep)
 {
-	if (json_array_size(req->devices) == 0)
-		return pt_pve_message(
-		        msg, -EINVAL,
+	if (json_array_size(o->devices) == 0)
+		return pt_report_fail(
+		        rep, -EINVAL,
 		        "devices is required with state=present and map_mode=node: "
 		        "list this node's PCI addresses, e.g. devices: "
 		        "['0000:07:00'] for every function of the card in slot 07:00");
 	size_t i;
 	json_t *item;
-	json_array_foreach (req->devices, i, item) {
+	json_array_foreach (o->devices, i, item) {
 		const char *text = json_string_value(item);
 		char canon[PT_PCI_ADDR_LEN];
 		int function;
@@ -67,20 +67,19 @@ static int from_devices(const struct pt_pve_request *req, const char *node, stru
 		if (asprintf(&what, "devices[%zu] '%s'", i, text ? text : "") < 0)
 			return -ENOMEM;
 		if (!text || pt_pci_parse_address(text, canon, &function) < 0)
-			return pt_pve_message(
-			        msg, -EINVAL,
+			return pt_report_fail(
+			        rep, -EINVAL,
 			        "%s is not a PCI address: write 0000:07:00 for a whole "
 			        "slot (every function) or 0000:07:00.0 for one function",
 			        what);
 		for (size_t j = 0; j < w->count; j++)
 			if (strcmp(w->paths[j], canon) == 0)
-				return pt_pve_message(msg, -EINVAL,
+				return pt_report_fail(rep, -EINVAL,
 				                      "%s: %s is listed twice in devices", what,
 				                      canon);
 		struct pt_pve_map_entry e = {.node = strdup(node), .path = strdup(canon)};
-		int rc = !e.node || !e.path
-		                 ? -ENOMEM
-		                 : pt_pve_hw_fill(hw, what, canon, &e, false, warnings, msg);
+		int rc = !e.node || !e.path ? -ENOMEM
+		                            : pt_pve_hw_fill(hw, what, canon, &e, false, rep);
 		if (rc == 0)
 			rc = add(w, &e);
 		pt_pve_map_entry_release(&e);
@@ -131,9 +130,12 @@ static void check_item(size_t i, const json_t *item, const char *local, struct p
 	if (desc) {
 		char what[48];
 		snprintf(what, sizeof what, "map[%zu].description", i);
-		_cleanup_free_ char *problem = NULL;
+		struct pt_report problem; /* joins the others in errors */
+		pt_report_init(&problem);
 		if (pt_pve_text_check(what, desc, &problem) < 0)
-			pt_strbuf_printf(errors, "; %s", problem ? problem : "out of memory");
+			pt_strbuf_printf(errors, "; %s",
+			                 problem.msg ? problem.msg : "out of memory");
+		pt_report_release(&problem);
 	}
 	/* (node or path missing was reported above, unless that append ran out of memory) */
 	if (id || !node || !path || errors->len != before)
@@ -153,7 +155,7 @@ static void check_item(size_t i, const json_t *item, const char *local, struct p
 
 /* map[i] (already checked) as an entry; an entry without id is completed from hw. */
 static int from_item(size_t i, const json_t *item, struct pt_pve_hw *hw, struct pt_pve_wanted *w,
-                     json_t *warnings, char **msg)
+                     struct pt_report *rep)
 {
 	const char *node = json_string_value(json_object_get(item, "node"));
 	const char *path = json_string_value(json_object_get(item, "path"));
@@ -173,7 +175,7 @@ static int from_item(size_t i, const json_t *item, struct pt_pve_hw *hw, struct 
 		if (asprintf(&what, "map[%zu] (node %s, path %s)", i, node, path) < 0)
 			rc = -ENOMEM;
 		else
-			rc = pt_pve_hw_fill(hw, what, path, &e, true, warnings, msg);
+			rc = pt_pve_hw_fill(hw, what, path, &e, true, rep);
 	}
 	if (rc == 0)
 		rc = add(w, &e);
@@ -225,9 +227,9 @@ static int cmp_keyed(const void *a, const void *b)
  * entries with the same node and the same paths. Proxmox takes each entry on its
  * own (checked at VM start, the first available one used), so a repeat is at best
  * noise and at worst two different IDs for one device. Sorting keeps 100000
- * entries fast. 0; -EINVAL with *msg naming the first repeat (the one with the
+ * entries fast. 0; -EINVAL with rep's failure naming the first repeat (the one with the
  * lowest index) and the entry it repeats; -ENOMEM. */
-static int refuse_repeats(const json_t *map, char **msg)
+static int refuse_repeats(const json_t *map, struct pt_report *rep)
 {
 	size_t n = json_array_size(map);
 	if (n < 2)
@@ -266,8 +268,8 @@ static int refuse_repeats(const json_t *map, char **msg)
 			if (repeats > 1)
 				snprintf(more, sizeof more, " (%zu entries repeat an earlier one)",
 				         repeats);
-			rc = pt_pve_message(
-			        msg, -EINVAL,
+			rc = pt_report_fail(
+			        rep, -EINVAL,
 			        "map[%zu] repeats map[%zu]: both are node %s's device at %s, which "
 			        "makes the mapping ambiguous; give each node's device once%s",
 			        later, first, json_string_value(json_object_get(item, "node")),
@@ -282,46 +284,48 @@ static int refuse_repeats(const json_t *map, char **msg)
 
 /* map_mode=exact: the map option, checked against Proxmox's schema (every problem
  * at once), then for repeats, then completed from the hardware. */
-static int from_map(const struct pt_pve_request *req, const char *node, struct pt_pve_hw *hw,
-                    struct pt_pve_wanted *w, json_t *warnings, char **msg)
+static int from_map(const struct pt_pve_pci_mapping_opts *o, const char *node, struct pt_pve_hw *hw,
+                    struct pt_pve_wanted *w, struct pt_report *rep)
 {
-	if (req->present && json_array_size(req->map) == 0)
-		return pt_pve_message(msg, -EINVAL,
+	if (o->present && json_array_size(o->map) == 0)
+		return pt_report_fail(rep, -EINVAL,
 		                      "map is required with state=present and map_mode=exact: give "
 		                      "the whole map list, one {node, path, id, ...} per entry");
 	_cleanup_strbuf_ struct pt_strbuf errors = PT_STRBUF_INIT;
 	size_t i;
 	json_t *item;
-	json_array_foreach (req->map, i, item)
+	json_array_foreach (o->map, i, item)
 		check_item(i, item, node, &errors);
 	if (errors.oom)
 		return -ENOMEM;
 	if (errors.len)
-		return pt_pve_message(msg, -EINVAL, "%s", pt_strbuf_str(&errors) + 2);
-	int rc = refuse_repeats(req->map, msg);
-	json_array_foreach (req->map, i, item) {
+		return pt_report_fail(rep, -EINVAL, "%s", pt_strbuf_str(&errors) + 2);
+	int rc = refuse_repeats(o->map, rep);
+	json_array_foreach (o->map, i, item) {
 		if (rc < 0)
 			break;
-		rc = from_item(i, item, hw, w, warnings, msg);
+		rc = from_item(i, item, hw, w, rep);
 	}
 	return rc;
 }
 
-int pt_pve_wanted_build(const struct pt_pve_request *req, const char *node, struct pt_pve_hw *hw,
-                        struct pt_pve_wanted *w, json_t *warnings, char **msg)
+int pt_pve_wanted_build(const struct pt_pve_pci_mapping_opts *o, const char *node,
+                        struct pt_pve_hw *hw, struct pt_pve_wanted *w, struct pt_report *rep)
 {
 	memset(w, 0, sizeof *w);
-	*msg = NULL;
-	if (!req->exact)
-		return req->present ? from_devices(req, node, hw, w, warnings, msg) : 0;
-	int rc = from_map(req, node, hw, w, warnings, msg);
-	for (size_t i = 0; rc == 0 && req->present && i < w->count; i++) {
-		_cleanup_free_ char *problem = NULL;
-		if (pt_pve_hw_check_entry(hw, req->name, node, w->entries[i], NULL, &problem) < 0)
-			pt_pve_warn(warnings,
-			            "map[%zu] for this node (%s) does not match the hardware: %s; "
-			            "Proxmox will refuse to start VMs with it",
-			            i, node, problem ? problem : "out of memory");
+	if (!o->exact)
+		return o->present ? from_devices(o, node, hw, w, rep) : 0;
+	int rc = from_map(o, node, hw, w, rep);
+	for (size_t i = 0; rc == 0 && o->present && i < w->count; i++) {
+		struct pt_report problem; /* Proxmox's words, put into the warning */
+		pt_report_init(&problem);
+		if (pt_pve_hw_check_entry(hw, o->name, node, w->entries[i], NULL, &problem) < 0)
+			pt_report_warn(
+			        rep,
+			        "map[%zu] for this node (%s) does not match the hardware: %s; "
+			        "Proxmox will refuse to start VMs with it",
+			        i, node, problem.msg ? problem.msg : "out of memory");
+		pt_report_release(&problem);
 	}
 	return rc;
 }

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "pve_mapping.h"
 #include "strbuf.h"
 
 void pt_pvesh_release(struct pt_pvesh *sh)
@@ -90,10 +89,8 @@ char *pt_pvesh_cmdline(const char *const argv[])
 	return pt_strbuf_steal(&sb);
 }
 
-int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_result *res,
-                 char **msg)
+int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_result *res)
 {
-	*msg = NULL;
 	struct pt_pvesh_argspace space;
 	if (pt_pvesh_argspace(argv, &space) < 0) {
 		/* execve would refuse with E2BIG and the child could only say that it
@@ -102,12 +99,12 @@ int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_r
 		res->rc = -1;
 		_cleanup_free_ char *cmd = pt_pvesh_cmdline(argv);
 		if (space.longest_len > space.arg_max)
-			return pt_pve_message(msg, -E2BIG,
+			return pt_report_fail(sh->rep, -E2BIG,
 			                      "cannot run %s: argument %zu is %zu bytes long, and "
 			                      "the kernel takes at most %zu in one argument",
 			                      cmd ? cmd : sh->path, space.longest,
 			                      space.longest_len, space.arg_max);
-		return pt_pve_message(msg, -E2BIG,
+		return pt_report_fail(sh->rep, -E2BIG,
 		                      "cannot run %s: its arguments take %zu bytes, and this "
 		                      "host allows %zu for one command",
 		                      cmd ? cmd : sh->path, space.total, space.total_max);
@@ -115,7 +112,7 @@ int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_r
 	int rc = pt_exec_in_locale(sh->root, argv, sh->timeout, PT_PVESH_LOCALE, res);
 	if (rc < 0) {
 		_cleanup_free_ char *cmd = pt_pvesh_cmdline(argv);
-		pt_pve_message(msg, rc, "cannot run %s: %s", cmd ? cmd : sh->path,
+		pt_report_fail(sh->rep, rc, "cannot run %s: %s", cmd ? cmd : sh->path,
 		               res->err && *res->err ? res->err : strerror(-rc));
 		pt_exec_result_release(res);
 	}
@@ -187,27 +184,25 @@ static char *error_text(const char *err)
 	return pt_strbuf_steal(&sb);
 }
 
-int pt_pvesh_fail(struct pt_pvesh *sh, const char *const argv[], const struct pt_exec_result *res,
-                  char **msg)
+int pt_pvesh_fail(struct pt_pvesh *sh, const char *const argv[], const struct pt_exec_result *res)
 {
-	*msg = NULL;
 	pt_pvesh_keep_failure(sh, argv, res);
 	_cleanup_free_ char *cmd = pt_pvesh_cmdline(argv);
 	bool ran = !pt_pvesh_did_not_run(res);
 	_cleanup_free_ char *text = ran ? pt_pvesh_error_line(res->err) : error_text(res->err);
 	if (!cmd || !text)
-		return -ENOMEM;
+		return pt_report_fail(sh->rep, -ENOMEM, "out of memory");
 	if (res->timed_out)
-		return pt_pve_message(msg, -EIO,
+		return pt_report_fail(sh->rep, -EIO,
 		                      "%s was stopped after %d seconds (timeout option): %s", cmd,
 		                      sh->timeout, text);
 	if (res->rc == 126 || res->rc == 127)
-		return pt_pve_message(msg, -EIO, "%s could not be executed (rc %d): %s", cmd,
+		return pt_report_fail(sh->rep, -EIO, "%s could not be executed (rc %d): %s", cmd,
 		                      res->rc, text);
 	if (!ran)
-		return pt_pve_message(msg, -EIO, "%s was killed by signal %d (rc %d): %s", cmd,
+		return pt_report_fail(sh->rep, -EIO, "%s was killed by signal %d (rc %d): %s", cmd,
 		                      res->rc - 128, res->rc, text);
-	return pt_pve_message(msg, -EIO, "%s failed (rc %d): %s", cmd, res->rc, text);
+	return pt_report_fail(sh->rep, -EIO, "%s failed (rc %d): %s", cmd, res->rc, text);
 }
 
 bool pt_pvesh_unknown_option(const char *err, const char *option)
@@ -241,8 +236,13 @@ void pt_pvesh_pass_on_warnings(struct pt_pvesh *sh, const char *err)
 	sh->warned = true;
 	for (const char *p = err; *p;) {
 		size_t n = strcspn(p, "\n");
-		if (n)
-			pt_pve_warn(sh->warnings, "pvesh: %.*s", (int)n, p);
+		/* A line that is not UTF-8 (a real pvesh prints pci.cfg's Latin-1 bytes
+		 * as they are) is left out rather than shown with U+FFFD: results keep
+		 * what they always held. jansson's checked json_stringn tells. */
+		json_t *utf8 = n ? json_stringn(p, n) : NULL;
+		if (utf8)
+			pt_report_warn(sh->rep, "pvesh: %.*s", (int)n, p);
+		json_decref(utf8);
 		p += n + (p[n] ? 1 : 0);
 	}
 }

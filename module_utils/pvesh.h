@@ -1,6 +1,12 @@
-/* Running Proxmox's pvesh (through pt_exec, no shell, chrooted into the root):
+/* Layer: pve_pci_mapping family (pve_mapping_*, pvesh), over the host I/O layer
+ * (exec.h). Included by pve_mapping_read, pve_mapping_plan, pve_pci_mapping_run
+ * and the pve tests and fuzz harnesses.
+ *
+ * Running Proxmox's pvesh (through pt_exec, no shell, chrooted into the root):
  * the failed call kept for the result, the message for the user, pvesh's own
- * warnings passed on once, and telling a lost race from a real failure. */
+ * warnings passed on once, and telling a lost race from a real failure. Messages
+ * and warnings go to the struct pt_report the caller hands over in struct
+ * pt_pvesh. */
 #ifndef PT_PVESH_H
 #define PT_PVESH_H
 
@@ -10,6 +16,7 @@
 #include <jansson.h>
 
 #include "exec.h"
+#include "report.h"
 
 /* The locale pvesh runs in. pvesh decodes every argument with the locale
  * (pve-common JSONSchema.pm, decode('locale')): under "C" each byte of a non-ASCII
@@ -23,13 +30,14 @@
 #define PT_PVESH_PCI_API "/cluster/mapping/pci"
 
 struct pt_pvesh {
-	const char *root; /* chroot for every call, "/" for the host itself (borrowed) */
-	const char *path; /* pvesh's path under root (borrowed) */
-	int timeout;      /* seconds each call may take */
-	json_t *warnings; /* where pvesh's warnings go: a JSON array (borrowed) */
-	bool warned;      /* pvesh's warnings were passed on (once per run) */
-	json_t *failure;  /* {cmd, rc, stdout, stderr} of the call the run failed on, for
-	                     the result; NULL when none (owned: pt_pvesh_release) */
+	const char *root;      /* chroot for every call, "/" for the host itself (borrowed) */
+	const char *path;      /* pvesh's path under root (borrowed) */
+	int timeout;           /* seconds each call may take */
+	struct pt_report *rep; /* where pvesh's warnings and a failed call's message go
+	                          (borrowed) */
+	bool warned;           /* pvesh's warnings were passed on (once per run) */
+	json_t *failure;       /* {cmd, rc, stdout, stderr} of the call the run failed on, for
+	                          the result; NULL when none (owned: pt_pvesh_release) */
 };
 
 void pt_pvesh_release(struct pt_pvesh *sh);
@@ -65,10 +73,9 @@ char *pt_pvesh_cmdline(const char *const argv[]);
 
 /* Run argv (argv[0] is sh->path) in PT_PVESH_LOCALE. Returns 0 with res filled whatever pvesh's
  * exit code (release res with pt_exec_result_release), or -errno when pvesh could not be started
- * (-E2BIG: argv does not fit pt_pvesh_argspace, checked first): then res is released and *msg
- * (caller frees; NULL when out of memory) says why. */
-int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_result *res,
-                 char **msg);
+ * (-E2BIG: argv does not fit pt_pvesh_argspace, checked first): then res is released and
+ * sh->rep's failure says why. */
+int pt_pvesh_run(struct pt_pvesh *sh, const char *const argv[], struct pt_exec_result *res);
 
 /* True when the call did not run to an answer of pvesh's own: stopped at the
  * timeout; rc 126 or 127 (pt_exec's child could not execute it: not executable,
@@ -87,14 +94,12 @@ bool pt_pvesh_no_such_mapping(const struct pt_exec_result *res, const char *id);
 void pt_pvesh_keep_failure(struct pt_pvesh *sh, const char *const argv[],
                            const struct pt_exec_result *res);
 
-/* A call that failed for good: keeps it as sh->failure and returns -EIO with *msg
- * (caller frees; NULL when out of memory) naming the command (pt_pvesh_cmdline)
- * and what happened: for a call that did not run (pt_pvesh_did_not_run) the
- * timeout, that it could not be executed, or the signal, with its whole error
- * output worth reading; else its exit code and the first line of its error
- * output worth reading. */
-int pt_pvesh_fail(struct pt_pvesh *sh, const char *const argv[], const struct pt_exec_result *res,
-                  char **msg);
+/* A call that failed for good: keeps it as sh->failure and returns -EIO with
+ * sh->rep's failure naming the command (pt_pvesh_cmdline) and what happened: for
+ * a call that did not run (pt_pvesh_did_not_run) the timeout, that it could not
+ * be executed, or the signal, with its whole error output worth reading; else its
+ * exit code and the first line of its error output worth reading. -ENOMEM. */
+int pt_pvesh_fail(struct pt_pvesh *sh, const char *const argv[], const struct pt_exec_result *res);
 
 /* The first line of pvesh's error output worth showing: not empty, not the
  * "trying to acquire cfs lock" progress line; "(no error output)" when there is
@@ -112,7 +117,8 @@ bool pt_pvesh_unknown_option(const char *err, const char *option);
 bool pt_pvesh_lost_race(const char *err);
 
 /* pvesh's error output on a successful call (its warnings about pci.cfg), one
- * "pvesh: LINE" warning per line; only the first time in a run. */
+ * "pvesh: LINE" warning per line in sh->rep; only the first time in a run. A line
+ * that is not UTF-8 is left out. */
 void pt_pvesh_pass_on_warnings(struct pt_pvesh *sh, const char *err);
 
 /* Sleep before retry number `attempt` (1, 2, ...): a random time up to a cap that

@@ -34,25 +34,27 @@ static void one(const json_t *obj)
 {
 	struct pt_pve_mapping m, again;
 	char digest[PT_PVE_DIGEST_SIZE], digest2[PT_PVE_DIGEST_SIZE];
-	char *err = NULL;
-	if (pt_pve_mapping_from_json(obj, "fuzz", &m, digest, &err) < 0) {
-		free(err);
+	struct pt_report rep;
+	pt_report_init(&rep);
+	int rc = pt_pve_mapping_from_json(obj, "fuzz", &m, digest, &rep);
+	pt_report_release(&rep);
+	if (rc < 0)
 		return;
-	}
 	check(m.id != NULL);
 	json_t *back = pt_pve_mapping_to_json(&m, digest, true);
 	if (back) {
-		if (pt_pve_mapping_from_json(back, NULL, &again, digest2, &err) == 0) {
+		pt_report_init(&rep);
+		if (pt_pve_mapping_from_json(back, NULL, &again, digest2, &rep) == 0) {
 			check(strcmp(digest, digest2) == 0);
 			check(again.map_count == m.map_count);
 			check(again.mdev == m.mdev && again.live_migration == m.live_migration);
 			check(pt_pve_map_list_equal(m.map, m.map_count, again.map,
 			                            again.map_count));
 			pt_pve_mapping_release(&again);
-		} else {
-			/* Text that is not UTF-8 cannot come from jansson's own parser. */
-			free(err);
 		}
+		/* (Failing is fine: text that is not UTF-8 cannot come from jansson's own
+		 * parser.) */
+		pt_report_release(&rep);
 		json_decref(back);
 	}
 	struct pt_strbuf out = PT_STRBUF_INIT;
@@ -60,16 +62,16 @@ static void one(const json_t *obj)
 	pt_strbuf_release(&out);
 	for (size_t i = 0; i < m.map_count; i++) {
 		struct pt_pve_map_entry e;
-		char *msg = NULL;
-		if (pt_pve_map_entry_parse(m.map[i], "map[0]", &e, &msg) == 0) {
+		pt_report_init(&rep);
+		if (pt_pve_map_entry_parse(m.map[i], "map[0]", &e, &rep) == 0) {
 			char *text = pt_pve_map_entry_format(&e);
 			check(text && pt_pve_map_text_equal(text, m.map[i]));
 			free(text);
 			pt_pve_map_entry_release(&e);
 		} else {
-			check(msg != NULL);
-			free(msg);
+			check(rep.msg != NULL);
 		}
+		pt_report_release(&rep);
 		char *node = pt_pve_map_text_node(m.map[i]);
 		free(node);
 	}
@@ -103,15 +105,16 @@ static void as_error_output(const uint8_t *data, size_t size)
 	res.timed_out = true;
 	check(!pt_pvesh_no_such_mapping(&res, "fuzz"));
 	const char *const argv[] = {"/usr/bin/pvesh", "get", "/cluster/mapping/pci/fuzz", NULL};
-	struct pt_pvesh sh = {.root = "/", .path = argv[0], .timeout = 1};
+	struct pt_report rep;
+	struct pt_pvesh sh = {.root = "/", .path = argv[0], .timeout = 1, .rep = &rep};
 	for (int rc = 0; rc < 3; rc++) {
 		res.rc = rc == 0 ? 255 : rc == 1 ? 126 : 137;
 		res.timed_out = rc == 2;
-		char *msg = NULL;
-		check(pt_pvesh_fail(&sh, argv, &res, &msg) == -EIO || !msg);
-		check(!msg ||
-		      strncmp(msg, "/usr/bin/pvesh get /cluster/mapping/pci/fuzz ", 45) == 0);
-		free(msg);
+		pt_report_init(&rep);
+		check(pt_pvesh_fail(&sh, argv, &res) == -EIO || !rep.msg);
+		check(!rep.msg ||
+		      strncmp(rep.msg, "/usr/bin/pvesh get /cluster/mapping/pci/fuzz ", 45) == 0);
+		pt_report_release(&rep);
 		pt_pvesh_release(&sh);
 	}
 	free(err);

@@ -17,7 +17,8 @@
  * pve-guest-common Mapping/PCI.pm, pve-common SectionConfig/JSONSchema/CLIHandler,
  * pve-cluster cfs_lock):
  *   - /etc/pve/mapping/pci.cfg read leniently and written in Proxmox's exact layout
- *     (module_utils/pve_mapping.c), parse warnings on stderr;
+ *     (tests/tools/support/pve_cfg.c over module_utils/pve_mapping.c), parse
+ *     warnings on stderr;
  *   - the digest: SHA-1 hex of the whole file; a stale --digest is refused;
  *   - each write under a lock (flock on the directory /etc/pve/priv/lock/
  *     file-mapping_pci_cfg, Proxmox's lock name), 10 s to acquire, with Proxmox's
@@ -80,6 +81,7 @@
 #include "pve_mapping.h"
 #include "sha1.h"
 #include "strbuf.h"
+#include "support/pve_cfg.h"
 
 #define LOCK_ID   "file-mapping_pci_cfg"
 #define LOCK_DIR  "/etc/pve/priv/lock"
@@ -585,11 +587,13 @@ static void validate(enum method m, json_t *values, const char *path_id, json_t 
 		char path[32];
 		snprintf(path, sizeof path, "map[%zu]", i);
 		struct pt_pve_map_entry e;
-		_cleanup_free_ char *msg = NULL;
-		if (pt_pve_map_entry_parse(json_string_value(item), path, &e, &msg) == 0)
+		struct pt_report why; /* Proxmox's error text for this entry */
+		pt_report_init(&why);
+		if (pt_pve_map_entry_parse(json_string_value(item), path, &e, &why) == 0)
 			pt_pve_map_entry_release(&e);
-		else if (msg)
-			add_error(errors, path, msg);
+		else if (why.msg)
+			add_error(errors, path, why.msg);
+		pt_report_release(&why);
 	}
 	const char *desc = opt_str(values, "description");
 	if (desc && pt_pve_text_chars(desc) > PT_PVE_DESCRIPTION_MAX)

@@ -1,4 +1,5 @@
-/* module_utils/pve_mapping and sha1: the Proxmox VE PCI mapping model.
+/* module_utils/pve_mapping and sha1: the Proxmox VE PCI mapping model, and
+ * pci.cfg as a file (tests/tools/support/pve_cfg, the fake pvesh's).
  *
  * pci.cfg texts here are written the way Proxmox writes them (docs/architecture.md,
  * "The Proxmox PCI mapping"; SectionConfig::write_config) and the way people and old tools leave
@@ -16,8 +17,10 @@
 #include <cmocka.h>
 
 #include "pve_mapping.h"
+#include "report.h"
 #include "sha1.h"
 #include "strbuf.h"
+#include "../tools/support/pve_cfg.h"
 
 #define CFG PT_PVE_PCI_CFG
 
@@ -417,12 +420,14 @@ static void test_entry_parse_and_format(void **state)
 {
 	(void)state;
 	struct pt_pve_map_entry e;
-	char *err = NULL;
+	struct pt_report rep;
+	pt_report_init(&rep);
 	assert_int_equal(pt_pve_map_entry_parse("subsystem-id=1462:8c96,path=0000:07:00,node=pve1,"
 	                                        "iommugroup=14,id=10de:1c82,description=GTX",
-	                                        "map[0]", &e, &err),
+	                                        "map[0]", &e, &rep),
 	                 0);
-	assert_null(err);
+	assert_null(rep.msg);
+	pt_report_release(&rep);
 	assert_string_equal(e.node, "pve1");
 	assert_string_equal(e.path, "0000:07:00");
 	assert_string_equal(e.id, "10de:1c82");
@@ -446,7 +451,7 @@ static void test_entry_parse_and_format(void **state)
 	/* Blank parts are skipped; "=" inside a value is fine. */
 	assert_int_equal(pt_pve_map_entry_parse(" ,id=10de:1c82,,node=n,path=0000:07:00,"
 	                                        "description=a=b,",
-	                                        "", &e, &err),
+	                                        "", &e, NULL),
 	                 0);
 	assert_string_equal(e.description, "a=b");
 	pt_pve_map_entry_release(&e);
@@ -455,7 +460,7 @@ static void test_entry_parse_and_format(void **state)
 	 * leaves "." — any character: the API takes 0000:07:00:1. The module's own
 	 * check does not. */
 	assert_int_equal(
-	        pt_pve_map_entry_parse("id=10de:1c82,node=n,path=0000:07:00:1", "", &e, &err), 0);
+	        pt_pve_map_entry_parse("id=10de:1c82,node=n,path=0000:07:00:1", "", &e, NULL), 0);
 	pt_pve_map_entry_release(&e);
 }
 
@@ -490,12 +495,17 @@ static void test_entry_errors(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct pt_pve_map_entry e;
-		char *err = NULL;
-		assert_int_equal(pt_pve_map_entry_parse(cases[i].text, "map[2]", &e, &err),
+		struct pt_report rep;
+		pt_report_init(&rep);
+		assert_int_equal(pt_pve_map_entry_parse(cases[i].text, "map[2]", &e, &rep),
 		                 -EINVAL);
-		assert_string_equal(err, cases[i].error);
+		assert_string_equal(rep.msg, cases[i].error);
 		assert_null(e.node);
-		free(err);
+		pt_report_release(&rep);
+		/* Without a report, only the answer. */
+		assert_int_equal(pt_pve_map_entry_parse(cases[i].text, "map[2]", &e, NULL),
+		                 -EINVAL);
+		assert_null(e.node);
 	}
 	/* A description of 4097 characters is too long. */
 	char long_desc[4200];
@@ -505,11 +515,13 @@ static void test_entry_errors(void **state)
 	memset(long_desc + n, 'x', 4097);
 	long_desc[n + 4097] = '\0';
 	struct pt_pve_map_entry e;
-	char *err = NULL;
-	assert_int_equal(pt_pve_map_entry_parse(long_desc, "", &e, &err), -EINVAL);
-	assert_string_equal(err, "invalid format - format error\ndescription: value may only be "
-	                         "4096 characters long\n");
-	free(err);
+	struct pt_report rep;
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_map_entry_parse(long_desc, "", &e, &rep), -EINVAL);
+	assert_string_equal(rep.msg,
+	                    "invalid format - format error\ndescription: value may only be "
+	                    "4096 characters long\n");
+	pt_report_release(&rep);
 }
 
 static void test_semantic_equality(void **state)
@@ -579,15 +591,18 @@ static int seed_lookup(void *ctx, const char *address, struct pt_pve_hw_function
 	return 0;
 }
 
+/* Proxmox's message for entry (caller frees), NULL when it passes. */
 static char *check(const char *entry)
 {
 	struct pt_pve_map_entry e;
-	char *err = NULL;
-	assert_int_equal(pt_pve_map_entry_parse(entry, "", &e, &err), 0);
-	char *msg = NULL;
-	int r = pt_pve_map_entry_check_hw("gpu", &e, seed_lookup, NULL, &msg);
+	assert_int_equal(pt_pve_map_entry_parse(entry, "", &e, NULL), 0);
+	struct pt_report rep;
+	pt_report_init(&rep);
+	int r = pt_pve_map_entry_check_hw("gpu", &e, seed_lookup, NULL, &rep);
 	pt_pve_map_entry_release(&e);
-	assert_true(r == 0 ? msg == NULL : msg != NULL);
+	assert_true(r == 0 ? rep.msg == NULL : rep.msg != NULL);
+	char *msg = rep.msg ? strdup(rep.msg) : NULL;
+	pt_report_release(&rep);
 	return msg;
 }
 
@@ -698,8 +713,7 @@ static void test_json_round_trip(void **state)
 
 	struct pt_pve_mapping m;
 	char digest[PT_PVE_DIGEST_SIZE];
-	char *err = NULL;
-	assert_int_equal(pt_pve_mapping_from_json(obj, "gpu-gtx1050ti", &m, digest, &err), 0);
+	assert_int_equal(pt_pve_mapping_from_json(obj, "gpu-gtx1050ti", &m, digest, NULL), 0);
 	assert_string_equal(m.id, "gpu-gtx1050ti");
 	assert_string_equal(digest, cfg.digest);
 	assert_int_equal(m.mdev, 1);
@@ -720,11 +734,10 @@ static void test_json_lenient_and_errors(void **state)
 	(void)state;
 	struct pt_pve_mapping m;
 	char digest[PT_PVE_DIGEST_SIZE];
-	char *err = NULL;
 	json_t *obj = json_loads("{\"id\":\"gpu\",\"map\":[],\"mdev\":true,"
 	                         "\"live-migration-capable\":\"0\",\"extra\":{},\"checks\":[]}",
 	                         0, NULL);
-	assert_int_equal(pt_pve_mapping_from_json(obj, NULL, &m, digest, &err), 0);
+	assert_int_equal(pt_pve_mapping_from_json(obj, NULL, &m, digest, NULL), 0);
 	assert_string_equal(m.id, "gpu");
 	assert_int_equal(m.mdev, 1);
 	assert_int_equal(m.live_migration, 0);
@@ -745,10 +758,11 @@ static void test_json_lenient_and_errors(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		obj = json_loads(bad[i], 0, NULL);
 		assert_non_null(obj);
-		assert_int_equal(pt_pve_mapping_from_json(obj, "gpu", &m, digest, &err), -EINVAL);
-		assert_non_null(err);
-		free(err);
-		err = NULL;
+		struct pt_report rep;
+		pt_report_init(&rep);
+		assert_int_equal(pt_pve_mapping_from_json(obj, "gpu", &m, digest, &rep), -EINVAL);
+		assert_non_null(rep.msg);
+		pt_report_release(&rep);
 		json_decref(obj);
 	}
 	/* Bytes that are not UTF-8 come out as Latin-1, as from Perl's encoder. */
@@ -766,20 +780,24 @@ static void test_json_lenient_and_errors(void **state)
 static void test_text_rules(void **state)
 {
 	(void)state;
-	char *msg = NULL;
-	assert_int_equal(pt_pve_text_check("description", "für Grüße, 5 °C ÿ", &msg), 0);
-	assert_null(msg);
-	assert_int_equal(pt_pve_text_check("description", "Preis 5 €", &msg), -EINVAL);
-	assert_non_null(strstr(msg, "description: character 9, '€' (U+20AC), cannot be stored"));
-	free(msg);
-	assert_int_equal(pt_pve_text_check("map[2].description", "ok \xf0\x9f\x98\x80", &msg),
+	struct pt_report rep;
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_text_check("description", "für Grüße, 5 °C ÿ", &rep), 0);
+	assert_null(rep.msg);
+	assert_int_equal(pt_pve_text_check("description", "Preis 5 €", &rep), -EINVAL);
+	assert_non_null(
+	        strstr(rep.msg, "description: character 9, '€' (U+20AC), cannot be stored"));
+	pt_report_release(&rep);
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_text_check("map[2].description", "ok \xf0\x9f\x98\x80", &rep),
 	                 -EINVAL);
-	assert_non_null(strstr(msg, "map[2].description: character 4, '\xf0\x9f\x98\x80' "
-	                            "(U+1F600)"));
-	free(msg);
-	assert_int_equal(pt_pve_text_check("description", "bad \xfc", &msg), -EINVAL);
-	assert_non_null(strstr(msg, "description is not UTF-8 text (byte 5)"));
-	free(msg);
+	assert_non_null(strstr(rep.msg, "map[2].description: character 4, '\xf0\x9f\x98\x80' "
+	                                "(U+1F600)"));
+	pt_report_release(&rep);
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_text_check("description", "bad \xfc", &rep), -EINVAL);
+	assert_non_null(strstr(rep.msg, "description is not UTF-8 text (byte 5)"));
+	pt_report_release(&rep);
 	/* Perl's \s on bytes: ASCII blanks only, not U+00A0 */
 	char *t = pt_pve_text_trim(" \t\f\vpadded \xc2\xa0 \r\n");
 	assert_string_equal(t, "padded \xc2\xa0");
@@ -797,15 +815,17 @@ static void test_text_rules(void **state)
 	char *entry = NULL;
 	assert_true(asprintf(&entry, "description=%s,id=10de:1c82,node=pve1,path=0000:07:00",
 	                     pt_strbuf_str(&sb)) > 0);
-	assert_int_equal(pt_pve_map_entry_parse(entry, "map[0]", &e, &msg), 0);
+	assert_int_equal(pt_pve_map_entry_parse(entry, "map[0]", &e, NULL), 0);
 	pt_pve_map_entry_release(&e);
 	free(entry);
 	pt_strbuf_puts(&sb, "ü");
 	assert_true(asprintf(&entry, "description=%s,id=10de:1c82,node=pve1,path=0000:07:00",
 	                     pt_strbuf_str(&sb)) > 0);
-	assert_int_equal(pt_pve_map_entry_parse(entry, "map[0]", &e, &msg), -EINVAL);
-	assert_non_null(strstr(msg, "map[0].description: value may only be 4096 characters long"));
-	free(msg);
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_map_entry_parse(entry, "map[0]", &e, &rep), -EINVAL);
+	assert_non_null(
+	        strstr(rep.msg, "map[0].description: value may only be 4096 characters long"));
+	pt_report_release(&rep);
 	free(entry);
 	pt_strbuf_release(&sb);
 }

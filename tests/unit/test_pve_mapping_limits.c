@@ -31,10 +31,11 @@
 #include "pve_mapping_hw.h"
 #include "pve_mapping_plan.h"
 #include "pve_mapping_read.h"
-#include "pve_mapping_request.h"
-#include "pve_mapping_sync.h"
+#include "pve_mapping_opts.h"
 #include "pve_mapping_wanted.h"
+#include "pve_pci_mapping_run.h"
 #include "pvesh.h"
+#include "report.h"
 #include "support/tmptree.h"
 
 #ifndef SOURCE_DIR
@@ -89,18 +90,18 @@ static int drop_root(void **state)
 }
 
 /* The module's defaults for mapping NAME on this root, as node pve1. */
-static struct pt_pve_request request(void)
+static struct pt_pve_pci_mapping_opts request(void)
 {
-	return (struct pt_pve_request){.root = root,
-	                               .pvesh = "/usr/bin/pvesh",
-	                               .name = NAME,
-	                               .node = "pve1",
-	                               .present = true,
-	                               .exact = true,
-	                               .timeout = 60,
-	                               .retries = 10,
-	                               .mdev = -1,
-	                               .live_migration = -1};
+	return (struct pt_pve_pci_mapping_opts){.root = root,
+	                                        .pvesh = "/usr/bin/pvesh",
+	                                        .name = NAME,
+	                                        .node = "pve1",
+	                                        .present = true,
+	                                        .exact = true,
+	                                        .timeout = 60,
+	                                        .retries = 10,
+	                                        .mdev = -1,
+	                                        .live_migration = -1};
 }
 
 static void assert_contains(const char *text, const char *part)
@@ -146,56 +147,63 @@ static char *repeated(const char *unit, size_t times)
 static void test_name_length(void **state)
 {
 	(void)state;
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	req.exact = false;
-	char *node = NULL, *msg = NULL;
+	char *node = NULL;
+	struct pt_report rep;
 
 	/* At the limit: fine. */
 	char *name = repeated("g", PT_PVE_NAME_MAX);
 	req.name = name;
-	assert_int_equal(pt_pve_request_check(&req, &node, &msg), 0);
-	assert_null(msg);
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_opts_check(&req, &node, &rep), 0);
+	assert_null(rep.msg);
+	pt_report_release(&rep);
 	free(node);
 	free(name);
 
 	/* One over: the option, the length and the limit, and what to do. */
 	name = repeated("g", PT_PVE_NAME_MAX + 1);
 	req.name = name;
-	assert_int_equal(pt_pve_request_check(&req, &node, &msg), -EINVAL);
-	assert_string_equal(msg, "name is 129 characters long; the module allows at most 128 "
-	                         "(Proxmox sets no limit, but the ID goes into every VM config, "
-	                         "ACL path and API call that uses the mapping): choose a "
-	                         "shorter name");
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_opts_check(&req, &node, &rep), -EINVAL);
+	assert_string_equal(rep.msg, "name is 129 characters long; the module allows at most 128 "
+	                             "(Proxmox sets no limit, but the ID goes into every VM "
+	                             "config, ACL path and API call that uses the mapping): "
+	                             "choose a shorter name");
 	assert_null(node);
-	free(msg);
+	pt_report_release(&rep);
 	free(name);
 
 	/* Characters, not bytes; checked before the pattern, so a huge name is never
 	 * echoed back. */
 	name = repeated("\xc3\xbc", PT_PVE_NAME_MAX + 1);
 	req.name = name;
-	assert_int_equal(pt_pve_request_check(&req, &node, &msg), -EINVAL);
-	assert_contains(msg, "name is 129 characters long");
-	free(msg);
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_opts_check(&req, &node, &rep), -EINVAL);
+	assert_contains(rep.msg, "name is 129 characters long");
+	pt_report_release(&rep);
 	free(name);
 	name = repeated("g", 1024 * 1024);
 	req.name = name;
-	assert_int_equal(pt_pve_request_check(&req, &node, &msg), -EINVAL);
-	assert_contains(msg, "name is 1048576 characters long; the module allows at most 128");
-	assert_true(strlen(msg) < 300);
-	free(msg);
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_opts_check(&req, &node, &rep), -EINVAL);
+	assert_contains(rep.msg, "name is 1048576 characters long; the module allows at most 128");
+	assert_true(strlen(rep.msg) < 300);
+	pt_report_release(&rep);
 
 	/* A whole run in check mode stops there: pvesh is not even asked. */
 	json_t *devices = json_loads("[\"0000:07:00\"]", 0, NULL);
 	req.devices = devices;
-	struct pt_pve_outcome out;
-	assert_true(pt_pve_sync(&req, true, &out) < 0);
-	assert_contains(out.msg, "name is 1048576 characters long");
-	assert_null(out.failure);
+	req.check = true;
+	struct pt_pve_pci_mapping_result out;
+	assert_true(pt_pve_pci_mapping_run(&req, &out) < 0);
+	assert_contains(out.report.msg, "name is 1048576 characters long");
+	assert_int_equal(json_object_size(out.report.facts), 0);
 	char *log = pvesh_log();
 	assert_string_equal(log, "");
 	free(log);
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 	json_decref(devices);
 	free(name);
 }
@@ -220,20 +228,23 @@ static json_t *map_of(const struct item *items, size_t n)
 }
 
 /* pt_pve_wanted_build for map_mode=exact with this map (borrowed): its return
- * code; *count the entries built, *msg as it set it (caller frees). */
+ * code; *count the entries built, *msg its failure's message (caller frees; NULL
+ * when none). */
 static int build_map(json_t *map, size_t *count, char **msg)
 {
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	req.map = map;
 	struct pt_pve_hw hw;
 	pt_pve_hw_init(&hw, root);
 	struct pt_pve_wanted w;
-	json_t *warnings = json_array();
-	int rc = pt_pve_wanted_build(&req, "pve1", &hw, &w, warnings, msg);
+	struct pt_report rep;
+	pt_report_init(&rep);
+	int rc = pt_pve_wanted_build(&req, "pve1", &hw, &w, &rep);
 	*count = w.count;
+	*msg = rep.msg ? strdup(rep.msg) : NULL;
 	pt_pve_wanted_release(&w);
 	pt_pve_hw_release(&hw);
-	json_decref(warnings);
+	pt_report_release(&rep);
 	return rc;
 }
 
@@ -470,10 +481,10 @@ static void test_command_too_large(void **state)
 	/* Entries of about 4 KiB: enough of them to pass the argument space. */
 	size_t count = space.total_max / 4096 + 16;
 
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	json_t *map = big_map(count, 4096);
 	req.map = map;
-	struct pt_pve_outcome out;
+	struct pt_pve_pci_mapping_result out;
 	char expect[200];
 	snprintf(expect, sizeof expect,
 	         "the mapping is too large for one pvesh call: pvesh create with %zu map "
@@ -481,15 +492,17 @@ static void test_command_too_large(void **state)
 	         count);
 
 	/* Check mode refuses what the real run could not do, from the same command. */
-	assert_int_equal(pt_pve_sync(&req, true, &out), -E2BIG);
-	assert_contains(out.msg, expect);
-	assert_contains(out.msg, "split the devices into several mappings");
-	assert_null(out.failure);
-	pt_pve_outcome_release(&out);
-	assert_int_equal(pt_pve_sync(&req, false, &out), -E2BIG);
-	assert_contains(out.msg, expect);
+	req.check = true;
+	assert_int_equal(pt_pve_pci_mapping_run(&req, &out), -E2BIG);
+	assert_contains(out.report.msg, expect);
+	assert_contains(out.report.msg, "split the devices into several mappings");
+	assert_int_equal(json_object_size(out.report.facts), 0);
+	pt_pve_pci_mapping_result_release(&out);
+	req.check = false;
+	assert_int_equal(pt_pve_pci_mapping_run(&req, &out), -E2BIG);
+	assert_contains(out.report.msg, expect);
 	assert_int_equal(json_array_size(out.commands), 0);
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 	char *log = pvesh_log();
 	assert_null(strstr(log, "pvesh create"));
 	assert_contains(log, "pvesh get " API " --output-format json => 255");
@@ -500,13 +513,15 @@ static void test_command_too_large(void **state)
 	/* Half as many fit: check mode predicts the create, the real run does it. */
 	map = big_map(count / 2, 4096);
 	req.map = map;
-	assert_int_equal(pt_pve_sync(&req, true, &out), 0);
+	req.check = true;
+	assert_int_equal(pt_pve_pci_mapping_run(&req, &out), 0);
 	assert_int_equal(out.action, PT_PVE_CREATE);
-	pt_pve_outcome_release(&out);
-	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	pt_pve_pci_mapping_result_release(&out);
+	req.check = false;
+	assert_int_equal(pt_pve_pci_mapping_run(&req, &out), 0);
 	assert_int_equal(out.action, PT_PVE_CREATE);
 	assert_int_equal(json_array_size(out.commands), 1);
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 	json_decref(map);
 
 	/* One entry over MAX_ARG_STRLEN: named by its place in the map list. */
@@ -524,13 +539,15 @@ static void test_command_too_large(void **state)
 	cur.mapping.mdev = cur.mapping.live_migration = -1;
 	const char **argv = pt_pve_plan_command(&req, &plan, &cur, API);
 	assert_non_null(argv);
-	char *msg = NULL;
-	assert_int_equal(pt_pve_plan_command_check(argv, &msg), -E2BIG);
-	assert_string_equal(msg, "the mapping is too large for one pvesh call: its map entry 1 "
-	                         "('id=10de:1c82,node=nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
-	                         "...') is 140036 bytes long, and one argument can be at most "
-	                         "131071 bytes (the kernel's MAX_ARG_STRLEN); shorten it");
-	free(msg);
+	struct pt_report rep;
+	pt_report_init(&rep);
+	assert_int_equal(pt_pve_plan_command_check(argv, &rep), -E2BIG);
+	assert_string_equal(rep.msg,
+	                    "the mapping is too large for one pvesh call: its map entry 1 "
+	                    "('id=10de:1c82,node=nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+	                    "...') is 140036 bytes long, and one argument can be at most "
+	                    "131071 bytes (the kernel's MAX_ARG_STRLEN); shorten it");
+	pt_report_release(&rep);
 	free(argv);
 	pt_pve_plan_release(&plan);
 	free(entry);
@@ -578,14 +595,16 @@ static void test_did_not_run(void **state)
 	assert_false(pt_pvesh_no_such_mapping(&res, "gpu"));
 }
 
-/* pt_pve_current_read of NAME through this root's pvesh. Returns its code; *msg
- * and the failure kept as the read left them (caller frees msg; release sh). */
+/* pt_pve_current_read of NAME through this root's pvesh. Returns its code; rep
+ * (initialised here; release it) and the failure kept as the read left them
+ * (release sh). */
 static int read_mapping(struct pt_pvesh *sh, const char *name, struct pt_pve_current *cur,
-                        json_t *warnings, int timeout, char **msg)
+                        struct pt_report *rep, int timeout)
 {
+	pt_report_init(rep);
 	*sh = (struct pt_pvesh){
-	        .root = root, .path = "/usr/bin/pvesh", .timeout = timeout, .warnings = warnings};
-	return pt_pve_current_read(sh, name, cur, msg);
+	        .root = root, .path = "/usr/bin/pvesh", .timeout = timeout, .rep = rep};
+	return pt_pve_current_read(sh, name, cur);
 }
 
 /* record-cmd as pvesh: `pvesh get` exits rc, printing err on stderr. */
@@ -605,18 +624,16 @@ static void expect_failure(int timeout, const char *msg_part, int rc)
 {
 	struct pt_pvesh sh;
 	struct pt_pve_current cur;
-	json_t *warnings = json_array();
-	char *msg = NULL;
-	assert_true(read_mapping(&sh, NAME, &cur, warnings, timeout, &msg) < 0);
-	assert_contains(msg, msg_part);
+	struct pt_report rep;
+	assert_true(read_mapping(&sh, NAME, &cur, &rep, timeout) < 0);
+	assert_contains(rep.msg, msg_part);
 	assert_false(cur.exists);
 	assert_non_null(sh.failure);
 	assert_int_equal(json_integer_value(json_object_get(sh.failure, "rc")), rc);
 	assert_string_equal(
 	        json_string_value(json_array_get(json_object_get(sh.failure, "cmd"), 1)), "get");
-	free(msg);
+	pt_report_release(&rep);
 	pt_pvesh_release(&sh);
-	json_decref(warnings);
 }
 
 /* The read says there is no mapping, with these warnings (JSON text). */
@@ -624,18 +641,17 @@ static void expect_absent(const char *warnings_json)
 {
 	struct pt_pvesh sh;
 	struct pt_pve_current cur;
-	json_t *warnings = json_array();
-	char *msg = NULL;
-	assert_int_equal(read_mapping(&sh, NAME, &cur, warnings, 60, &msg), 0);
-	assert_null(msg);
+	struct pt_report rep;
+	assert_int_equal(read_mapping(&sh, NAME, &cur, &rep, 60), 0);
+	assert_null(rep.msg);
 	assert_false(cur.exists);
 	assert_null(sh.failure);
-	char *text = json_dumps(warnings, 0);
+	char *text = json_dumps(rep.warnings, 0);
 	assert_string_equal(text, warnings_json);
 	free(text);
 	pt_pve_current_release(&cur);
 	pt_pvesh_release(&sh);
-	json_decref(warnings);
+	pt_report_release(&rep);
 }
 
 static void test_read_answers(void **state)
@@ -647,11 +663,10 @@ static void test_read_answers(void **state)
 	tmptree_put(root, PT_PVE_PCI_CFG, "broken\n\tmap id=10de:1c82,node=pve1,path=7:00\n");
 	struct pt_pvesh sh;
 	struct pt_pve_current cur;
-	json_t *warnings = json_array();
-	char *msg = NULL;
-	assert_int_equal(read_mapping(&sh, NAME, &cur, warnings, 60, &msg), 0);
+	struct pt_report rep;
+	assert_int_equal(read_mapping(&sh, NAME, &cur, &rep, 60), 0);
 	assert_false(cur.exists);
-	char *text = json_dumps(warnings, 0);
+	char *text = json_dumps(rep.warnings, 0);
 	assert_string_equal(text, "[\"pvesh: file /etc/pve/mapping/pci.cfg line 2 (section "
 	                          "'broken') - unable to parse value of 'map': invalid format - "
 	                          "format error\", \"pvesh: path: value does not match the "
@@ -661,27 +676,26 @@ static void test_read_answers(void **state)
 	free(text);
 	pt_pve_current_release(&cur);
 	pt_pvesh_release(&sh);
+	pt_report_release(&rep);
 	tmptree_put(root, PT_PVE_PCI_CFG,
 	            NAME "\n\tmap id=10de:1c82,node=pve2,path=0000:0a:00.0\n\n");
-	assert_int_equal(read_mapping(&sh, NAME, &cur, warnings, 60, &msg), 0);
+	assert_int_equal(read_mapping(&sh, NAME, &cur, &rep, 60), 0);
 	assert_true(cur.exists);
 	assert_int_equal(cur.mapping.map_count, 1);
 	pt_pve_current_release(&cur);
 	pt_pvesh_release(&sh);
-	json_decref(warnings);
+	pt_report_release(&rep);
 
 	/* An ID over one argument's limit never reaches execve: said why, not absent. */
 	char *name = repeated("g", 200000);
-	warnings = json_array();
-	assert_int_equal(read_mapping(&sh, name, &cur, warnings, 60, &msg), -E2BIG);
-	assert_contains(msg, "cannot run /usr/bin/pvesh get /cluster/mapping/pci/gggggg");
-	assert_contains(msg, "...(200021 bytes) --output-format json: argument 2 is 200021 bytes "
-	                     "long, and the kernel takes at most 131071 in one argument");
+	assert_int_equal(read_mapping(&sh, name, &cur, &rep, 60), -E2BIG);
+	assert_contains(rep.msg, "cannot run /usr/bin/pvesh get /cluster/mapping/pci/gggggg");
+	assert_contains(rep.msg, "...(200021 bytes) --output-format json: argument 2 is 200021 "
+	                         "bytes long, and the kernel takes at most 131071 in one argument");
 	assert_false(cur.exists);
-	free(msg);
 	free(name);
 	pt_pvesh_release(&sh);
-	json_decref(warnings);
+	pt_report_release(&rep);
 	char *log = pvesh_log();
 	assert_null(strstr(log, "gggggggg"));
 	free(log);
@@ -719,16 +733,17 @@ static void test_read_answers(void **state)
 	 * for "no such mapping", and check mode predicted a create. */
 	canned_get(126, "cannot execute the command\n", 0);
 	tmptree_put(root, "/etc/record-cmd/pvesh.out", "[]\n");
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	const struct item one[] = {{"pve2", "0000:0a:00.0", GPU}};
 	json_t *map = map_of(one, COUNT(one));
 	req.map = map;
-	struct pt_pve_outcome out;
-	assert_true(pt_pve_sync(&req, true, &out) < 0);
-	assert_string_equal(out.msg, GET " could not be executed (rc 126): cannot execute the "
-	                                 "command");
-	assert_int_equal(json_integer_value(json_object_get(out.failure, "rc")), 126);
-	pt_pve_outcome_release(&out);
+	req.check = true;
+	struct pt_pve_pci_mapping_result out;
+	assert_true(pt_pve_pci_mapping_run(&req, &out) < 0);
+	assert_string_equal(out.report.msg, GET " could not be executed (rc 126): cannot execute "
+	                                        "the command");
+	assert_int_equal(json_integer_value(json_object_get(out.report.facts, "rc")), 126);
+	pt_pve_pci_mapping_result_release(&out);
 	json_decref(map);
 }
 

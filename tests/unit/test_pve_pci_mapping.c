@@ -1,10 +1,10 @@
 /* pve_pci_mapping: the library behind the module (module_utils/pve_mapping_*.h,
- * pvesh.h) on sandbox roots built by mkroot from tests/fixtures/hosts (the seed
- * pve1 with its GTX 1050 Ti at 0000:07:00, a datacenter GPU with the IOMMU off),
- * with the fake-pvesh test double (tests/pve/README.md) as pvesh: the request's
- * checks, the wanted entries read from the hardware, the plan and its pvesh
- * command, and whole runs (check mode, create, no-op, removal, a failing pvesh).
- * The plan is also checked on its own, on mappings written out here. */
+ * pvesh.h, pve_pci_mapping_run.h) on sandbox roots built by mkroot from tests/fixtures/hosts (the
+ * seed pve1 with its GTX 1050 Ti at 0000:07:00, a datacenter GPU with the IOMMU off), with the
+ * fake-pvesh test double (tests/pve/README.md) as pvesh: the options' checks, the wanted entries
+ * read from the hardware, the plan and its pvesh command, and whole runs (check mode, create,
+ * no-op, removal, a failing pvesh). The plan is also checked on its own, on mappings written out
+ * here. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -27,10 +27,11 @@
 #include "pve_mapping_hw.h"
 #include "pve_mapping_plan.h"
 #include "pve_mapping_read.h"
-#include "pve_mapping_request.h"
-#include "pve_mapping_sync.h"
+#include "pve_mapping_opts.h"
 #include "pve_mapping_wanted.h"
+#include "pve_pci_mapping_run.h"
 #include "pvesh.h"
+#include "report.h"
 #include "support/tmptree.h"
 
 #ifndef SOURCE_DIR
@@ -91,16 +92,16 @@ static int drop_base(void **state)
 }
 
 /* The module's defaults for mapping NAME on this root. */
-static struct pt_pve_request request(void)
+static struct pt_pve_pci_mapping_opts request(void)
 {
-	return (struct pt_pve_request){.root = root,
-	                               .pvesh = "/usr/bin/pvesh",
-	                               .name = NAME,
-	                               .present = true,
-	                               .timeout = 60,
-	                               .retries = 10,
-	                               .mdev = -1,
-	                               .live_migration = -1};
+	return (struct pt_pve_pci_mapping_opts){.root = root,
+	                                        .pvesh = "/usr/bin/pvesh",
+	                                        .name = NAME,
+	                                        .present = true,
+	                                        .timeout = 60,
+	                                        .retries = 10,
+	                                        .mdev = -1,
+	                                        .live_migration = -1};
 }
 
 static char *cfg_text(void)
@@ -140,8 +141,7 @@ static void wanted(struct pt_pve_wanted *w, const char *const *entries)
 		return;
 	for (size_t i = 0; i < w->count; i++) {
 		struct pt_pve_map_entry e;
-		char *err = NULL;
-		assert_int_equal(pt_pve_map_entry_parse(entries[i], "", &e, &err), 0);
+		assert_int_equal(pt_pve_map_entry_parse(entries[i], "", &e, NULL), 0);
 		w->entries[i] = strdup(entries[i]);
 		w->paths[i] = strdup(e.path);
 		pt_pve_map_entry_release(&e);
@@ -219,7 +219,7 @@ static void test_unknown_option(void **state)
 static void test_plan_trimmed_description(void **state)
 {
 	(void)state;
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	struct pt_pve_current cur;
 	struct pt_pve_wanted w;
 	struct pt_pve_plan plan;
@@ -252,7 +252,7 @@ static void test_plan_trimmed_description(void **state)
 	pt_pve_current_release(&cur);
 }
 
-static void assert_words(const struct pt_pve_request *req, const char *const *have,
+static void assert_words(const struct pt_pve_pci_mapping_opts *req, const char *const *have,
                          const char *have_desc, const char *const *want, bool check_mode,
                          const char *expected)
 {
@@ -264,7 +264,9 @@ static void assert_words(const struct pt_pve_request *req, const char *const *ha
 		cur.mapping.description = strdup(have_desc);
 	wanted(&w, want);
 	assert_int_equal(pt_pve_plan_make(req, "pve1", &w, &cur, false, &plan), 0);
-	char *words = pt_pve_plan_describe(req, "pve1", &cur, &plan, check_mode);
+	struct pt_pve_pci_mapping_opts o = *req;
+	o.check = check_mode;
+	char *words = pt_pve_plan_describe(&o, "pve1", &cur, &plan);
 	assert_string_equal(words, expected);
 	free(words);
 	pt_pve_plan_release(&plan);
@@ -277,7 +279,7 @@ static void assert_words(const struct pt_pve_request *req, const char *const *ha
 static void test_plan_in_words(void **state)
 {
 	(void)state;
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	const char *const mine[] = {E1, NULL};
 	assert_words(&req, NULL, NULL, mine, false,
 	             "created mapping " NAME " with node pve1's entry 0000:07:00 (10de:1c82, "
@@ -343,29 +345,31 @@ static void test_error_line_and_race(void **state)
 /* --- the request ------------------------------------------------------------------ */
 
 /* Check req: the return code, the node reported, and a part of the message. */
-static void check(const struct pt_pve_request *req, int expect_rc, const char *node,
+static void check(const struct pt_pve_pci_mapping_opts *req, int expect_rc, const char *node,
                   const char *msg_part)
 {
-	char *got_node = NULL, *msg = NULL;
-	int rc = pt_pve_request_check(req, &got_node, &msg);
+	char *got_node = NULL;
+	struct pt_report rep;
+	pt_report_init(&rep);
+	int rc = pt_pve_opts_check(req, &got_node, &rep);
 	assert_int_equal(rc, expect_rc);
 	if (node)
 		assert_string_equal(got_node, node);
 	else
 		assert_null(got_node);
 	if (msg_part)
-		assert_contains(msg, msg_part);
+		assert_contains(rep.msg, msg_part);
 	else
-		assert_null(msg);
+		assert_null(rep.msg);
 	free(got_node);
-	free(msg);
+	pt_report_release(&rep);
 }
 
 static void test_request_checks(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	check(&req, 0, "pve1", NULL); /* from <root>/etc/hostname */
 
 	req.name = "1gpu";
@@ -409,30 +413,30 @@ static void test_request_checks(void **state)
 
 /* --- the wanted entries ------------------------------------------------------------- */
 
-/* Build the wanted entries for req on pve1; returns the code, *msg and warnings. */
-static int build(const struct pt_pve_request *req, struct pt_pve_wanted *w, json_t *warnings,
-                 char **msg)
+/* Build the wanted entries for req on pve1 into rep (fresh: initialised here;
+ * release it); returns the code. */
+static int build(const struct pt_pve_pci_mapping_opts *req, struct pt_pve_wanted *w,
+                 struct pt_report *rep)
 {
+	pt_report_init(rep);
 	struct pt_pve_hw hw;
 	pt_pve_hw_init(&hw, root);
-	int rc = pt_pve_wanted_build(req, "pve1", &hw, w, warnings, msg);
+	int rc = pt_pve_wanted_build(req, "pve1", &hw, w, rep);
 	pt_pve_hw_release(&hw);
 	return rc;
 }
 
 static void expect_devices_error(const char *devices, const char *msg_part)
 {
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	json_t *list = json_loads(devices, 0, NULL);
 	req.devices = list;
 	struct pt_pve_wanted w;
-	json_t *warnings = json_array();
-	char *msg = NULL;
-	assert_true(build(&req, &w, warnings, &msg) < 0);
-	assert_contains(msg, msg_part);
-	free(msg);
+	struct pt_report rep;
+	assert_true(build(&req, &w, &rep) < 0);
+	assert_contains(rep.msg, msg_part);
+	pt_report_release(&rep);
 	pt_pve_wanted_release(&w);
-	json_decref(warnings);
 	json_decref(list);
 }
 
@@ -440,20 +444,20 @@ static void test_wanted_from_devices(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	json_t *list = json_loads("[\"0000:07:00\", \"07:00.1\"]", 0, NULL);
 	req.devices = list;
 	struct pt_pve_wanted w;
-	json_t *warnings = json_array();
-	char *msg = NULL;
-	assert_int_equal(build(&req, &w, warnings, &msg), 0);
-	assert_null(msg);
+	struct pt_report rep;
+	assert_int_equal(build(&req, &w, &rep), 0);
+	assert_null(rep.msg);
 	assert_int_equal(w.count, 2);
 	assert_string_equal(w.entries[0], E1);
 	assert_string_equal(w.paths[0], "0000:07:00");
 	assert_string_equal(w.entries[1], A1);
 	assert_string_equal(w.paths[1], "0000:07:00.1");
-	assert_int_equal(json_array_size(warnings), 0);
+	assert_int_equal(json_array_size(rep.warnings), 0);
+	pt_report_release(&rep);
 	pt_pve_wanted_release(&w);
 	json_decref(list);
 
@@ -462,11 +466,12 @@ static void test_wanted_from_devices(void **state)
 	req.present = false;
 	list = json_loads("[\"gpu0\"]", 0, NULL);
 	req.devices = list;
-	assert_int_equal(build(&req, &w, warnings, &msg), 0);
+	assert_int_equal(build(&req, &w, &rep), 0);
 	assert_int_equal(w.count, 0);
+	assert_int_equal(json_array_size(rep.warnings), 0);
+	pt_report_release(&rep);
 	pt_pve_wanted_release(&w);
 	json_decref(list);
-	json_decref(warnings);
 
 	expect_devices_error("[]", "devices is required with state=present and map_mode=node");
 	expect_devices_error("[\"gpu0\"]", "devices[0] 'gpu0' is not a PCI address: write "
@@ -486,7 +491,7 @@ static void test_wanted_from_map(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	req.exact = true;
 	/* The local entry without id is completed from the hardware; the other stays. */
 	json_t *map =
@@ -497,13 +502,13 @@ static void test_wanted_from_map(void **state)
 	                   0, NULL);
 	req.map = map;
 	struct pt_pve_wanted w;
-	json_t *warnings = json_array();
-	char *msg = NULL;
-	assert_int_equal(build(&req, &w, warnings, &msg), 0);
+	struct pt_report rep;
+	assert_int_equal(build(&req, &w, &rep), 0);
 	assert_int_equal(w.count, 2);
 	assert_string_equal(w.entries[0], E1);
 	assert_string_equal(w.entries[1], "description=spare," E2);
-	assert_int_equal(json_array_size(warnings), 0);
+	assert_int_equal(json_array_size(rep.warnings), 0);
+	pt_report_release(&rep);
 	pt_pve_wanted_release(&w);
 	json_decref(map);
 
@@ -512,10 +517,11 @@ static void test_wanted_from_map(void **state)
 	                 "\"iommugroup\": 14}]",
 	                 0, NULL);
 	req.map = map;
-	assert_int_equal(build(&req, &w, warnings, &msg), 0);
-	assert_warning(warnings, "map[0] for this node (pve1) does not match the hardware: 'id' "
-	                         "does not match for 'gpu-gtx1050ti' (10de:0fb9 != 10de:1c82); "
-	                         "Proxmox will refuse to start VMs with it");
+	assert_int_equal(build(&req, &w, &rep), 0);
+	assert_warning(rep.warnings, "map[0] for this node (pve1) does not match the hardware: "
+	                             "'id' does not match for 'gpu-gtx1050ti' (10de:0fb9 != "
+	                             "10de:1c82); Proxmox will refuse to start VMs with it");
+	pt_report_release(&rep);
 	pt_pve_wanted_release(&w);
 	json_decref(map);
 
@@ -526,57 +532,57 @@ static void test_wanted_from_map(void **state)
 	                 " {\"node\": \"pve1\", \"path\": \"0000:07:00.0;0000:08:00.0\"}]",
 	                 0, NULL);
 	req.map = map;
-	assert_true(build(&req, &w, warnings, &msg) < 0);
+	assert_true(build(&req, &w, &rep) < 0);
 	assert_string_equal(
-	        msg, "map[0] (node pve2) needs id: Proxmox requires the vendor:device ID, and the "
-	             "module reads it from the hardware only for the local node (pve1); "
-	             "map[1].path '07:00.0' is not a path Proxmox accepts: write the domain and "
-	             "lowercase hex, 0000:07:00 (whole slot) or 0000:07:00.0 (one function), "
-	             "several joined by ';'; map[1].id '10de-1c82' is not a vendor:device ID like "
-	             "10de:1c82; map[1].description must not contain commas or line breaks "
-	             "(Proxmox splits map entries at commas); map[2] (node pve1) needs id when "
-	             "path lists several devices");
-	free(msg);
+	        rep.msg,
+	        "map[0] (node pve2) needs id: Proxmox requires the vendor:device ID, and the "
+	        "module reads it from the hardware only for the local node (pve1); "
+	        "map[1].path '07:00.0' is not a path Proxmox accepts: write the domain and "
+	        "lowercase hex, 0000:07:00 (whole slot) or 0000:07:00.0 (one function), "
+	        "several joined by ';'; map[1].id '10de-1c82' is not a vendor:device ID like "
+	        "10de:1c82; map[1].description must not contain commas or line breaks "
+	        "(Proxmox splits map entries at commas); map[2] (node pve1) needs id when "
+	        "path lists several devices");
+	pt_report_release(&rep);
 	pt_pve_wanted_release(&w);
 	json_decref(map);
 
 	/* state=present needs a map; state=absent does not. */
 	req.map = NULL;
-	assert_true(build(&req, &w, warnings, &msg) < 0);
-	assert_contains(msg, "map is required with state=present and map_mode=exact");
-	free(msg);
+	assert_true(build(&req, &w, &rep) < 0);
+	assert_contains(rep.msg, "map is required with state=present and map_mode=exact");
+	pt_report_release(&rep);
 	req.present = false;
-	assert_int_equal(build(&req, &w, warnings, &msg), 0);
+	assert_int_equal(build(&req, &w, &rep), 0);
 	assert_int_equal(w.count, 0);
-	json_decref(warnings);
+	pt_report_release(&rep);
 }
 
 static void test_wanted_iommu_off(void **state)
 {
 	(void)state;
 	host("datacenter-gpu-iommu-off");
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	json_t *list = json_loads("[\"0000:3b:00\"]", 0, NULL);
 	req.devices = list;
 	struct pt_pve_wanted w;
-	json_t *warnings = json_array();
-	char *msg = NULL;
-	assert_int_equal(build(&req, &w, warnings, &msg), 0);
+	struct pt_report rep;
+	assert_int_equal(build(&req, &w, &rep), 0);
 	assert_int_equal(w.count, 1);
 	assert_string_equal(w.entries[0],
 	                    "id=10de:20b0,node=pve1,path=0000:3b:00,subsystem-id=10de:134f");
-	assert_warning(warnings, "devices[0] '0000:3b:00': device 0000:3b:00.0 is in no IOMMU "
-	                         "group, so the IOMMU looks off");
+	assert_warning(rep.warnings, "devices[0] '0000:3b:00': device 0000:3b:00.0 is in no IOMMU "
+	                             "group, so the IOMMU looks off");
+	pt_report_release(&rep);
 	pt_pve_wanted_release(&w);
-	json_decref(warnings);
 	json_decref(list);
 }
 
 /* --- the plan ------------------------------------------------------------------------- */
 
 /* Plan req with the wanted entries against the current ones (NULL: no mapping). */
-static enum pt_pve_action plan_of(const struct pt_pve_request *req, const char *const *want,
-                                  const char *const *have, bool hw_failing,
+static enum pt_pve_action plan_of(const struct pt_pve_pci_mapping_opts *req,
+                                  const char *const *want, const char *const *have, bool hw_failing,
                                   struct pt_pve_plan *plan)
 {
 	struct pt_pve_current cur;
@@ -592,7 +598,7 @@ static enum pt_pve_action plan_of(const struct pt_pve_request *req, const char *
 static void test_plan_node_mode(void **state)
 {
 	(void)state;
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	struct pt_pve_plan plan;
 
 	req.description = "GTX 1050 Ti";
@@ -663,7 +669,7 @@ static void test_plan_node_mode(void **state)
 static void test_plan_exact_and_commands(void **state)
 {
 	(void)state;
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	req.exact = true;
 	struct pt_pve_plan plan;
 	assert_int_equal(plan_of(&req, (const char *[]){E2, E1, NULL},
@@ -734,7 +740,7 @@ static void test_check_existing(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	struct pt_pve_hw hw;
 	pt_pve_hw_init(&hw, root);
 	struct pt_pve_current cur;
@@ -742,29 +748,45 @@ static void test_check_existing(void **state)
 	                               "id=10de:1c82,iommugroup=13,node=pve1,path=0000:07:00.0,"
 	                               "subsystem-id=1462:8c96",
 	                               NULL});
-	json_t *warnings = json_array();
-	assert_true(pt_pve_plan_check_existing(&req, "pve1", &cur, &hw, warnings));
-	assert_int_equal(json_array_size(warnings), 1);
-	assert_warning(warnings,
+	struct pt_report rep;
+	pt_report_init(&rep);
+	assert_true(pt_pve_plan_check_existing(&req, "pve1", &cur, &hw, &rep));
+	assert_int_equal(json_array_size(rep.warnings), 1);
+	assert_warning(rep.warnings,
 	               "mapping 'gpu-gtx1050ti': the entry for node pve1 at 0000:07:00.0 fails "
 	               "Proxmox's check at VM start ('iommugroup' does not match for "
 	               "'gpu-gtx1050ti' (14 != 13)), hardware probably changed; the entry is "
 	               "corrected from the hardware");
 	/* Warned once: later reads of the same run pass NULL. */
 	assert_true(pt_pve_plan_check_existing(&req, "pve1", &cur, &hw, NULL));
-	assert_int_equal(json_array_size(warnings), 1);
+	assert_int_equal(json_array_size(rep.warnings), 1);
 	/* Other nodes' entries are not this host's hardware. */
-	assert_false(pt_pve_plan_check_existing(&req, "pve3", &cur, &hw, warnings));
+	assert_false(pt_pve_plan_check_existing(&req, "pve3", &cur, &hw, &rep));
 	pt_pve_current_release(&cur);
 	current(&cur, (const char *[]){E1, E2, NULL});
-	assert_false(pt_pve_plan_check_existing(&req, "pve1", &cur, &hw, warnings));
-	assert_int_equal(json_array_size(warnings), 1);
+	assert_false(pt_pve_plan_check_existing(&req, "pve1", &cur, &hw, &rep));
+	assert_int_equal(json_array_size(rep.warnings), 1);
 	pt_pve_current_release(&cur);
-	json_decref(warnings);
+	pt_report_release(&rep);
 	pt_pve_hw_release(&hw);
 }
 
 /* --- whole runs against fake-pvesh ------------------------------------------------------ */
+
+/* One whole run of req, in check mode or not, into res (release it). */
+static int run(struct pt_pve_pci_mapping_opts req, bool check,
+               struct pt_pve_pci_mapping_result *res)
+{
+	req.check = check;
+	return pt_pve_pci_mapping_run(&req, res);
+}
+
+/* The run's diff of the mapping's section: its "before" or "after" text, NULL when
+ * there is no diff. Borrowed from res. */
+static const char *diff_text(const struct pt_pve_pci_mapping_result *res, const char *side)
+{
+	return json_string_value(json_object_get(json_array_get(res->report.diffs, 0), side));
+}
 
 /* Another node's entry and the mapping's description hold Latin-1 text (as pvesh
  * stores ü): this node's run passes them back and they stay byte for byte, and a
@@ -777,29 +799,29 @@ static void test_sync_keeps_other_text(void **state)
 	write_cfg(NAME "\n\tmap description=L\xfc"
 	               "fter," E2 "\n\tdescription f\xfcr\n\n");
 	json_t *devices = json_loads("[\"0000:07:00\"]", 0, NULL);
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	req.devices = devices;
-	struct pt_pve_outcome out;
-	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	struct pt_pve_pci_mapping_result out;
+	assert_int_equal(run(req, false, &out), 0);
 	assert_int_equal(out.action, PT_PVE_UPDATE);
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 	char *text = cfg_text();
 	assert_string_equal(text, NAME "\n\tmap description=L\xfc"
 	                               "fter," E2 "\n\tmap " E1 "\n\tdescription f\xfcr\n\n");
 	free(text);
-	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	assert_int_equal(run(req, false, &out), 0);
 	assert_int_equal(out.action, PT_PVE_NONE);
 	assert_string_equal(json_string_value(json_object_get(out.mapping, "description")),
 	                    "f\xc3\xbcr");
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 	/* A description to set with the same characters: stored as Latin-1, then no change. */
 	req.description = "  Grüße  ";
-	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	assert_int_equal(run(req, false, &out), 0);
 	assert_int_equal(out.action, PT_PVE_UPDATE);
-	pt_pve_outcome_release(&out);
-	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	pt_pve_pci_mapping_result_release(&out);
+	assert_int_equal(run(req, false, &out), 0);
 	assert_int_equal(out.action, PT_PVE_NONE);
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 	text = cfg_text();
 	assert_non_null(strstr(text, "\tdescription Gr\xfc\xdf"
 	                             "e\n"));
@@ -812,27 +834,29 @@ static void test_sync_create_noop_remove(void **state)
 	(void)state;
 	host("pve1-gtx1050ti");
 	json_t *devices = json_loads("[\"0000:07:00\"]", 0, NULL);
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	req.devices = devices;
 	req.description = "GTX 1050 Ti";
-	struct pt_pve_outcome out;
+	struct pt_pve_pci_mapping_result out;
 
 	/* Check mode predicts the create and writes nothing. */
-	assert_int_equal(pt_pve_sync(&req, true, &out), 0);
+	assert_int_equal(run(req, true, &out), 0);
 	assert_int_equal(out.action, PT_PVE_CREATE);
 	assert_string_equal(out.node, "pve1");
-	assert_string_equal(out.diff_before, "");
-	assert_string_equal(out.diff_after, NAME "\n\tmap " E1 "\n\tdescription GTX 1050 Ti\n\n");
+	assert_string_equal(diff_text(&out, "path"), PT_PVE_PCI_CFG " [" NAME "]");
+	assert_string_equal(diff_text(&out, "before"), "");
+	assert_string_equal(diff_text(&out, "after"),
+	                    NAME "\n\tmap " E1 "\n\tdescription GTX 1050 Ti\n\n");
 	assert_int_equal(json_array_size(out.commands), 0);
-	assert_null(out.failure);
+	assert_int_equal(json_object_size(out.report.facts), 0);
 	assert_string_equal(
 	        json_string_value(json_array_get(json_object_get(out.mapping, "map"), 0)), E1);
 	assert_null(json_object_get(out.mapping, "type"));
 	assert_false(pt_path_exists(under(PT_PVE_PCI_CFG)));
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 
 	/* The real run writes what check mode predicted. */
-	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	assert_int_equal(run(req, false, &out), 0);
 	assert_int_equal(out.action, PT_PVE_CREATE);
 	assert_int_equal(out.retries, 0);
 	assert_int_equal(json_array_size(out.commands), 1);
@@ -841,32 +865,32 @@ static void test_sync_create_noop_remove(void **state)
 	char *text = cfg_text();
 	assert_string_equal(text, NAME "\n\tmap " E1 "\n\tdescription GTX 1050 Ti\n\n");
 	free(text);
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 
 	/* Again: nothing to do, no diff, the mapping as stored. */
-	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	assert_int_equal(run(req, false, &out), 0);
 	assert_int_equal(out.action, PT_PVE_NONE);
-	assert_null(out.diff_before);
+	assert_int_equal(json_array_size(out.report.diffs), 0);
 	assert_int_equal(json_array_size(out.commands), 0);
 	assert_string_equal(json_string_value(json_object_get(out.mapping, "description")),
 	                    "GTX 1050 Ti");
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 
 	/* state=absent: the last node's entries take the mapping along. */
 	req = request();
 	req.present = false;
-	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	assert_int_equal(run(req, false, &out), 0);
 	assert_int_equal(out.action, PT_PVE_DELETE);
 	assert_true(json_is_null(out.mapping));
-	assert_string_equal(out.diff_after, "");
+	assert_string_equal(diff_text(&out, "after"), "");
 	text = cfg_text();
 	assert_string_equal(text, "");
 	free(text);
-	pt_pve_outcome_release(&out);
-	assert_int_equal(pt_pve_sync(&req, false, &out), 0);
+	pt_pve_pci_mapping_result_release(&out);
+	assert_int_equal(run(req, false, &out), 0);
 	assert_int_equal(out.action, PT_PVE_NONE);
 	assert_true(json_is_null(out.mapping));
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 	json_decref(devices);
 }
 
@@ -875,25 +899,25 @@ static void test_sync_failures(void **state)
 	(void)state;
 	host("pve1-gtx1050ti");
 	json_t *devices = json_loads("[\"0000:07:00\"]", 0, NULL);
-	struct pt_pve_request req = request();
+	struct pt_pve_pci_mapping_opts req = request();
 	req.devices = devices;
-	struct pt_pve_outcome out;
+	struct pt_pve_pci_mapping_result out;
 
 	/* A section Proxmox cannot write back: pvesh's refusal, its warnings, the call. */
 	write_cfg("broken\n\tmap id=10de:1c82,node=pve1,path=7:00\n");
-	assert_true(pt_pve_sync(&req, false, &out) < 0);
-	assert_contains(out.msg, "/usr/bin/pvesh create /cluster/mapping/pci --id " NAME);
-	assert_contains(out.msg, "failed (rc 255): file /etc/pve/mapping/pci.cfg line 2");
-	assert_contains(json_string_value(json_object_get(out.failure, "stderr")),
+	assert_true(run(req, false, &out) < 0);
+	assert_contains(out.report.msg, "/usr/bin/pvesh create /cluster/mapping/pci --id " NAME);
+	assert_contains(out.report.msg, "failed (rc 255): file /etc/pve/mapping/pci.cfg line 2");
+	assert_contains(json_string_value(json_object_get(out.report.facts, "stderr")),
 	                "create hardware mapping failed: unknown section type ''");
-	assert_int_equal(json_integer_value(json_object_get(out.failure, "rc")), 255);
+	assert_int_equal(json_integer_value(json_object_get(out.report.facts, "rc")), 255);
 	assert_string_equal(
-	        json_string_value(json_array_get(json_object_get(out.failure, "cmd"), 1)),
+	        json_string_value(json_array_get(json_object_get(out.report.facts, "cmd"), 1)),
 	        "create");
-	assert_warning(out.warnings, "pvesh: file /etc/pve/mapping/pci.cfg line 2 (section "
-	                             "'broken')");
+	assert_warning(out.report.warnings, "pvesh: file /etc/pve/mapping/pci.cfg line 2 (section "
+	                                    "'broken')");
 	assert_string_equal(out.node, "pve1");
-	pt_pve_outcome_release(&out);
+	pt_pve_pci_mapping_result_release(&out);
 
 	/* pvesh get prints something that is not a mapping (the recording stub as
 	 * pvesh, with canned output): said so, with the call in the result. */
@@ -902,13 +926,15 @@ static void test_sync_failures(void **state)
 	        under("/usr/bin/pvesh"), NULL};
 	tmptree_run(stub);
 	tmptree_put(root, "/etc/record-cmd/pvesh.get.out", "[1]\n");
-	assert_true(pt_pve_sync(&req, true, &out) < 0);
-	assert_string_equal(out.msg, "pvesh get /cluster/mapping/pci/" NAME " returned what is "
-	                             "not a mapping: pvesh returned a list where a mapping "
-	                             "object was expected");
-	assert_int_equal(json_integer_value(json_object_get(out.failure, "rc")), 0);
-	assert_string_equal(json_string_value(json_object_get(out.failure, "stdout")), "[1]\n");
-	pt_pve_outcome_release(&out);
+	assert_true(run(req, true, &out) < 0);
+	assert_string_equal(out.report.msg,
+	                    "pvesh get /cluster/mapping/pci/" NAME " returned what is "
+	                    "not a mapping: pvesh returned a list where a mapping "
+	                    "object was expected");
+	assert_int_equal(json_integer_value(json_object_get(out.report.facts, "rc")), 0);
+	assert_string_equal(json_string_value(json_object_get(out.report.facts, "stdout")),
+	                    "[1]\n");
+	pt_pve_pci_mapping_result_release(&out);
 	json_decref(devices);
 }
 

@@ -1,9 +1,7 @@
 /* pci.cfg as a file: parsed as leniently as Proxmox parses it and written back in
- * Proxmox's layout (the pt_pve_config_* functions of pve_mapping.h). Only the
- * fake-pvesh test double and the tests use it; the module reads and writes
- * mappings through pvesh, so it keeps this code (and its messages) out of its
- * binary by keeping it in a file of its own. */
-#include "pve_mapping.h"
+ * Proxmox's layout (pve_cfg.h). Only the fake-pvesh test double and the tests use
+ * it; the module reads and writes mappings through pvesh. */
+#include "pve_cfg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,23 +14,6 @@
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static char *dup_n(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
-
-static void mapping_init(struct pt_pve_mapping *m)
-{
-	memset(m, 0, sizeof *m);
-	m->mdev = -1;
-	m->live_migration = -1;
 }
 
 void pt_pve_config_release(struct pt_pve_config *cfg)
@@ -59,7 +40,7 @@ int pt_pve_config_put(struct pt_pve_config *cfg, struct pt_pve_mapping *m)
 	if (old) {
 		pt_pve_mapping_release(old);
 		*old = *m;
-		mapping_init(m);
+		pt_pve_mapping_init(m);
 		return 0;
 	}
 	struct pt_pve_mapping *grown = realloc(cfg->sections, (cfg->count + 1) * sizeof *grown);
@@ -69,7 +50,7 @@ int pt_pve_config_put(struct pt_pve_config *cfg, struct pt_pve_mapping *m)
 	}
 	cfg->sections = grown;
 	cfg->sections[cfg->count++] = *m;
-	mapping_init(m);
+	pt_pve_mapping_init(m);
 	return 0;
 }
 
@@ -175,8 +156,8 @@ static char *take_property(struct section_state *st, const char *key, size_t kle
                            const char *value, size_t vlen, bool *oom)
 {
 	char *msg = NULL;
-	_cleanup_free_ char *k = dup_n(key, klen);
-	_cleanup_free_ char *v = value ? dup_n(value, vlen) : NULL;
+	_cleanup_free_ char *k = strndup(key, klen);
+	_cleanup_free_ char *v = value ? strndup(value, vlen) : NULL;
 	if (!k || (value && !v))
 		goto oom;
 	/* Bytes after a NUL are lost in C strings: refuse such a value rather than
@@ -196,15 +177,17 @@ static char *take_property(struct section_state *st, const char *key, size_t kle
 		if (!v)
 			return strdup("got undefined value\n");
 		struct pt_pve_map_entry e;
-		_cleanup_free_ char *err = NULL;
-		int r = pt_pve_map_entry_parse(v, "", &e, &err);
-		if (r == -ENOMEM)
+		struct pt_report why;
+		pt_report_init(&why);
+		int r = pt_pve_map_entry_parse(v, "", &e, &why);
+		/* Proxmox's error text, with the final newline its warning prints. */
+		if (r < 0 && r != -ENOMEM && why.msg && asprintf(&msg, "%s\n", why.msg) < 0)
+			msg = NULL;
+		pt_report_release(&why);
+		if (r < 0 && !msg)
 			goto oom;
-		if (r < 0) {
-			if (asprintf(&msg, "%s\n", err) < 0)
-				goto oom;
+		if (r < 0)
 			return msg;
-		}
 		pt_pve_map_entry_release(&e);
 		if (pt_pve_mapping_add_map(&st->m, v) < 0)
 			goto oom;
@@ -279,8 +262,8 @@ int pt_pve_config_parse(const char *text, size_t len, const char *filename,
 		}
 		struct section_state st;
 		memset(&st, 0, sizeof st);
-		mapping_init(&st.m);
-		st.m.id = dup_n(line, idlen);
+		pt_pve_mapping_init(&st.m);
+		st.m.id = strndup(line, idlen);
 		if (!st.m.id) {
 			oom = true;
 			break;
@@ -347,7 +330,7 @@ int pt_pve_config_render(const struct pt_pve_config *cfg, struct pt_strbuf *out,
 	*errmsg = NULL;
 	for (size_t i = 0; i < cfg->count; i++)
 		if (cfg->sections[i].broken)
-			return pt_pve_message(errmsg, -EINVAL, "unknown section type ''");
+			return (*errmsg = strdup("unknown section type ''")) ? -EINVAL : -ENOMEM;
 	for (size_t i = 0; i < cfg->count; i++)
 		if (pt_pve_mapping_render(&cfg->sections[i], out) < 0)
 			return -ENOMEM;

@@ -1,12 +1,20 @@
-/* What a pve_pci_mapping run is asked to do (its options), and the checks on it
- * that need more than the argument spec: Proxmox's rules for names, one-line
- * descriptions, options that belong to the other map_mode, pvesh being there. */
-#ifndef PT_PVE_MAPPING_REQUEST_H
-#define PT_PVE_MAPPING_REQUEST_H
+/* Layer: pve_pci_mapping family (pve_mapping_*, pvesh), at the bottom of the
+ * family: it includes base headers only, so that every file of the family may
+ * include it. Included by pve_mapping_wanted, pve_mapping_plan,
+ * pve_pci_mapping_run and the pve unit tests.
+ *
+ * What a pve_pci_mapping run is asked to do (its options, modules/pve_pci_mapping.yml),
+ * and the checks on them that need more than the argument spec: Proxmox's rules
+ * for names, one-line descriptions, options that belong to the other map_mode,
+ * pvesh being there. */
+#ifndef PT_PVE_MAPPING_OPTS_H
+#define PT_PVE_MAPPING_OPTS_H
 
 #include <stdbool.h>
 
 #include <jansson.h>
+
+#include "report.h"
 
 /* The longest mapping ID (name) the module takes. Proxmox itself sets none: the ID
  * is a pve-configid (pve-common JSONSchema.pm), a pattern without maxLength, and
@@ -20,8 +28,10 @@
  * snapshot names, also pve-configids, at 40) and far below each of those limits. */
 #define PT_PVE_NAME_MAX 128
 
-struct pt_pve_request {
+/* The module's options, validated by the argument spec. */
+struct pt_pve_pci_mapping_opts {
 	const char *root;        /* the host's root directory, "/" for the host itself */
+	bool check;              /* check mode: only `pvesh get` runs; predict the rest */
 	const char *pvesh;       /* path of pvesh under root */
 	const char *name;        /* the mapping ID */
 	const char *node;        /* this node's cluster name; NULL: the local host name */
@@ -36,21 +46,21 @@ struct pt_pve_request {
 	const json_t *map;       /* map_mode=exact: array of {node, path, id, subsystem_id,
 	                            iommugroup, description} objects, or NULL */
 };
-/* Every pointer in the request is borrowed: the caller keeps the options alive for
- * as long as the request is used. */
+/* Every pointer in the options is borrowed: the caller keeps them alive for as
+ * long as the options are used. */
 
 /* The local node's name as Proxmox uses it: the host name up to the first dot,
  * from gethostname() for root "/", else from <root>/etc/hostname. Returns it
- * (caller frees), or NULL with *why (caller frees; NULL when out of memory) saying
- * what is missing. */
-char *pt_pve_local_node(const char *root, char **why);
+ * (caller frees), or NULL with rep's failure saying what is missing and to set
+ * the node option. */
+char *pt_pve_local_node(const char *root, struct pt_report *rep);
 
-/* Check the request in the order the user should hear about problems: the name
- * (its length, at most PT_PVE_NAME_MAX, then Proxmox's pattern), the node (req->node, or the local
+/* Check the options in the order the user should hear about problems: the name
+ * (its length, at most PT_PVE_NAME_MAX, then Proxmox's pattern), the node (o->node, or the local
  * node name), the description, retries, the options of the other map_mode, pvesh being executable
  * under root. *node is set (caller frees) as soon as the node name is known, even when a later
  * check fails, so that the result can report it. Returns 0; -EINVAL (-ENOENT when pvesh is missing)
- * with *msg (caller frees) saying what is wrong and what to do; -ENOMEM with *msg NULL. */
-int pt_pve_request_check(const struct pt_pve_request *req, char **node, char **msg);
+ * with rep's failure saying what is wrong and what to do; -ENOMEM. */
+int pt_pve_opts_check(const struct pt_pve_pci_mapping_opts *o, char **node, struct pt_report *rep);
 
 #endif
