@@ -54,8 +54,10 @@ BINS     := $(MODULES:%=plugins/modules/%)
 DOCS     := $(MODULES:%=plugins/modules/%.yml)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-# Helpers the unit tests share (temporary trees: tests/unit/support/), linked into each.
-UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
+# Helpers the unit tests share (temporary trees, sandbox roots: tests/unit/support/), and
+# the oracles they share with the fuzz harnesses (tests/common/), linked into each.
+COMMON_SRC := $(wildcard tests/common/*.c)
+UNIT_SUPPORT := $(wildcard tests/unit/support/*.c) $(COMMON_SRC)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 GENERATOR := $(BUILD)/tools/argspec_gen

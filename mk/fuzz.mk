@@ -19,13 +19,16 @@ FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ ?= $(notdir $(FUZZ_BIN))
+# The oracles the harnesses share with the unit tests (tests/common/), instrumented too.
+FUZZ_COMMON := $(COMMON_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
 
 .PHONY: fuzz fuzz-smoke
 
-$(FUZZ_BIN): $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJ) $(SPECS)
+$(FUZZ_BIN): $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h tests/common/*.h) $(FUZZ_OBJ) \
+             $(FUZZ_COMMON) $(SPECS)
 	$(call msg,CCLD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP -DSOURCE_DIR=\"$(CURDIR)\" -o $@ $< \
-	  $(FUZZ_OBJ) -ljansson -lpci
+	  $(FUZZ_OBJ) $(FUZZ_COMMON) -ljansson -lpci
 
 fuzz: $(FUZZ:%=$(BUILD)/fuzz/%)
 	SHARED=$(SHARED) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ)

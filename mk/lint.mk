@@ -14,9 +14,9 @@
 # lint-format, lint-cppcheck, lint-tidy and lint-ansible run one checker each.
 DEPS_PKGS += clang-format clang-tidy cppcheck
 LINT_C    := $(wildcard module_utils/*.c modules/*.c tools/*.c tests/unit/*.c tests/unit/support/*.c \
-                        tests/tools/*.c tests/fuzz/*.c)
-LINT_H    := $(wildcard module_utils/*.h tests/unit/*.h tests/unit/support/*.h tests/tools/*.h \
-                        tests/fuzz/*.h)
+                        tests/common/*.c tests/tools/*.c tests/fuzz/*.c)
+LINT_H    := $(wildcard module_utils/*.h tests/unit/*.h tests/unit/support/*.h tests/common/*.h \
+                        tests/tools/*.h tests/fuzz/*.h)
 LINT_DEFS := -D_GNU_SOURCE -Imodule_utils -I$(GEN) -DSHARED_DIR=\"$(SHARED)\" -DSOURCE_DIR=\"$(CURDIR)\"
 LINT_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Extra clang-tidy arguments, e.g. LINT_TIDY_ARGS='--checks=clang-analyzer-*' for the

@@ -17,17 +17,8 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "fuzz_check.h"
 #include "grub_default.h"
-
-/* An invariant: abort (a finding) with the condition and line when it fails. */
-#define check(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,       \
-			        #cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static void check_edit(const struct pt_grub_default *g, const char *name, enum pt_cmdline_op op)
 {

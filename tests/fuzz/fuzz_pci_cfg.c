@@ -8,14 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "pve_mapping.h"
 #include "strbuf.h"
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

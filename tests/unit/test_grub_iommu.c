@@ -28,13 +28,13 @@
 #include "iommu_params.h"
 #include "reboot_required.h"
 #include "strbuf.h"
+#include "support/mkroot.h"
 #include "support/tmptree.h"
 
 #ifndef SOURCE_DIR
 #define SOURCE_DIR "."
 #endif
 
-#define MKROOT     SOURCE_DIR "/build/tools/mkroot"
 #define RECORD_CMD SOURCE_DIR "/build/tools/record-cmd"
 #define HOSTS      SOURCE_DIR "/tests/fixtures/hosts/"
 
@@ -754,15 +754,7 @@ static void test_boot_update_marker(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (tmptree_make(workdir, sizeof workdir, "grub-iommu") < 0)
-		return -1;
-	if (access(MKROOT, X_OK) != 0) {
-		fprintf(stderr, "%s is missing: run `make tools` first\n", MKROOT);
-		return -1;
-	}
-	/* mkroot finds the kernel module catalogue through the repository */
-	setenv("PT_REPO", SOURCE_DIR, 1);
-	return 0;
+	return mkroot_group_setup(workdir, "grub-iommu");
 }
 
 static int teardown(void **state)

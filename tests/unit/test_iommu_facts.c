@@ -19,6 +19,7 @@
 
 #include "exec.h"
 #include "iommu.h"
+#include "support/mkroot.h"
 #include "support/tmptree.h"
 
 /* The module under test, with its main renamed. */
@@ -30,7 +31,6 @@
 #define SOURCE_DIR "."
 #endif
 
-#define MKROOT   SOURCE_DIR "/build/tools/mkroot"
 #define HOSTS    SOURCE_DIR "/tests/fixtures/hosts/"
 #define CAPTURES SOURCE_DIR "/tests/fixtures/captures/"
 
@@ -689,15 +689,7 @@ static void test_group_helpers(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (tmptree_make(workdir, sizeof workdir, "iommu-facts") < 0)
-		return -1;
-	if (access(MKROOT, X_OK) != 0) {
-		fprintf(stderr, "%s is missing: run `make tools` first\n", MKROOT);
-		return -1;
-	}
-	/* mkroot finds the kernel module catalogue through the repository */
-	setenv("PT_REPO", SOURCE_DIR, 1);
-	return 0;
+	return mkroot_group_setup(workdir, "iommu-facts");
 }
 
 static int teardown(void **state)

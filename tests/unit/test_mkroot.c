@@ -19,6 +19,7 @@
 
 #include "exec.h"
 #include "files.h"
+#include "support/mkroot.h"
 #include "support/tmptree.h"
 
 #ifndef SOURCE_DIR
@@ -28,8 +29,7 @@
 #define SHARED_DIR "../shared"
 #endif
 
-#define MKROOT SOURCE_DIR "/build/tools/mkroot"
-#define HOSTS  SOURCE_DIR "/tests/fixtures/hosts/"
+#define HOSTS SOURCE_DIR "/tests/fixtures/hosts/"
 
 static char workdir[64]; /* short, so paths built from it fit PATH_MAX */
 static char pve1[PATH_MAX];
@@ -293,14 +293,9 @@ static void test_refusals(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (tmptree_make(workdir, sizeof workdir, "mkroot") < 0)
+	if (mkroot_group_setup(workdir, "mkroot") < 0)
 		return -1;
-	if (access(MKROOT, X_OK) != 0) {
-		fprintf(stderr, "%s is missing: run `make tools` first\n", MKROOT);
-		return -1;
-	}
-	/* mkroot finds its module catalogue and repo: sources through the repository. */
-	setenv("PT_REPO", SOURCE_DIR, 1);
+	/* and the shared: sources of a host description through the shared folder */
 	setenv("PT_SHARED", SHARED_DIR, 1);
 	snprintf(pve1, sizeof pve1, "%s/pve1", workdir);
 	char *err = NULL;
