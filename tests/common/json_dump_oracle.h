@@ -1,9 +1,9 @@
 /* jansson's json_dumps as the oracle of module_utils/json_dump: pt_json_dumps
  * promises its text byte for byte. Shared by tests/unit/test_json_dump.c
  * (which fails the cmocka test on a difference) and tests/fuzz/fuzz_json_dump.c
- * (which aborts); linked into both builds (Makefile: UNIT_SUPPORT,
- * mk/fuzz.mk). No cmocka here: it says what differs and leaves the verdict to
- * its caller. */
+ * (which aborts), and linked into both builds (mk/config.mk: UNIT_SUPPORT;
+ * mk/fuzz.mk: FUZZ_COMMON). No cmocka here: it says what differs and leaves the
+ * verdict to its caller. */
 #ifndef PT_TEST_JSON_DUMP_ORACLE_H
 #define PT_TEST_JSON_DUMP_ORACLE_H
 

@@ -1,9 +1,9 @@
 /* libpci as the oracle of module_utils/pci_names: the names it gives for a
  * host's IDs from a pci.ids file, compared with the ones pt_pci_names_fill put
  * into the host. Shared by tests/unit/test_pci_names.c (which fails the cmocka
- * test on a difference) and tests/fuzz/fuzz_pci_names.c (which aborts); linked
- * into both builds (Makefile: UNIT_SUPPORT, mk/fuzz.mk). No cmocka here: it
- * says what differs and leaves the verdict to its caller. */
+ * test on a difference) and tests/fuzz/fuzz_pci_names.c (which aborts), and
+ * linked into both builds (mk/config.mk: UNIT_SUPPORT; mk/fuzz.mk: FUZZ_COMMON).
+ * No cmocka here: it says what differs and leaves the verdict to its caller. */
 #ifndef PT_TEST_PCI_NAMES_ORACLE_H
 #define PT_TEST_PCI_NAMES_ORACLE_H
 

@@ -1,6 +1,6 @@
 /* The sandbox roots the unit tests stand on, built by build/tools/mkroot (made
  * by `make tools`) from the host descriptions and captures of tests/fixtures.
- * Linked into every build/tests/test_* (Makefile: UNIT_SUPPORT).
+ * Linked into every build/tests/test_* (mk/config.mk: UNIT_SUPPORT).
  *
  * A test group that builds roots starts with mkroot_group_setup in its cmocka
  * group setup: one fresh work directory for its roots, and a clear stop when
