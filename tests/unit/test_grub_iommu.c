@@ -31,10 +31,6 @@
 #include "support/mkroot.h"
 #include "support/tmptree.h"
 
-#ifndef SOURCE_DIR
-#define SOURCE_DIR "."
-#endif
-
 #define RECORD_CMD SOURCE_DIR "/build/tools/record-cmd"
 #define HOSTS      SOURCE_DIR "/tests/fixtures/hosts/"
 
@@ -753,15 +749,7 @@ static void test_boot_update_marker(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
-	return mkroot_group_setup(workdir, "grub-iommu");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmptree_remove(workdir);
-	return 0;
+	return mkroot_group_setup(state, workdir, "grub-iommu");
 }
 
 int main(void)
@@ -785,5 +773,5 @@ int main(void)
 	        cmocka_unit_test(test_boot_update_run),
 	        cmocka_unit_test(test_boot_update_marker),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, mkroot_group_teardown);
 }

@@ -27,10 +27,6 @@
 #include "../../modules/iommu_facts.c" /* NOLINT(bugprone-suspicious-include) */
 #undef main
 
-#ifndef SOURCE_DIR
-#define SOURCE_DIR "."
-#endif
-
 #define HOSTS    SOURCE_DIR "/tests/fixtures/hosts/"
 #define CAPTURES SOURCE_DIR "/tests/fixtures/captures/"
 
@@ -688,15 +684,7 @@ static void test_group_helpers(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
-	return mkroot_group_setup(workdir, "iommu-facts");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmptree_remove(workdir);
-	return 0;
+	return mkroot_group_setup(state, workdir, "iommu-facts");
 }
 
 int main(void)
@@ -719,5 +707,5 @@ int main(void)
 	        cmocka_unit_test(test_cmdline_params),
 	        cmocka_unit_test(test_group_helpers),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, mkroot_group_teardown);
 }

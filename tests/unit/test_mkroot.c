@@ -22,9 +22,6 @@
 #include "support/mkroot.h"
 #include "support/tmptree.h"
 
-#ifndef SOURCE_DIR
-#define SOURCE_DIR "."
-#endif
 #ifndef SHARED_DIR
 #define SHARED_DIR "../shared"
 #endif
@@ -292,8 +289,7 @@ static void test_refusals(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
-	if (mkroot_group_setup(workdir, "mkroot") < 0)
+	if (mkroot_group_setup(state, workdir, "mkroot") < 0)
 		return -1;
 	/* and the shared: sources of a host description through the shared folder */
 	setenv("PT_SHARED", SHARED_DIR, 1);
@@ -304,13 +300,6 @@ static int setup(void **state)
 		fprintf(stderr, "mkroot pve1 failed: %s\n", err);
 	free(err);
 	return rc == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmptree_remove(workdir);
-	return 0;
 }
 
 int main(void)
@@ -324,5 +313,5 @@ int main(void)
 	        cmocka_unit_test(test_synthetic),
 	        cmocka_unit_test(test_refusals),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, mkroot_group_teardown);
 }

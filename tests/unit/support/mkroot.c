@@ -9,8 +9,10 @@
 
 #include "tmptree.h"
 
-int mkroot_group_setup_in(char *workdir, size_t size, const char *name, const char *source_dir)
+int mkroot_group_setup_in(void **state, char *workdir, size_t size, const char *name,
+                          const char *source_dir)
 {
+	*state = workdir;
 	if (tmptree_make(workdir, size, name) < 0)
 		return -1;
 	char tool[PATH_MAX];
@@ -20,5 +22,11 @@ int mkroot_group_setup_in(char *workdir, size_t size, const char *name, const ch
 		return -1;
 	}
 	setenv("PT_REPO", source_dir, 1);
+	return 0;
+}
+
+int mkroot_group_teardown(void **state)
+{
+	tmptree_remove(*state);
 	return 0;
 }
