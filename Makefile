@@ -2,13 +2,13 @@
 #
 #   make              build every module into plugins/modules/ (stripped binaries + docs)
 #   make deps         install the Debian packages the build and tests need (apt-get)
-#   make test         all the below in order: deps, build, unit, valgrind, integration, sanity, asan, fuzz-smoke, lint
+#   make test         deps, all, unit, valgrind, integration, sanity, asan, fuzz-smoke, lint
 #   make tools        the test tools (mkroot, stubs, fake pvesh) and the argspec generator
 #   make unit         the unit tests (cmocka)
 #   make valgrind     the unit tests under valgrind: no errors, no leaks
 #   make integration  the integration targets against the installed collection
 #   make sanity       ansible-test sanity (the tests that run offline) on the tarball's tree
-#   make asan         unit and integration tests with ASan+UBSan-built modules (ASAN=0: make test skips it)
+#   make asan         unit and integration tests, ASan+UBSan-built (make test ASAN=0 leaves it out)
 #   make asan-build   only build those (build/asan)
 #   make fuzz         every libFuzzer harness for FUZZ_SECONDS (FUZZ=NAME... picks some)
 #   make fuzz-smoke   every harness for FUZZ_SMOKE_SECONDS (10) from its seeds, as make test runs it
@@ -27,11 +27,12 @@
 #   make clean        remove build outputs
 #
 # V=1 prints every command in full. The rules are in mk/, one file a part:
-#   config.mk  settings, quiet output, layout    deps.mk   make deps
-#   lib.mk     the library in three flavours      modules.mk the modules and their specs
-#   tests.mk   tools, unit, valgrind, integration, stress, test-matrix, asan
-#   fuzz.mk    fuzz    lint.mk  lint    dist.mk  dist, install, sanity, run
-#   e2e.mk     e2e     bench.mk  bench, bench-ssh
+#   config.mk   settings, quiet output, layout    deps.mk     make deps
+#   lib.mk      the library in three flavours      modules.mk  the modules and their specs
+#   tests.mk    tools, unit, valgrind, integration, stress, test-matrix, asan
+#   fuzz.mk     fuzz, fuzz-smoke                   lint.mk     lint and its four checkers
+#   dist.mk     dist, install, sanity, run         e2e.mk      e2e, e2e-all, deps-e2e
+#   bench.mk    bench, bench-ssh
 
 include mk/config.mk
 
