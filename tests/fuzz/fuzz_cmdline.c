@@ -15,16 +15,7 @@
 #include <string.h>
 
 #include "cmdline.h"
-
-/* An invariant: abort (a finding) with the condition and line when it fails. */
-#define check(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,       \
-			        #cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 static void check_tokens(const char *text, const struct pt_cmdline *cl)
 {

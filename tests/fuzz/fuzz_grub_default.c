@@ -18,16 +18,7 @@
 
 #include "boot_grub_default.h"
 #include "cmdline.h"
-
-/* An invariant: abort (a finding) with the condition and line when it fails. */
-#define check(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,       \
-			        #cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 static void check_edit(const struct pt_boot_grub_default *g, const char *name,
                        enum pt_cmdline_op op)

@@ -8,15 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "pve_mapping.h"
 #include "strbuf.h"
 #include "../tools/support/pve_cfg.h"
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

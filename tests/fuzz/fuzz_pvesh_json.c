@@ -20,15 +20,10 @@
 #include <jansson.h>
 
 #include "exec.h"
+#include "fuzz_check.h"
 #include "pve_mapping.h"
 #include "pvesh.h"
 #include "strbuf.h"
-
-static void check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static void one(const json_t *obj)
 {

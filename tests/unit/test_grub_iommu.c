@@ -32,14 +32,10 @@
 #include "grub_iommu_run.h"
 #include "runtime.h"
 #include "strbuf.h"
+#include "support/mkroot.h"
 #include "support/reports.h"
 #include "support/tmptree.h"
 
-#ifndef SOURCE_DIR
-#define SOURCE_DIR "."
-#endif
-
-#define MKROOT     SOURCE_DIR "/build/tools/mkroot"
 #define RECORD_CMD SOURCE_DIR "/build/tools/record-cmd"
 #define HOSTS      SOURCE_DIR "/tests/fixtures/hosts/"
 
@@ -868,23 +864,7 @@ static void test_run_refused_early(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
-	if (tmptree_make(workdir, sizeof workdir, "grub-iommu") < 0)
-		return -1;
-	if (access(MKROOT, X_OK) != 0) {
-		fprintf(stderr, "%s is missing: run `make tools` first\n", MKROOT);
-		return -1;
-	}
-	/* mkroot finds the kernel module catalogue through the repository */
-	setenv("PT_REPO", SOURCE_DIR, 1);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmptree_remove(workdir);
-	return 0;
+	return mkroot_group_setup(state, workdir, "grub-iommu");
 }
 
 int main(void)
@@ -910,5 +890,5 @@ int main(void)
 	        cmocka_unit_test(test_run_check_mode),
 	        cmocka_unit_test(test_run_refused_early),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, mkroot_group_teardown);
 }

@@ -22,6 +22,7 @@
 #include "iommu.h"
 #include "iommu_facts_table.h"
 #include "strbuf.h"
+#include "support/mkroot.h"
 #include "support/tmptree.h"
 
 /* The module under test, with its main renamed. */
@@ -29,11 +30,6 @@
 #include "../../modules/iommu_facts.c" /* NOLINT(bugprone-suspicious-include) */
 #undef main
 
-#ifndef SOURCE_DIR
-#define SOURCE_DIR "."
-#endif
-
-#define MKROOT   SOURCE_DIR "/build/tools/mkroot"
 #define HOSTS    SOURCE_DIR "/tests/fixtures/hosts/"
 #define CAPTURES SOURCE_DIR "/tests/fixtures/captures/"
 
@@ -732,23 +728,7 @@ static void test_group_helpers(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
-	if (tmptree_make(workdir, sizeof workdir, "iommu-facts") < 0)
-		return -1;
-	if (access(MKROOT, X_OK) != 0) {
-		fprintf(stderr, "%s is missing: run `make tools` first\n", MKROOT);
-		return -1;
-	}
-	/* mkroot finds the kernel module catalogue through the repository */
-	setenv("PT_REPO", SOURCE_DIR, 1);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmptree_remove(workdir);
-	return 0;
+	return mkroot_group_setup(state, workdir, "iommu-facts");
 }
 
 int main(void)
@@ -772,5 +752,5 @@ int main(void)
 	        cmocka_unit_test(test_cmdline_params),
 	        cmocka_unit_test(test_group_helpers),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, mkroot_group_teardown);
 }

@@ -19,17 +19,14 @@
 
 #include "exec.h"
 #include "files.h"
+#include "support/mkroot.h"
 #include "support/tmptree.h"
 
-#ifndef SOURCE_DIR
-#define SOURCE_DIR "."
-#endif
 #ifndef SHARED_DIR
 #define SHARED_DIR "../shared"
 #endif
 
-#define MKROOT SOURCE_DIR "/build/tools/mkroot"
-#define HOSTS  SOURCE_DIR "/tests/fixtures/hosts/"
+#define HOSTS SOURCE_DIR "/tests/fixtures/hosts/"
 
 static char workdir[64]; /* short, so paths built from it fit PATH_MAX */
 static char pve1[PATH_MAX];
@@ -292,15 +289,9 @@ static void test_refusals(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
-	if (tmptree_make(workdir, sizeof workdir, "mkroot") < 0)
+	if (mkroot_group_setup(state, workdir, "mkroot") < 0)
 		return -1;
-	if (access(MKROOT, X_OK) != 0) {
-		fprintf(stderr, "%s is missing: run `make tools` first\n", MKROOT);
-		return -1;
-	}
-	/* mkroot finds its module catalogue and repo: sources through the repository. */
-	setenv("PT_REPO", SOURCE_DIR, 1);
+	/* and the shared: sources of a host description through the shared folder */
 	setenv("PT_SHARED", SHARED_DIR, 1);
 	snprintf(pve1, sizeof pve1, "%s/pve1", workdir);
 	char *err = NULL;
@@ -309,13 +300,6 @@ static int setup(void **state)
 		fprintf(stderr, "mkroot pve1 failed: %s\n", err);
 	free(err);
 	return rc == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tmptree_remove(workdir);
-	return 0;
 }
 
 int main(void)
@@ -329,5 +313,5 @@ int main(void)
 	        cmocka_unit_test(test_synthetic),
 	        cmocka_unit_test(test_refusals),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, mkroot_group_teardown);
 }

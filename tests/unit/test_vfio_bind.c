@@ -163,6 +163,14 @@ static char *digest(void)
 	return pt_strbuf_steal(&digest_buf);
 }
 
+/* Nothing under root changed since digest() gave before. */
+static void expect_digest(const char *before)
+{
+	char *after = digest();
+	assert_string_equal(before, after);
+	free(after);
+}
+
 /* --- running the module --------------------------------------------------------- */
 
 /* Run with args (a JSON object text; "root" is added). Returns the result. */
@@ -216,6 +224,43 @@ static void expect_ok(json_t *r)
 		fail_msg("module failed: %s", msg(r));
 }
 
+/* The result's msg holds part. */
+static void expect_msg(json_t *r, const char *part)
+{
+	if (!strstr(msg(r), part))
+		fail_msg("msg [%s] lacks [%s]", msg(r), part);
+}
+
+/* Run with args (as run does), which must fail. Returns the result. */
+static json_t *run_failed(const char *args)
+{
+	json_t *r = run(args);
+	assert_true(failed(r));
+	return r;
+}
+
+/* Run with args, which must fail with a msg holding each part (a NULL ends them). */
+static void refused_with(const char *args, ...)
+{
+	json_t *r = run_failed(args);
+	va_list ap;
+	va_start(ap, args);
+	for (const char *part = va_arg(ap, const char *); part; part = va_arg(ap, const char *))
+		expect_msg(r, part);
+	va_end(ap);
+	json_decref(r);
+}
+#define refused(args, ...) refused_with(args, __VA_ARGS__, (const char *)NULL)
+
+/* Run with args, which must succeed and change nothing. */
+static void expect_no_change(const char *args)
+{
+	json_t *r = run(args);
+	expect_ok(r);
+	assert_false(changed(r));
+	json_decref(r);
+}
+
 static void expect_json(json_t *v, const char *want)
 {
 	char *got = json_dumps(v, JSON_COMPACT);
@@ -244,6 +289,13 @@ static json_t *device(json_t *r, size_t i)
 static const char *dfield(json_t *r, size_t i, const char *k)
 {
 	return json_string_value(json_object_get(device(r, i), k));
+}
+
+/* The string at r[array][i][key], or NULL. */
+static const char *item_str(json_t *r, const char *array, size_t i, const char *key)
+{
+	return json_string_value(
+	        json_object_get(json_array_get(json_object_get(r, array), i), key));
 }
 
 static size_t calls(void)
@@ -289,9 +341,8 @@ static void test_pve1_check_mode(void **state)
 	                "\"_ansible_diff\": true}");
 	expect_ok(r);
 	assert_true(changed(r));
-	char *after = digest();
-	assert_string_equal(before, after); /* nothing written */
-	assert_int_equal(calls(), 0);       /* nothing run */
+	expect_digest(before);        /* nothing written */
+	assert_int_equal(calls(), 0); /* nothing run */
 	assert_true(json_is_true(json_object_get(r, "initramfs_updated")));
 	assert_true(json_is_true(json_object_get(r, "reboot_required")));
 	expect_json(json_object_get(r, "ids"), "[\"10de:0fb9\",\"10de:1c82\"]");
@@ -305,24 +356,14 @@ static void test_pve1_check_mode(void **state)
 	            "\"driver_before\":\"snd_hda_intel\",\"driver_after\":\"snd_hda_intel\","
 	            "\"mechanism\":\"ids\",\"selected_by\":\"address\",\"boot_vga\":false}]");
 	assert_true(has_warning(r, "0000:07:00.0 is the boot VGA device"));
-	json_t *diff = json_object_get(r, "diff");
-	assert_int_equal(json_array_size(diff), 2);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(diff, 0), "after")),
-	                    pve1_conf);
+	assert_int_equal(json_array_size(json_object_get(r, "diff")), 2);
+	assert_string_equal(item_str(r, "diff", 0, "after"), pve1_conf);
 	/* the path as the host sees it, not the sandbox's (issue 12, item 14) */
-	assert_string_equal(
-	        json_string_value(json_object_get(json_array_get(diff, 0), "before_header")),
-	        "/etc/modprobe.d/vfio.conf");
-	assert_string_equal(
-	        json_string_value(json_object_get(json_array_get(diff, 0), "after_header")),
-	        "/etc/modprobe.d/vfio.conf");
-	json_t *files = json_object_get(r, "files");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(files, 0), "path")),
-	                    "/etc/modprobe.d/vfio.conf");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(files, 2), "path")),
-	                    "/etc/modules");
+	assert_string_equal(item_str(r, "diff", 0, "before_header"), "/etc/modprobe.d/vfio.conf");
+	assert_string_equal(item_str(r, "diff", 0, "after_header"), "/etc/modprobe.d/vfio.conf");
+	assert_string_equal(item_str(r, "files", 0, "path"), "/etc/modprobe.d/vfio.conf");
+	assert_string_equal(item_str(r, "files", 2, "path"), "/etc/modules");
 	free(before);
-	free(after);
 	json_decref(r);
 }
 
@@ -368,12 +409,64 @@ static void test_pve1_apply_idempotent_absent(void **state)
 	expect_file("/etc/modules", modules_before);
 	assert_int_equal(calls(), 2);
 	json_decref(r);
-	r = run("{\"state\": \"absent\"}");
-	expect_ok(r);
-	assert_false(changed(r));
-	json_decref(r);
+	expect_no_change("{\"state\": \"absent\"}");
 	free(want_modules);
 	free(modules_before);
+}
+
+/* The user's own files at the module's paths (and another modprobe.d file, which
+ * the module only reads), each owned by the test. */
+struct own_files {
+	char *conf, *black, *mods, *other;
+};
+
+/* Puts f's files in place and runs with devices 0000:07:00.0, a blacklist and
+ * disable_vga: the user's lines come first, untouched, then the blocks. Returns
+ * the result, for the caller's further checks. */
+static json_t *run_over_own_files(const struct own_files *f)
+{
+	put("/etc/modprobe.d/vfio.conf", f->conf);
+	put("/etc/modprobe.d/blacklist-gpu.conf", f->black);
+	put("/etc/modules", f->mods);
+	put("/etc/modprobe.d/passthrough.conf", f->other);
+
+	json_t *r = run("{\"devices\": [\"0000:07:00.0\"], \"blacklist_drivers\": [\"nouveau\"], "
+	                "\"disable_vga\": true}");
+	expect_ok(r);
+	/* the user's lines first, untouched; then the block */
+	char *want = NULL;
+	assert_true(asprintf(&want,
+	                     "%s" VFIO_BEGIN "options vfio-pci ids=10de:0fb9,10de:1c82 "
+	                     "disable_vga=1\nsoftdep nouveau pre: vfio-pci\nsoftdep nvidiafb pre: "
+	                     "vfio-pci\nsoftdep snd_hda_intel pre: vfio-pci\n" VFIO_END,
+	                     f->conf) > 0);
+	expect_file("/etc/modprobe.d/vfio.conf", want);
+	free(want);
+	/* the blacklist file has no final newline before: still none after */
+	assert_true(asprintf(&want,
+	                     "%s\n# BEGIN homelab.passthrough.vfio_bind/blacklist: managed by "
+	                     "Ansible (edits here are overwritten)\nblacklist nouveau\n"
+	                     "# END homelab.passthrough.vfio_bind/blacklist",
+	                     f->black) > 0);
+	expect_file("/etc/modprobe.d/blacklist-gpu.conf", want);
+	free(want);
+	return r;
+}
+
+/* state=absent gives each of f's files back byte for byte; then frees them. */
+static void expect_own_files_restored(struct own_files *f)
+{
+	json_t *r = run("{\"state\": \"absent\"}");
+	expect_ok(r);
+	expect_file("/etc/modprobe.d/vfio.conf", f->conf);
+	expect_file("/etc/modprobe.d/blacklist-gpu.conf", f->black);
+	expect_file("/etc/modules", f->mods);
+	expect_file("/etc/modprobe.d/passthrough.conf", f->other);
+	json_decref(r);
+	free(f->conf);
+	free(f->black);
+	free(f->mods);
+	free(f->other);
 }
 
 /* The user's own files (tests/fixtures/files) at the module's paths stay byte for
@@ -382,50 +475,16 @@ static void test_pve1_own_files_restored(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	char *conf = fixture("modprobe.d/kvm-options.conf");
-	char *black = fixture("modprobe.d/blacklist-no-final-newline.conf");
-	char *mods = fixture("modules/with-parameters.modules");
-	char *other = fixture("modprobe.d/continued-middle.conf");
-	put("/etc/modprobe.d/vfio.conf", conf);
-	put("/etc/modprobe.d/blacklist-gpu.conf", black);
-	put("/etc/modules", mods);
-	put("/etc/modprobe.d/passthrough.conf", other);
-
-	json_t *r = run("{\"devices\": [\"0000:07:00.0\"], \"blacklist_drivers\": [\"nouveau\"], "
-	                "\"disable_vga\": true}");
-	expect_ok(r);
-	/* the user's lines first, untouched; then the block */
-	char *want = NULL;
-	assert_true(asprintf(&want,
-	                     "%s" VFIO_BEGIN "options vfio-pci ids=10de:0fb9,10de:1c82 "
-	                     "disable_vga=1\nsoftdep nouveau pre: vfio-pci\nsoftdep nvidiafb pre: "
-	                     "vfio-pci\nsoftdep snd_hda_intel pre: vfio-pci\n" VFIO_END,
-	                     conf) > 0);
-	expect_file("/etc/modprobe.d/vfio.conf", want);
-	free(want);
-	/* no final newline before: still none after */
-	assert_true(asprintf(&want,
-	                     "%s\n# BEGIN homelab.passthrough.vfio_bind/blacklist: managed by "
-	                     "Ansible (edits here are overwritten)\nblacklist nouveau\n"
-	                     "# END homelab.passthrough.vfio_bind/blacklist",
-	                     black) > 0);
-	expect_file("/etc/modprobe.d/blacklist-gpu.conf", want);
-	free(want);
+	struct own_files f;
+	f.conf = fixture("modprobe.d/kvm-options.conf");
+	f.black = fixture("modprobe.d/blacklist-no-final-newline.conf");
+	f.mods = fixture("modules/with-parameters.modules");
+	f.other = fixture("modprobe.d/continued-middle.conf");
+	json_t *r = run_over_own_files(&f);
 	/* the continued ids= line elsewhere is pointed out, by file and line */
 	assert_true(has_warning(r, "/etc/modprobe.d/passthrough.conf line 3"));
 	json_decref(r);
-
-	r = run("{\"state\": \"absent\"}");
-	expect_ok(r);
-	expect_file("/etc/modprobe.d/vfio.conf", conf);
-	expect_file("/etc/modprobe.d/blacklist-gpu.conf", black);
-	expect_file("/etc/modules", mods);
-	expect_file("/etc/modprobe.d/passthrough.conf", other);
-	json_decref(r);
-	free(conf);
-	free(black);
-	free(mods);
-	free(other);
+	expect_own_files_restored(&f);
 }
 
 /* The user's own files (from the corpus) at the module's paths stay byte for byte
@@ -434,37 +493,15 @@ static void test_pve1_corpus_files_restored(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	char *conf = corpus("modprobe", "003-mikumeow-PVE_BAK.conf");
-	char *black = corpus("modprobe", "008-gammaman88-proxmox-amd-5700u-gpu-passthrough.conf");
-	char *mods = corpus("modules", "005-JoonaHa-Single-GPU-VFIO-Win10.modules");
-	char *other = corpus("modprobe", "001-iroger-ASRock-TRX40-proxmox.conf");
-	put("/etc/modprobe.d/vfio.conf", conf);
-	put("/etc/modprobe.d/blacklist-gpu.conf", black);
-	put("/etc/modules", mods);
-	put("/etc/modprobe.d/passthrough.conf", other);
-
-	json_t *r = run("{\"devices\": [\"0000:07:00.0\"], \"blacklist_drivers\": [\"nouveau\"], "
-	                "\"disable_vga\": true}");
-	expect_ok(r);
-	/* the user's lines first, untouched; then the block */
-	char *want = NULL;
-	assert_true(asprintf(&want,
-	                     "%s" VFIO_BEGIN "options vfio-pci ids=10de:0fb9,10de:1c82 "
-	                     "disable_vga=1\nsoftdep nouveau pre: vfio-pci\nsoftdep nvidiafb pre: "
-	                     "vfio-pci\nsoftdep snd_hda_intel pre: vfio-pci\n" VFIO_END,
-	                     conf) > 0);
-	expect_file("/etc/modprobe.d/vfio.conf", want);
-	free(want);
-	/* 008 has no final newline: it still has none */
-	assert_true(asprintf(&want,
-	                     "%s\n# BEGIN homelab.passthrough.vfio_bind/blacklist: managed by "
-	                     "Ansible (edits here are overwritten)\nblacklist nouveau\n"
-	                     "# END homelab.passthrough.vfio_bind/blacklist",
-	                     black) > 0);
-	expect_file("/etc/modprobe.d/blacklist-gpu.conf", want);
-	free(want);
+	struct own_files f;
+	f.conf = corpus("modprobe", "003-mikumeow-PVE_BAK.conf");
+	/* 008 has no final newline */
+	f.black = corpus("modprobe", "008-gammaman88-proxmox-amd-5700u-gpu-passthrough.conf");
+	f.mods = corpus("modules", "005-JoonaHa-Single-GPU-VFIO-Win10.modules");
+	f.other = corpus("modprobe", "001-iroger-ASRock-TRX40-proxmox.conf");
+	json_t *r = run_over_own_files(&f);
 	/* 005 lists vfio, vfio_iommu_type1 and vfio_pci itself: nothing to add */
-	expect_file("/etc/modules", mods);
+	expect_file("/etc/modules", f.mods);
 	expect_json(json_object_get(r, "blacklist"), "[\"nouveau\"]");
 	/* the user's other ids= lines are pointed out, by file and line */
 	assert_true(has_warning(r,
@@ -472,18 +509,7 @@ static void test_pve1_corpus_files_restored(void **state)
 	                        "ids=10de:0be3,10de:10c5 disable_vga=1) also sets vfio-pci ids="));
 	assert_true(has_warning(r, "/etc/modprobe.d/passthrough.conf line 14"));
 	json_decref(r);
-
-	r = run("{\"state\": \"absent\"}");
-	expect_ok(r);
-	expect_file("/etc/modprobe.d/vfio.conf", conf);
-	expect_file("/etc/modprobe.d/blacklist-gpu.conf", black);
-	expect_file("/etc/modules", mods);
-	expect_file("/etc/modprobe.d/passthrough.conf", other);
-	json_decref(r);
-	free(conf);
-	free(black);
-	free(mods);
-	free(other);
+	expect_own_files_restored(&f);
 }
 
 static void test_pve1_blacklist_r8169_refused(void **state)
@@ -495,22 +521,16 @@ static void test_pve1_blacklist_r8169_refused(void **state)
 	for (int check = 0; check < 2; check++) {
 		char text[256];
 		snprintf(text, sizeof text, args, check ? ", \"_ansible_check_mode\": true" : "");
-		json_t *r = run(text);
-		assert_true(failed(r));
+		json_t *r = run_failed(text);
 		assert_false(changed(r));
-		const char *m = msg(r);
-		assert_non_null(strstr(m, "refusing to blacklist r8169: it drives 0000:06:00.0"));
-		assert_non_null(strstr(m, "Remove r8169 from blacklist_drivers"));
-		assert_non_null(strstr(m, "force: true"));
-		json_t *ref = json_array_get(json_object_get(r, "refusals"), 0);
-		assert_string_equal(json_string_value(json_object_get(ref, "rule")),
-		                    "blacklist_in_use");
+		expect_msg(r, "refusing to blacklist r8169: it drives 0000:06:00.0");
+		expect_msg(r, "Remove r8169 from blacklist_drivers");
+		expect_msg(r, "force: true");
+		assert_string_equal(item_str(r, "refusals", 0, "rule"), "blacklist_in_use");
 		/* the selection is still reported */
 		assert_string_equal(dfield(r, 0, "address"), "0000:07:00.0");
 		json_decref(r);
-		char *after = digest();
-		assert_string_equal(before, after);
-		free(after);
+		expect_digest(before);
 	}
 	assert_int_equal(calls(), 0);
 	free(before);
@@ -562,40 +582,26 @@ static void test_pve3_blacklist_auto(void **state)
 	free(b);
 	json_decref(check);
 	json_decref(r);
-	r = run(text);
-	expect_ok(r);
-	assert_false(changed(r));
-	json_decref(r);
+	expect_no_change(text);
 
 	/* auto stands alone */
-	r = run("{\"devices\": [\"0000:0b:00\"], \"blacklist_drivers\": [\"auto\", \"nouveau\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "blacklist_drivers: auto chooses the drivers"));
-	json_decref(r);
+	refused("{\"devices\": [\"0000:0b:00\"], \"blacklist_drivers\": [\"auto\", \"nouveau\"]}",
+	        "blacklist_drivers: auto chooses the drivers");
 }
 
 static void test_pve1_host_devices_refused(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	json_t *r = run("{\"devices\": [\"0000:06:00.0\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "0000:06:00.0 (Realtek"));
-	assert_non_null(strstr(msg(r), "carries the default route on enp6s0"));
-	json_decref(r);
-
-	r = run("{\"ids\": [\"144d:a808\"], \"_ansible_check_mode\": true}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "0000:01:00.0"));
-	assert_non_null(strstr(msg(r), "backs the filesystem mounted on / (/dev/mapper/pve-root, "
-	                               "disk nvme0n1)"));
-	json_decref(r);
+	refused("{\"devices\": [\"0000:06:00.0\"]}", "0000:06:00.0 (Realtek",
+	        "carries the default route on enp6s0");
+	refused("{\"ids\": [\"144d:a808\"], \"_ansible_check_mode\": true}", "0000:01:00.0",
+	        "backs the filesystem mounted on / (/dev/mapper/pve-root, disk nvme0n1)");
 
 	/* both at once: every refusal is listed */
-	r = run("{\"devices\": [\"0000:06:00.0\", \"0000:01:00.0\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "safety refusals, nothing was changed: (1) "));
-	assert_non_null(strstr(msg(r), " (2) "));
+	json_t *r = run_failed("{\"devices\": [\"0000:06:00.0\", \"0000:01:00.0\"]}");
+	expect_msg(r, "safety refusals, nothing was changed: (1) ");
+	expect_msg(r, " (2) ");
 	assert_int_equal(json_array_size(json_object_get(r, "refusals")), 2);
 	json_decref(r);
 	expect_file("/etc/modprobe.d/vfio.conf", NULL);
@@ -605,53 +611,27 @@ static void test_pve1_group_and_selection_errors(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	json_t *r = run("{\"devices\": [\"0000:07:00.0\"], \"include_group\": false}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "0000:07:00.0 is in IOMMU group 14 with 0000:07:00.1"));
-	assert_non_null(strstr(msg(r), "driver snd_hda_intel"));
-	json_decref(r);
+	refused("{\"devices\": [\"0000:07:00.0\"], \"include_group\": false}",
+	        "0000:07:00.0 is in IOMMU group 14 with 0000:07:00.1", "driver snd_hda_intel");
 
 	/* the seed's "IDs don't match your hardware" */
-	r = run("{\"ids\": [\"10de:1b80\", \"10de:10f0\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "no PCI device with ID 10de:1b80 on this host; no PCI "
-	                               "device with ID 10de:10f0 on this host."));
-	assert_non_null(strstr(msg(r), "Its display controllers: 0000:07:00.0 10de:1c82"));
-	assert_non_null(strstr(msg(r), "Its other 10de devices: 0000:07:00.1 10de:0fb9"));
-	json_decref(r);
+	refused("{\"ids\": [\"10de:1b80\", \"10de:10f0\"]}",
+	        "no PCI device with ID 10de:1b80 on this host; no PCI device with ID 10de:10f0 on "
+	        "this host.",
+	        "Its display controllers: 0000:07:00.0 10de:1c82",
+	        "Its other 10de devices: 0000:07:00.1 10de:0fb9");
 
-	r = run("{\"devices\": [\"0000:0a:00\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "no PCI endpoint at 0000:0a:00 on this host."));
-	json_decref(r);
-
-	r = run("{\"devices\": [\"0000:07:00.0\", \"7:0.9\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "devices[1]: '7:0.9' is not a PCI address"));
-	json_decref(r);
-
-	r = run("{\"ids\": [\"10de-1c82\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "ids[0]: '10de-1c82' is not a vendor:device ID pair"));
-	json_decref(r);
-
-	r = run("{\"devices\": [\"0000:00:01.0\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "0000:00:01.0 is a PCI bridge"));
-	json_decref(r);
-
-	r = run("{}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "nothing to hand to vfio-pci"));
-	json_decref(r);
-
-	r = run("{\"devices\": [\"0000:07:00\"], \"state\": \"sideways\"}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "value of state must be one of: present, absent"));
-	json_decref(r);
+	refused("{\"devices\": [\"0000:0a:00\"]}", "no PCI endpoint at 0000:0a:00 on this host.");
+	refused("{\"devices\": [\"0000:07:00.0\", \"7:0.9\"]}",
+	        "devices[1]: '7:0.9' is not a PCI address");
+	refused("{\"ids\": [\"10de-1c82\"]}", "ids[0]: '10de-1c82' is not a vendor:device ID pair");
+	refused("{\"devices\": [\"0000:00:01.0\"]}", "0000:00:01.0 is a PCI bridge");
+	refused("{}", "nothing to hand to vfio-pci");
+	refused("{\"devices\": [\"0000:07:00\"], \"state\": \"sideways\"}",
+	        "value of state must be one of: present, absent");
 
 	/* absent does not need the card to be there any more */
-	r = run("{\"devices\": [\"0000:0a:00.0\"], \"state\": \"absent\"}");
+	json_t *r = run("{\"devices\": [\"0000:0a:00.0\"], \"state\": \"absent\"}");
 	expect_ok(r);
 	assert_true(has_warning(r, "no PCI device at 0000:0a:00.0"));
 	json_decref(r);
@@ -661,21 +641,16 @@ static void test_paths_validated(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	json_t *r = run("{\"devices\": [\"07:00\"], \"conf_path\": \"/etc/modprobe.d/vfio\"}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "conf_path /etc/modprobe.d/vfio does not end in .conf"));
-	json_decref(r);
-	r = run("{\"devices\": [\"07:00\"], \"blacklist_path\": \"/etc/modprobe.d/vfio.conf\"}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "give the blacklist a file of its own"));
-	json_decref(r);
-	r = run("{\"devices\": [\"07:00\"], \"modules_file\": \"/etc/vfio-modules\"}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "modules_file /etc/vfio-modules is neither /etc/modules"));
-	json_decref(r);
+	refused("{\"devices\": [\"07:00\"], \"conf_path\": \"/etc/modprobe.d/vfio\"}",
+	        "conf_path /etc/modprobe.d/vfio does not end in .conf");
+	refused("{\"devices\": [\"07:00\"], \"blacklist_path\": \"/etc/modprobe.d/vfio.conf\"}",
+	        "give the blacklist a file of its own");
+	refused("{\"devices\": [\"07:00\"], \"modules_file\": \"/etc/vfio-modules\"}",
+	        "modules_file /etc/vfio-modules is neither /etc/modules");
 
 	/* a modules-load.d file of its own holds only the block, and goes with it */
-	r = run("{\"devices\": [\"07:00\"], \"modules_file\": \"/etc/modules-load.d/vfio.conf\", "
+	json_t *r = run(
+	        "{\"devices\": [\"07:00\"], \"modules_file\": \"/etc/modules-load.d/vfio.conf\", "
 	        "\"update_initramfs\": false}");
 	expect_ok(r);
 	assert_int_equal(calls(), 0);
@@ -694,16 +669,13 @@ static void test_damaged_block_and_backup(void **state)
 	(void)state;
 	host("pve1-gtx1050ti");
 	put("/etc/modules", "vfio\n# BEGIN homelab.passthrough.vfio_bind\nvfio_pci\n");
-	json_t *r = run("{\"devices\": [\"07:00\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "/etc/modules: the block managed by "
-	                               "homelab.passthrough.vfio_bind is damaged (line 2: BEGIN "
-	                               "marker without END)"));
-	json_decref(r);
+	refused("{\"devices\": [\"07:00\"]}",
+	        "/etc/modules: the block managed by homelab.passthrough.vfio_bind is damaged (line "
+	        "2: BEGIN marker without END)");
 	/* the damage in the last file stopped the run before the first was written */
 	expect_file("/etc/modprobe.d/vfio.conf", NULL);
 	put("/etc/modules", "vfio\n");
-	r = run("{\"devices\": [\"07:00\"], \"backup\": true}");
+	json_t *r = run("{\"devices\": [\"07:00\"], \"backup\": true}");
 	expect_ok(r);
 	json_t *f = json_array_get(json_object_get(r, "files"), 2);
 	const char *backup = json_string_value(json_object_get(f, "backup"));
@@ -730,11 +702,11 @@ static void test_no_update_initramfs(void **state)
 	unlink(p);
 	free(p);
 	for (int check = 0; check < 2; check++) {
-		json_t *r = run(check ? "{\"devices\": [\"07:00\"], \"_ansible_check_mode\": true}"
-		                      : "{\"devices\": [\"07:00\"]}");
-		assert_true(failed(r));
-		assert_non_null(strstr(msg(r), "update-initramfs was not found under"));
-		assert_non_null(strstr(msg(r), "update_initramfs: false"));
+		json_t *r = run_failed(
+		        check ? "{\"devices\": [\"07:00\"], \"_ansible_check_mode\": true}"
+		              : "{\"devices\": [\"07:00\"]}");
+		expect_msg(r, "update-initramfs was not found under");
+		expect_msg(r, "update_initramfs: false");
 		assert_false(changed(r));
 		json_decref(r);
 	}
@@ -756,10 +728,8 @@ static void test_empty_user_file_kept(void **state)
 	expect_file("/etc/modprobe.d/blacklist-gpu.conf", "");
 	json_t *f = json_array_get(json_object_get(r, "files"), 1);
 	assert_false(json_is_true(json_object_get(f, "changed")));
-	assert_string_equal(json_string_value(json_object_get(f, "state")), "absent");
-	assert_string_equal(json_string_value(json_object_get(
-	                            json_array_get(json_object_get(r, "files"), 0), "state")),
-	                    "present");
+	assert_string_equal(item_str(r, "files", 1, "state"), "absent");
+	assert_string_equal(item_str(r, "files", 0, "state"), "present");
 	json_decref(r);
 	r = run("{\"state\": \"absent\"}");
 	expect_ok(r);
@@ -786,19 +756,17 @@ static void test_bind_now_writes(void **state)
 	assert_string_equal(dfield(r, 0, "driver_after"), "vfio-pci");
 	assert_string_equal(dfield(r, 1, "driver_after"), "vfio-pci");
 	assert_false(json_is_true(json_object_get(r, "reboot_required")));
-	char *after = digest();
-	assert_string_equal(before, after);
+	expect_digest(before);
 	free(before);
-	free(after);
 	json_decref(r);
 
 	/* for real: the sysfs files are plain files here, so the device cannot move and
 	 * the check after drivers_probe fails, naming it */
-	r = run("{\"devices\": [\"07:00\"], \"bind_now\": true}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "0000:07:00.0 did not bind to vfio-pci: its driver_override "
-	                               "is set to vfio-pci and it was unbound from its driver and "
-	                               "it was reprobed, but its driver is now nouveau"));
+	r = run_failed("{\"devices\": [\"07:00\"], \"bind_now\": true}");
+	expect_msg(r,
+	           "0000:07:00.0 did not bind to vfio-pci: its driver_override is set to vfio-pci "
+	           "and it was unbound from its driver and it was reprobed, but its driver is now "
+	           "nouveau");
 	assert_true(changed(r));
 	expect_file("/sys/bus/pci/devices/0000:07:00.0/driver_override", "vfio-pci");
 	expect_file("/sys/bus/pci/drivers/nouveau/unbind", "0000:07:00.0");
@@ -814,12 +782,11 @@ static void test_bind_now_loads_vfio_pci(void **state)
 {
 	(void)state;
 	host("pve1-gtx1050ti");
-	json_t *r = run("{\"devices\": [\"07:00\"], \"bind_now\": true, \"update_initramfs\": "
-	                "false}");
-	assert_true(failed(r));
+	json_t *r = run_failed("{\"devices\": [\"07:00\"], \"bind_now\": true, "
+	                       "\"update_initramfs\": false}");
 	expect_file("/var/log/record-cmd.log", "modprobe vfio-pci\n");
-	assert_non_null(strstr(msg(r), "modprobe vfio-pci succeeded but"));
-	assert_non_null(strstr(msg(r), "/sys/bus/pci/drivers/vfio-pci did not appear"));
+	expect_msg(r, "modprobe vfio-pci succeeded but");
+	expect_msg(r, "/sys/bus/pci/drivers/vfio-pci did not appear");
 	json_decref(r);
 }
 
@@ -853,10 +820,7 @@ static void test_bind_now_already_bound_and_release(void **state)
 	assert_string_equal(dfield(r, 0, "driver_after"), "vfio-pci");
 	assert_false(json_is_true(json_object_get(r, "reboot_required")));
 	json_decref(r);
-	r = run("{\"devices\": [\"07:00\"], \"bind_now\": true}");
-	expect_ok(r);
-	assert_false(changed(r));
-	json_decref(r);
+	expect_no_change("{\"devices\": [\"07:00\"], \"bind_now\": true}");
 
 	/* absent + bind_now: driver_override cleared, unbound from vfio-pci, reprobed */
 	r = run("{\"devices\": [\"07:00\"], \"bind_now\": true, \"state\": \"absent\"}");
@@ -884,10 +848,8 @@ static void test_iommu_off(void **state)
 	assert_non_null(strstr(c, "softdep nvidia pre: vfio-pci\n"));
 	free(c);
 	json_decref(r);
-	r = run("{\"devices\": [\"0000:3b:00.0\"], \"bind_now\": true}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "cannot bind 0000:3b:00.0 now: it is in no IOMMU group"));
-	json_decref(r);
+	refused("{\"devices\": [\"0000:3b:00.0\"], \"bind_now\": true}",
+	        "cannot bind 0000:3b:00.0 now: it is in no IOMMU group");
 }
 
 /* --- other hosts --------------------------------------------------------------------- */
@@ -930,20 +892,12 @@ static void test_gpu_shares_group_with_nic(void **state)
 	(void)state;
 	host("gpu-shares-group-with-nic");
 	char *before = digest();
-	json_t *r = run("{\"devices\": [\"0000:03:00\"]}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "0000:04:00.0 (Intel Corporation 82574L"));
-	assert_non_null(strstr(msg(r), "carries the default route on eno1"));
-	assert_non_null(strstr(msg(r), "through include_group"));
-	json_decref(r);
-	r = run("{\"devices\": [\"0000:03:00\"], \"include_group\": false}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "0000:03:00.0 is in IOMMU group 10 with 0000:04:00.0"));
-	json_decref(r);
-	char *after = digest();
-	assert_string_equal(before, after);
+	refused("{\"devices\": [\"0000:03:00\"]}", "0000:04:00.0 (Intel Corporation 82574L",
+	        "carries the default route on eno1", "through include_group");
+	refused("{\"devices\": [\"0000:03:00\"], \"include_group\": false}",
+	        "0000:03:00.0 is in IOMMU group 10 with 0000:04:00.0");
+	expect_digest(before);
 	free(before);
-	free(after);
 }
 
 static void test_debian12_two_kernels(void **state)
@@ -980,10 +934,8 @@ static void test_q35_capture(void **state)
 	assert_true(has_warning(r, "0000:01:00.0 is the boot VGA device"));
 	json_decref(r);
 	/* the ICH9 functions share group 6: not isolated */
-	r = run("{\"devices\": [\"0000:00:1f.2\"], \"include_group\": false}");
-	assert_true(failed(r));
-	assert_non_null(strstr(msg(r), "0000:00:1f.2 is in IOMMU group 6 with 0000:00:1f.0"));
-	json_decref(r);
+	refused("{\"devices\": [\"0000:00:1f.2\"], \"include_group\": false}",
+	        "0000:00:1f.2 is in IOMMU group 6 with 0000:00:1f.0");
 }
 
 /* update-initramfs fails after the files are written: the run says so, keeps
@@ -994,8 +946,7 @@ static void test_initramfs_fails(void **state)
 	host("pve1-gtx1050ti");
 	put("/etc/record-cmd/update-initramfs.rc", "3\n");
 	put("/etc/record-cmd/update-initramfs.err", "E: boom\n");
-	json_t *r = run("{\"devices\": [\"07:00\"]}");
-	assert_true(failed(r));
+	json_t *r = run_failed("{\"devices\": [\"07:00\"]}");
 	assert_true(changed(r));
 	assert_string_equal(msg(r), "update-initramfs -u -k all failed (rc 3): E: boom\n; the "
 	                            "files are written, so fix the cause and run the task again "
@@ -1097,43 +1048,38 @@ static void test_driver_names(void **state)
 	assert_false(pt_vfio_driver_is_vfio(NULL));
 }
 
+/* A test on a fresh base directory of its own. */
+#define base_test(test) cmocka_unit_test_setup_teardown(test, make_base, drop_base)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_pve1_check_mode, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_pve1_apply_idempotent_absent, make_base,
-	                                        drop_base),
-	        cmocka_unit_test_setup_teardown(test_pve1_own_files_restored, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_pve1_blacklist_r8169_refused, make_base,
-	                                        drop_base),
-	        cmocka_unit_test_setup_teardown(test_pve3_blacklist_auto, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_pve1_host_devices_refused, make_base,
-	                                        drop_base),
-	        cmocka_unit_test_setup_teardown(test_pve1_group_and_selection_errors, make_base,
-	                                        drop_base),
-	        cmocka_unit_test_setup_teardown(test_paths_validated, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_damaged_block_and_backup, make_base,
-	                                        drop_base),
-	        cmocka_unit_test_setup_teardown(test_no_update_initramfs, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_empty_user_file_kept, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_bind_now_writes, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_bind_now_loads_vfio_pci, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_bind_now_already_bound_and_release, make_base,
-	                                        drop_base),
-	        cmocka_unit_test_setup_teardown(test_iommu_off, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_two_identical_gpus, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_gpu_shares_group_with_nic, make_base,
-	                                        drop_base),
-	        cmocka_unit_test_setup_teardown(test_debian12_two_kernels, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_q35_capture, make_base, drop_base),
-	        cmocka_unit_test_setup_teardown(test_initramfs_fails, make_base, drop_base),
+	        base_test(test_pve1_check_mode),
+	        base_test(test_pve1_apply_idempotent_absent),
+	        base_test(test_pve1_own_files_restored),
+	        base_test(test_pve1_blacklist_r8169_refused),
+	        base_test(test_pve3_blacklist_auto),
+	        base_test(test_pve1_host_devices_refused),
+	        base_test(test_pve1_group_and_selection_errors),
+	        base_test(test_paths_validated),
+	        base_test(test_damaged_block_and_backup),
+	        base_test(test_no_update_initramfs),
+	        base_test(test_empty_user_file_kept),
+	        base_test(test_bind_now_writes),
+	        base_test(test_bind_now_loads_vfio_pci),
+	        base_test(test_bind_now_already_bound_and_release),
+	        base_test(test_iommu_off),
+	        base_test(test_two_identical_gpus),
+	        base_test(test_gpu_shares_group_with_nic),
+	        base_test(test_debian12_two_kernels),
+	        base_test(test_q35_capture),
+	        base_test(test_initramfs_fails),
 	        cmocka_unit_test(test_paths),
 	        cmocka_unit_test(test_report),
 	        cmocka_unit_test(test_driver_names),
 	};
 	const struct CMUnitTest corpus_tests[] = {
-	        cmocka_unit_test_setup_teardown(test_pve1_corpus_files_restored, make_base,
-	                                        drop_base),
+	        base_test(test_pve1_corpus_files_restored),
 	};
 	int rc = cmocka_run_group_tests_name("vfio_bind", tests, NULL, NULL);
 	if (corpus_present())

@@ -1,7 +1,7 @@
 /* Temporary directory trees for the unit tests: making one under /tmp, filling
  * it (files, directories, links, or a tool such as build/tools/mkroot run on
  * it), reading a file back, removing it. Linked into every build/tests/test_*
- * (Makefile: UNIT_SUPPORT).
+ * (mk/config.mk: UNIT_SUPPORT).
  *
  * The helpers use plain POSIX calls, never the file functions of the library
  * under test (pt_file_*), so a fixture cannot share a bug with the code it

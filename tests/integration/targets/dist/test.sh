@@ -55,11 +55,7 @@ assert_eq "$(pt_jq "$PT_WORK/facts.json" 'r["ansible_facts"]["iommu"]["gpus"]["0
 
 note "the role's check mode from the installed collection (homelab.passthrough.site)"
 root=$PT_WORK/root
-pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$root"
-pt_stub "$root" update-grub update-initramfs proxmox-boot-tool modprobe
-echo 2 >"$root/etc/record-cmd/proxmox-boot-tool.status.rc"
-echo "E: /etc/kernel/proxmox-boot-uuids does not exist." >"$root/etc/record-cmd/proxmox-boot-tool.status.err"
-install -m 0755 "$PT_TOOLS/fake-pvesh" "$root/usr/bin/pvesh"
+pt_role_sandbox "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$root" grub
 pt_snapshot "$root" "$PT_WORK/fresh.sha"
 # The example inventory, copied away from the checkout.
 cp "$PT_REPO/inventory/example.yml" "$PT_WORK/inventory.yml"

@@ -24,39 +24,41 @@ run() {
 r() { pt_jq "$PT_WORK/$1.json" "$2"; }
 calls() { pt_stub_calls "$1"; }
 reset_calls() { rm -f "$1/var/log/record-cmd.log"; }
+# host NAME DESC.yml BOOT: the sandbox root $PT_WORK/NAME (pt_boot_sandbox), with its
+# /etc/default/grub kept as $PT_WORK/NAME-grub.orig and its snapshot as $PT_WORK/NAME.sha.
+host() {
+	pt_boot_sandbox "$2" "$PT_WORK/$1" "$3"
+	cp "$PT_WORK/$1/etc/default/grub" "$PT_WORK/$1-grub.orig"
+	pt_snapshot "$PT_WORK/$1" "$PT_WORK/$1.sha"
+}
+# check_plan NAME HOST KEY=VALUE...: the module in check mode with diff on host HOST
+# (run NAME): it does not fail, its result holds each VALUE (assert_result), and it
+# writes nothing and runs no command.
+check_plan() {
+	local name=$1 root=$PT_WORK/$2
+	shift 2
+	run "$name" "{\"root\": \"$root\"}" --check --diff
+	assert_eq "$(r "$name" 'r.get("failed", False)')" "false" "$name failed: $(r "$name" 'r.get("msg")')"
+	assert_result "$PT_WORK/$name.json" "$@"
+	assert_tree_unchanged "$root" "$root.sha"
+	assert_eq "$(calls "$root")" "" "commands run in check mode"
+}
 
 # ==== pve1: GRUB, Intel ======================================================
+host pve1 "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" grub
 pve1=$PT_WORK/pve1
-pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$pve1"
-pt_stub "$pve1" update-grub proxmox-boot-tool
-# A plain GRUB host: proxmox-boot-tool manages no ESP.
-echo 2 >"$pve1/etc/record-cmd/proxmox-boot-tool.status.rc"
-echo "E: /etc/kernel/proxmox-boot-uuids does not exist." \
-	>"$pve1/etc/record-cmd/proxmox-boot-tool.status.err"
 grub=$pve1/etc/default/grub
-cp "$grub" "$PT_WORK/grub.orig"
-pt_snapshot "$pve1" "$PT_WORK/pve1.sha"
 
 note "pve1: check mode with diff predicts the change and touches nothing"
-run check "{\"root\": \"$pve1\"}" --check --diff
-assert_eq "$(r check 'r.get("failed", False)')" "false" "check failed: $(r check 'r.get("msg")')"
-assert_eq "$(r check 'r["changed"]')" "true" "changed in check mode"
-assert_eq "$(r check 'r["bootloader"]')" "grub" "bootloader"
-assert_eq "$(r check 'r["iommu_vendor"]')" "intel" "vendor from /proc/cpuinfo"
-assert_eq "$(r check 'r["path"]')" "/etc/default/grub" "path"
-assert_eq "$(r check 'r["cmdline"]')" "quiet intel_iommu=on iommu=pt" "cmdline"
-assert_eq "$(r check 'r["params_added"]')" '["intel_iommu=on", "iommu=pt"]' "params_added"
-assert_eq "$(r check 'r["reboot_required"]')" "true" "reboot_required"
-assert_eq "$(r check 'r["update_command"]')" "update-grub" "update_command"
-# paths as the host sees them, not the sandbox's
-assert_eq "$(r check 'r["diff"]["before_header"]')" "/etc/default/grub" "diff header"
-assert_eq "$(r check 'r["diff"]["after_header"]')" "/etc/default/grub" "diff header"
+# the vendor from /proc/cpuinfo; the diff's paths as the host sees them, not the sandbox's
+check_plan check pve1 changed=true bootloader=grub iommu_vendor=intel path=/etc/default/grub \
+	cmdline="quiet intel_iommu=on iommu=pt" params_added='["intel_iommu=on", "iommu=pt"]' \
+	reboot_required=true update_command=update-grub \
+	diff.before_header=/etc/default/grub diff.after_header=/etc/default/grub
 assert_eq "$(r check '"GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt\"\n" in r["diff"]["after"]')" \
 	"true" "diff after"
-assert_eq "$(r check 'r["diff"]["before"] == open(sys.argv[1].rsplit("/", 1)[0] + "/grub.orig").read()')" \
+assert_eq "$(r check 'r["diff"]["before"] == open(sys.argv[1].rsplit("/", 1)[0] + "/pve1-grub.orig").read()')" \
 	"true" "diff before is the file"
-assert_tree_unchanged "$pve1" "$PT_WORK/pve1.sha"
-assert_eq "$(calls "$pve1")" "" "commands run in check mode"
 
 note "pve1: the same in a playbook with --check --diff prints the diff"
 cat >"$PT_WORK/check.yml" <<EOF
@@ -82,7 +84,7 @@ assert_eq "$(r real 'r["reboot_required"]')" "true" "reboot_required"
 assert_eq "$(r real 'r["rc"]')" "0" "update-grub rc"
 assert_eq "$(r real '"backup_file" in r')" "false" "no backup asked"
 assert_eq "$(calls "$pve1")" "$(printf 'proxmox-boot-tool status\nupdate-grub')" "commands"
-diff "$PT_WORK/grub.orig" "$grub" >"$PT_WORK/grub.diff" && fail "file not changed"
+diff "$PT_WORK/pve1-grub.orig" "$grub" >"$PT_WORK/grub.diff" && fail "file not changed"
 assert_eq "$(grep -c '^[<>]' "$PT_WORK/grub.diff")" "2" "changed lines"
 assert_contains "$PT_WORK/grub.diff" '> GRUB_CMDLINE_LINUX_DEFAULT="quiet intel_iommu=on iommu=pt"'
 # The check-mode prediction was the real result.
@@ -202,7 +204,7 @@ assert_tree_unchanged "$pve1" "$PT_WORK/selfref.sha"
 assert_eq "$(calls "$pve1" | grep -c update-grub || true)" "0" "update-grub after a refusal"
 
 note "pve1: a grub.d drop-in that sets the variable is named in a warning"
-cp "$PT_WORK/grub.orig" "$grub"
+cp "$PT_WORK/pve1-grub.orig" "$grub"
 cp "$PT_FIXTURES/files/grub.d/50-cloud-settings.cfg" "$pve1/etc/default/grub.d/50-cloudimg-settings.cfg"
 run dropin "{\"root\": \"$pve1\", \"update\": false}"
 assert_eq "$(r dropin 'r["changed"]')" "true" "changed"
@@ -246,31 +248,16 @@ assert_eq "$(r nocpu '"set iommu to intel, amd or none" in r["msg"]')" "true" "m
 mv "$PT_WORK/cpuinfo" "$pve1/proc/cpuinfo"
 
 # ==== pve2: systemd-boot, AMD ================================================
+host pve2 "$PT_FIXTURES/hosts/pve2-systemd-boot.yml" systemd-boot
 pve2=$PT_WORK/pve2
-pt_root_from_host "$PT_FIXTURES/hosts/pve2-systemd-boot.yml" "$pve2"
-pt_stub "$pve2" update-grub proxmox-boot-tool
-cat >"$pve2/etc/record-cmd/proxmox-boot-tool.status.out" <<'OUT'
-Re-executing '/usr/sbin/proxmox-boot-tool' in new private mount namespace..
-System currently booted with uefi
-5D1B-6C2A is configured with: uefi (versions: 6.8.12-4-pve)
-OUT
 cmdline=$pve2/etc/kernel/cmdline
-cp "$pve2/etc/default/grub" "$PT_WORK/pve2-grub.orig"
-pt_snapshot "$pve2" "$PT_WORK/pve2.sha"
 
 note "pve2: check mode finds systemd-boot from files alone"
-run sdcheck "{\"root\": \"$pve2\"}" --check --diff
-assert_eq "$(r sdcheck 'r.get("failed", False)')" "false" "failed: $(r sdcheck 'r.get("msg")')"
-assert_eq "$(r sdcheck 'r["bootloader"]')" "systemd-boot" "bootloader"
-assert_eq "$(r sdcheck 'r["path"]')" "/etc/kernel/cmdline" "path"
-assert_eq "$(r sdcheck 'r["iommu_vendor"]')" "amd" "vendor"
-assert_eq "$(r sdcheck 'r["cmdline"]')" "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt" "cmdline"
-assert_eq "$(r sdcheck 'r["params_added"]')" '["iommu=pt"]' "AMD: no amd_iommu=on"
-assert_eq "$(r sdcheck 'r["update_command"]')" "proxmox-boot-tool refresh" "update_command"
-assert_eq "$(r sdcheck 'r["diff"]["before_header"]')" "/etc/kernel/cmdline" "diff header"
-assert_eq "$(r sdcheck 'r["diff"]["after"]')" "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt" "diff after"
-assert_tree_unchanged "$pve2" "$PT_WORK/pve2.sha"
-assert_eq "$(calls "$pve2")" "" "commands in check mode"
+# AMD: no amd_iommu=on
+check_plan sdcheck pve2 bootloader=systemd-boot path=/etc/kernel/cmdline iommu_vendor=amd \
+	cmdline="root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt" params_added='["iommu=pt"]' \
+	update_command="proxmox-boot-tool refresh" diff.before_header=/etc/kernel/cmdline \
+	diff.after="root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt"
 
 note "pve2: the real run asks proxmox-boot-tool, edits /etc/kernel/cmdline, refreshes"
 run sdreal "{\"root\": \"$pve2\"}"

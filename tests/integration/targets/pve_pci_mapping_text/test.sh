@@ -8,29 +8,15 @@
 source "${PT_REPO:-$(cd "$(dirname "$0")/../../../.." && pwd)}/tests/integration/lib.sh"
 
 ROOT=$PT_WORK/pve1
-pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$ROOT"
-mkdir -p "$ROOT/usr/bin" "$ROOT/etc/pve/mapping" "$ROOT/etc/fake-pvesh"
-install -m 0755 "$PT_TOOLS/fake-pvesh" "$ROOT/usr/bin/pvesh"
+pt_pvesh_sandbox "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$ROOT"
+mkdir -p "$ROOT/etc/fake-pvesh"
 CFG=$ROOT/etc/pve/mapping/pci.cfg
 LOG=$ROOT/var/log/fake-pvesh.log
 E1='id=10de:1c82,iommugroup=14,node=pve1,path=0000:07:00,subsystem-id=1462:8c96'
 
-# task OUT 'yaml options' [ansible-playbook options]: the module once; the result
-# goes to $PT_WORK/OUT.json, the play's output to $PT_WORK/play.out.
-task() {
-	local out=$PT_WORK/$1.json opts=$2
-	shift 2
-	{
-		printf -- '- hosts: localhost\n  gather_facts: false\n  tasks:\n'
-		printf -- '    - homelab.passthrough.pve_pci_mapping:\n'
-		printf '%s\n' "$opts" | sed 's/^/        /'
-		printf -- '        root: %s\n' "$ROOT"
-		printf -- '      register: r\n      ignore_errors: true\n'
-		printf -- '    - ansible.builtin.copy: {content: "{{ r | to_json }}", dest: "%s"}\n' "$out"
-		printf -- '      check_mode: false\n      diff: false\n'
-	} >"$PT_WORK/play.yml"
-	pt_playbook "$PT_WORK/play.yml" "$@" >/dev/null || { cat "$PT_WORK/play.out"; fail "playbook failed"; }
-}
+# task OUT 'yaml options' [ansible-playbook options]: the module once on the
+# sandbox (pt_task): the result goes to $PT_WORK/OUT.json.
+task() { pt_task pve_pci_mapping "$ROOT" "$@"; }
 r() { pt_jq "$PT_WORK/$1.json" "$2"; }
 # msg_has OUT TEXT: the result's msg contains TEXT
 msg_has() { local m; m=$(r "$1" 'r.get("msg", "")'); [[ "$m" == *"$2"* ]] || fail "$1: msg [$m] lacks [$2]"; }

@@ -16,19 +16,11 @@
 #            renamed mapping takes this node's entry out of the old mapping.
 source "$PT_REPO/tests/integration/lib.sh"
 
-# sandbox NAME HOST.yml: a GRUB sandbox root with the recording stubs and the
-# fake pvesh.
-sandbox() {
-	local dir=$PT_WORK/$1
-	pt_root_from_host "$2" "$dir"
-	pt_stub "$dir" update-grub update-initramfs proxmox-boot-tool modprobe
-	echo 2 >"$dir/etc/record-cmd/proxmox-boot-tool.status.rc"
-	install -m 0755 "$PT_TOOLS/fake-pvesh" "$dir/usr/bin/pvesh"
-}
-sandbox amd "$PT_FIXTURES/hosts/pve3-rx6800.yml"
-sandbox nogpu "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml"
-sandbox short "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml"
-sandbox hand "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml"
+# GRUB sandbox roots with the recording stubs and the fake pvesh.
+pt_role_sandbox "$PT_FIXTURES/hosts/pve3-rx6800.yml" "$PT_WORK/amd" grub
+for node in nogpu short hand; do
+	pt_role_sandbox "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$PT_WORK/$node" grub
+done
 sed -i 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/GRUB_CMDLINE_LINUX_DEFAULT="quiet intel_iommu=on"/' \
 	"$PT_WORK/hand/etc/default/grub"
 grep -qx 'GRUB_CMDLINE_LINUX_DEFAULT="quiet intel_iommu=on"' "$PT_WORK/hand/etc/default/grub" ||
@@ -60,19 +52,13 @@ all:
           gpu_passthrough_mapping_name: gpu-gtx1050ti
 INV
 
-play() {
-	local name=$1 playbook=$2; shift 2
-	note "ansible-playbook $playbook $*"
-	ansible-playbook -i "$PT_WORK/inventory.yml" "$PT_REPO/playbooks/$playbook" "$@" >"$PT_WORK/$name.out" 2>&1
-	local rc=$?
-	cat "$PT_WORK/$name.out"
-	return $rc
-}
+# pt_play NAME PLAYBOOK [options]: output in $PT_WORK/NAME.out, exit status returned.
+PT_PLAY_INVENTORY=(-i "$PT_WORK/inventory.yml")
 cmdline() { sed -n 's/^GRUB_CMDLINE_LINUX_DEFAULT="\(.*\)"$/\1/p' "$PT_WORK/$1/etc/default/grub"; }
 mapping() { FAKE_PVESH_ROOT=$PT_WORK/$1 "$PT_TOOLS/fake-pvesh" get /cluster/mapping/pci --output-format json; }
 
 # --- the whole cluster, for real --------------------------------------------------
-play apply site.yml --diff || fail "site.yml on the mixed inventory failed"
+pt_play apply site.yml --diff || fail "site.yml on the mixed inventory failed"
 for h in amd nogpu short hand; do
 	grep -qE "^$h +:.* failed=0 " "$PT_WORK/apply.out" || fail "$h failed"
 done
@@ -106,20 +92,20 @@ assert_eq "$(pt_jq "$record" 'r["kernel_params"]')" '["iommu=pt"]' "hand: the re
 assert_eq "$(pt_jq "$record" 'r["mapping"]["name"]')" "gpu-gtx1050ti" "hand: the recorded mapping"
 
 # --- hand: the mapping renamed -------------------------------------------------------
-play rename site.yml --diff --limit hand -e gpu_passthrough_mapping_name=gpu-nvidia ||
+pt_play rename site.yml --diff --limit hand -e gpu_passthrough_mapping_name=gpu-nvidia ||
 	fail "site.yml with the renamed mapping failed"
 mapping hand >"$PT_WORK/hand.json" || fail "pvesh get on hand failed"
 assert_eq "$(pt_jq "$PT_WORK/hand.json" '[m["id"] for m in r]')" '["gpu-nvidia"]' \
 	"hand: the mappings after the rename (the old one had only this node)"
 assert_contains "$PT_WORK/rename.out" "hand's entry left the mapping gpu-gtx1050ti"
 assert_eq "$(pt_jq "$record" 'r["mapping"]["name"]')" "gpu-nvidia" "hand: the recorded mapping after the rename"
-play rename-again site.yml --limit hand -e gpu_passthrough_mapping_name=gpu-nvidia || fail "second run failed"
+pt_play rename-again site.yml --limit hand -e gpu_passthrough_mapping_name=gpu-nvidia || fail "second run failed"
 assert_eq "$(pt_play_recap_changed hand "$PT_WORK/rename-again.out")" 0 "changed tasks in the second run"
 
 # --- hand: rollback -------------------------------------------------------------------
 # nogpu takes part too: without devices and without a record of the role it
 # has nothing to roll back (its hand-set parameters, if any, stay).
-play rollback rollback.yml --diff --limit hand,nogpu -e gpu_passthrough_mapping_name=gpu-nvidia ||
+pt_play rollback rollback.yml --diff --limit hand,nogpu -e gpu_passthrough_mapping_name=gpu-nvidia ||
 	fail "rollback failed"
 assert_contains "$PT_WORK/rollback.out" "nogpu: nothing to pass through (gpu_passthrough_devices is empty) and no record of a change by the role"
 assert_tree_unchanged "$PT_WORK/nogpu" "$PT_WORK/nogpu.sha"
@@ -128,7 +114,7 @@ assert_contains "$PT_WORK/rollback.out" "Removing only the kernel parameters the
 diff -r --no-dereference -x pve "$PT_WORK/hand.etc.orig" "$PT_WORK/hand/etc" || fail "rollback left /etc different"
 mapping hand >"$PT_WORK/hand.json" || fail "pvesh get on hand failed"
 assert_eq "$(pt_jq "$PT_WORK/hand.json" 'r')" "[]" "hand: the mappings after the rollback"
-play rollback-again rollback.yml --limit hand -e gpu_passthrough_mapping_name=gpu-nvidia ||
+pt_play rollback-again rollback.yml --limit hand -e gpu_passthrough_mapping_name=gpu-nvidia ||
 	fail "second rollback failed"
 assert_eq "$(pt_play_recap_changed hand "$PT_WORK/rollback-again.out")" 0 "changed tasks in the second rollback"
 assert_eq "$(cmdline hand)" "quiet intel_iommu=on" "hand: the kernel command line after a second rollback"

@@ -6,15 +6,11 @@
 # the reboot) and a host without Proxmox VE (the mapping is skipped).
 source "$PT_REPO/tests/integration/lib.sh"
 
-# sandbox NAME HOST.yml: a sandbox root with stubbed commands and the fake
-# pvesh, and a snapshot of it in $PT_WORK/NAME.sha.
+# sandbox NAME HOST.yml: a GRUB sandbox root with stubbed commands and, on a
+# Proxmox VE node, the fake pvesh; and a snapshot of it in $PT_WORK/NAME.sha.
 sandbox() {
-	local dir=$PT_WORK/$1
-	pt_root_from_host "$2" "$dir"
-	pt_stub "$dir" update-grub update-initramfs proxmox-boot-tool modprobe
-	echo 2 >"$dir/etc/record-cmd/proxmox-boot-tool.status.rc"
-	[ -d "$dir/etc/pve" ] && install -m 0755 "$PT_TOOLS/fake-pvesh" "$dir/usr/bin/pvesh"
-	pt_snapshot "$dir" "$PT_WORK/$1.sha"
+	pt_role_sandbox "$2" "$PT_WORK/$1" grub
+	pt_snapshot "$PT_WORK/$1" "$PT_WORK/$1.sha"
 }
 # refused NAME: the run failed, and nothing in the sandbox was written or run.
 refused() {

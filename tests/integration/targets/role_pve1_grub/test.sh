@@ -11,33 +11,19 @@
 source "$PT_REPO/tests/integration/lib.sh"
 
 root=$PT_WORK/root
-pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$root"
-pt_stub "$root" update-grub update-initramfs proxmox-boot-tool modprobe
-# A plain GRUB host: proxmox-boot-tool does not manage its ESP.
-echo 2 >"$root/etc/record-cmd/proxmox-boot-tool.status.rc"
-echo "E: /etc/kernel/proxmox-boot-uuids does not exist." >"$root/etc/record-cmd/proxmox-boot-tool.status.err"
-install -m 0755 "$PT_TOOLS/fake-pvesh" "$root/usr/bin/pvesh"
+pt_role_sandbox "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$root" grub
 pt_snapshot "$root" "$PT_WORK/fresh.sha"
 cp -a "$root/etc" "$PT_WORK/etc.orig"
 
-# play NAME PLAYBOOK [options]: the playbook with the example inventory against
+# pt_play NAME PLAYBOOK [options]: the playbook with the example inventory against
 # the sandbox; output in $PT_WORK/NAME.out, exit status returned.
-play() {
-	local name=$1 playbook=$2; shift 2
-	note "ansible-playbook $playbook $*"
-	ansible-playbook -i "$PT_REPO/inventory/example.yml" -e ansible_connection=local \
-		-e "gpu_passthrough_root=$root" "$PT_REPO/playbooks/$playbook" "$@" >"$PT_WORK/$name.out" 2>&1
-	local rc=$?
-	cat "$PT_WORK/$name.out"
-	return $rc
-}
+PT_PLAY_INVENTORY=(-i "$PT_REPO/inventory/example.yml" -e ansible_connection=local
+	-e "gpu_passthrough_root=$root")
 recap_changed() { pt_play_recap_changed pve1 "$PT_WORK/$1.out"; }
-# changes NAME: each changed task of run NAME with the diff it printed.
-changes() { pt_play_changes "$PT_WORK/$1.out"; }
-calls() { pt_stub_calls "$root" | grep -c -x -- "$1" || true; }
+calls() { pt_stub_count "$root" "$1"; }
 
 # --- check mode on the fresh host -------------------------------------------
-play check site.yml --check --diff || fail "check run failed"
+pt_play check site.yml --check --diff || fail "check run failed"
 assert_tree_unchanged "$root" "$PT_WORK/fresh.sha"
 assert_eq "$(pt_stub_calls "$root")" "" "commands run in check mode"
 assert_not_contains "$root/var/log/fake-pvesh.log" "pvesh create"
@@ -48,11 +34,8 @@ assert_contains "$PT_WORK/check.out" "+	map id=10de:1c82,iommugroup=14,node=pve1
 assert_contains "$PT_WORK/check.out" "Check mode: the changes shown above are not made"
 
 # --- the real run -------------------------------------------------------------
-play apply site.yml --diff || fail "real run failed"
-changes check >"$PT_WORK/check.changes"
-changes apply >"$PT_WORK/apply.changes"
-diff -u "$PT_WORK/check.changes" "$PT_WORK/apply.changes" ||
-	fail "check mode predicted other changes than the real run made"
+pt_play apply site.yml --diff || fail "real run failed"
+pt_play_predicted check apply
 grep -q '^## ' "$PT_WORK/apply.changes" || fail "no changed task found in the real run's output"
 
 grep -qx 'GRUB_CMDLINE_LINUX_DEFAULT="quiet intel_iommu=on iommu=pt"' "$root/etc/default/grub" ||
@@ -85,22 +68,19 @@ assert_contains "$root/var/lib/homelab-passthrough/gpu_passthrough.json" '"iommu
 assert_contains "$root/var/lib/homelab-passthrough/gpu_passthrough.json" '"name": "gpu-gtx1050ti"'
 
 # --- idempotence ------------------------------------------------------------------
-play again site.yml --diff || fail "second run failed"
+pt_play again site.yml --diff || fail "second run failed"
 assert_eq "$(recap_changed again)" 0 "changed tasks in the second run"
 assert_eq "$(calls update-grub)" 1 "update-grub runs after the second run"
 assert_eq "$(calls 'update-initramfs -u -k all')" 1 "update-initramfs runs after the second run"
 
 # --- rollback -------------------------------------------------------------------------
 pt_snapshot "$root" "$PT_WORK/applied.sha"
-play rollback-check rollback.yml --check --diff || fail "rollback check run failed"
+pt_play rollback-check rollback.yml --check --diff || fail "rollback check run failed"
 assert_tree_unchanged "$root" "$PT_WORK/applied.sha"
 assert_eq "$(recap_changed rollback-check)" 3 "changed tasks in the rollback check run"
 
-play rollback rollback.yml --diff || fail "rollback failed"
-changes rollback-check >"$PT_WORK/rollback-check.changes"
-changes rollback >"$PT_WORK/rollback.changes"
-diff -u "$PT_WORK/rollback-check.changes" "$PT_WORK/rollback.changes" ||
-	fail "rollback check mode predicted other changes than the rollback made"
+pt_play rollback rollback.yml --diff || fail "rollback failed"
+pt_play_predicted rollback-check rollback "rollback check mode predicted other changes than the rollback made"
 # Every original file is back, byte for byte; the files the role created are
 # gone. Proxmox keeps an empty pci.cfg once its last mapping is deleted.
 diff -r --no-dereference -x pve "$PT_WORK/etc.orig" "$root/etc" || fail "rollback left /etc different"
@@ -115,6 +95,6 @@ grep -v -e ' \./etc/pve/mapping/pci\.cfg$' -e ' \./var/lib/homelab-passthrough/g
 diff -u "$PT_WORK/fresh.sha" "$PT_WORK/rolledback.cmp" || fail "rollback left files different from the fresh host"
 assert_eq "$(calls update-grub)" 2 "update-grub runs after the rollback"
 
-play rollback-again rollback.yml || fail "second rollback failed"
+pt_play rollback-again rollback.yml || fail "second rollback failed"
 assert_eq "$(recap_changed rollback-again)" 0 "changed tasks in the second rollback"
 echo "PASS role_pve1_grub"

@@ -10,15 +10,7 @@
 source "$PT_REPO/tests/integration/lib.sh"
 
 root=$PT_WORK/root
-pt_root_from_host "$PT_FIXTURES/hosts/pve2-systemd-boot.yml" "$root"
-pt_stub "$root" update-grub update-initramfs proxmox-boot-tool modprobe
-# What proxmox-boot-tool status says on a systemd-boot host.
-cat >"$root/etc/record-cmd/proxmox-boot-tool.status.out" <<'OUT'
-Re-executing '/usr/sbin/proxmox-boot-tool' in new private mount namespace..
-System currently booted with uefi
-5D1B-6C2A is configured with: uefi (versions: 6.8.12-4-pve)
-OUT
-install -m 0755 "$PT_TOOLS/fake-pvesh" "$root/usr/bin/pvesh"
+pt_role_sandbox "$PT_FIXTURES/hosts/pve2-systemd-boot.yml" "$root" systemd-boot
 mkdir -p "$root/etc/pve/mapping"
 printf 'gpu-rx6600\n\tmap id=1002:73ff,iommugroup=22,node=pve3,path=0000:0e:00,subsystem-id=1da2:e445\n\tdescription RX 6600 for VMs\n\nnic-x710\n\tmap id=8086:1572,iommugroup=30,node=pve3,path=0000:41:00.0\n\n' \
 	>"$root/etc/pve/mapping/pci.cfg"
@@ -37,21 +29,13 @@ pve:
       gpu_passthrough_blacklist_drivers: [amdgpu]
 INV
 
-play() {
-	local name=$1 playbook=$2; shift 2
-	note "ansible-playbook $playbook $*"
-	ansible-playbook -i "$PT_WORK/inventory.yml" "$PT_REPO/playbooks/$playbook" "$@" >"$PT_WORK/$name.out" 2>&1
-	local rc=$?
-	cat "$PT_WORK/$name.out"
-	return $rc
-}
+# pt_play NAME PLAYBOOK [options]: output in $PT_WORK/NAME.out, exit status returned.
+PT_PLAY_INVENTORY=(-i "$PT_WORK/inventory.yml")
 recap_changed() { pt_play_recap_changed pve2 "$PT_WORK/$1.out"; }
-# changes NAME: each changed task of run NAME with the diff it printed.
-changes() { pt_play_changes "$PT_WORK/$1.out"; }
-calls() { pt_stub_calls "$root" | grep -c -x -- "$1" || true; }
+calls() { pt_stub_count "$root" "$1"; }
 
 # --- check mode ----------------------------------------------------------------
-play check site.yml --check --diff || fail "check run failed"
+pt_play check site.yml --check --diff || fail "check run failed"
 assert_tree_unchanged "$root" "$PT_WORK/fresh.sha"
 assert_eq "$(pt_stub_calls "$root")" "" "commands run in check mode"
 assert_eq "$(recap_changed check)" 3 "changed tasks in check mode"
@@ -59,12 +43,9 @@ assert_contains "$PT_WORK/check.out" "+++ after: /etc/kernel/cmdline"
 assert_not_contains "$PT_WORK/check.out" "/etc/default/grub"
 
 # --- converge ----------------------------------------------------------------------
-play apply site.yml --diff || fail "real run failed"
-changes check >"$PT_WORK/check.changes"
-changes apply >"$PT_WORK/apply.changes"
+pt_play apply site.yml --diff || fail "real run failed"
+pt_play_predicted check apply
 grep -q '^## ' "$PT_WORK/apply.changes" || fail "no changed task found in the real run's output"
-diff -u "$PT_WORK/check.changes" "$PT_WORK/apply.changes" ||
-	fail "check mode predicted other changes than the real run made"
 
 # AMD: no intel_iommu=on (and never amd_iommu=on), only iommu=pt; root= kept.
 assert_eq "$(cat "$root/etc/kernel/cmdline")" "root=ZFS=rpool/ROOT/pve-1 boot=zfs iommu=pt" "/etc/kernel/cmdline"
@@ -86,19 +67,16 @@ assert_contains "$PT_WORK/apply.out" "0000:0d:00.0, 0000:0d:00.1 go to vfio-pci 
 assert_contains "$PT_WORK/apply.out" "kernel command line (systemd-boot, /etc/kernel/cmdline)"
 
 # --- idempotence -------------------------------------------------------------------------
-play again site.yml --diff || fail "second run failed"
+pt_play again site.yml --diff || fail "second run failed"
 assert_eq "$(recap_changed again)" 0 "changed tasks in the second run"
 assert_eq "$(calls 'proxmox-boot-tool refresh')" 1 "proxmox-boot-tool refresh runs after the second run"
 
 # --- rollback ----------------------------------------------------------------------------
 pt_snapshot "$root" "$PT_WORK/applied.sha"
-play rollback-check rollback.yml --check --diff || fail "rollback check run failed"
+pt_play rollback-check rollback.yml --check --diff || fail "rollback check run failed"
 assert_tree_unchanged "$root" "$PT_WORK/applied.sha"
-play rollback rollback.yml --diff || fail "rollback failed"
-changes rollback-check >"$PT_WORK/rollback-check.changes"
-changes rollback >"$PT_WORK/rollback.changes"
-diff -u "$PT_WORK/rollback-check.changes" "$PT_WORK/rollback.changes" ||
-	fail "rollback check mode predicted other changes than the rollback made"
+pt_play rollback rollback.yml --diff || fail "rollback failed"
+pt_play_predicted rollback-check rollback "rollback check mode predicted other changes than the rollback made"
 # Everything back byte for byte, the cluster mapping file included: pve3's
 # entry and the other mapping stay, pve2's entry is gone.
 diff -r --no-dereference -x priv "$PT_WORK/etc.orig" "$root/etc" || fail "rollback left /etc different"
@@ -110,6 +88,6 @@ grep -v ' \./var/lib/homelab-passthrough/gpu_passthrough\.json$' "$PT_WORK/rolle
 diff -u "$PT_WORK/fresh.sha" "$PT_WORK/rolledback.cmp" || fail "rollback left files different from the fresh host"
 assert_eq "$(calls 'proxmox-boot-tool refresh')" 2 "proxmox-boot-tool refresh runs after the rollback"
 
-play rollback-again rollback.yml || fail "second rollback failed"
+pt_play rollback-again rollback.yml || fail "second rollback failed"
 assert_eq "$(recap_changed rollback-again)" 0 "changed tasks in the second rollback"
 echo "PASS role_pve2_systemd_boot"

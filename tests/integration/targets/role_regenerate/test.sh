@@ -14,10 +14,7 @@
 source "$PT_REPO/tests/integration/lib.sh"
 
 root=$PT_WORK/pve1
-pt_root_from_host "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$root"
-pt_stub "$root" update-grub update-initramfs proxmox-boot-tool modprobe
-echo 2 >"$root/etc/record-cmd/proxmox-boot-tool.status.rc"
-install -m 0755 "$PT_TOOLS/fake-pvesh" "$root/usr/bin/pvesh"
+pt_role_sandbox "$PT_FIXTURES/hosts/pve1-gtx1050ti.yml" "$root" grub
 marker=$root/var/lib/homelab-passthrough/grub_iommu.update-pending
 
 # site NAME [options]: playbooks/site.yml with the example inventory (pve1) against the
@@ -31,7 +28,7 @@ site() {
 	cat "$PT_WORK/$name.out"
 	return $rc
 }
-update_grub_runs() { pt_stub_calls "$root" | grep -c -x update-grub || true; }
+update_grub_runs() { pt_stub_count "$root" update-grub; }
 # grub_cfg DEFAULT: a grub.cfg as update-grub writes it, two kernels, a
 # recovery entry and memtest86+, with DEFAULT as GRUB_CMDLINE_LINUX_DEFAULT.
 grub_cfg() {
@@ -109,11 +106,7 @@ grep -q '^pve1 *:.* changed=0 ' "$PT_WORK/fresh.out" || fail "the settled host s
 # 5. systemd-boot (pve2): the loader entries on a mounted ESP are checked the
 #    same way, from their options lines.
 root2=$PT_WORK/pve2
-pt_root_from_host "$PT_FIXTURES/hosts/pve2-systemd-boot.yml" "$root2"
-pt_stub "$root2" update-grub update-initramfs proxmox-boot-tool modprobe
-printf '5D1B-6C2A is configured with: uefi (versions: 6.8.12-4-pve)\n' \
-	>"$root2/etc/record-cmd/proxmox-boot-tool.status.out"
-install -m 0755 "$PT_TOOLS/fake-pvesh" "$root2/usr/bin/pvesh"
+pt_role_sandbox "$PT_FIXTURES/hosts/pve2-systemd-boot.yml" "$root2" systemd-boot
 entries=$root2/boot/efi/loader/entries
 mkdir -p "$entries"
 # entry OPTIONS: the loader entry proxmox-boot-tool refresh writes

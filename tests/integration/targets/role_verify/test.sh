@@ -13,14 +13,8 @@
 # connection, which is what stops it here).
 source "$PT_REPO/tests/integration/lib.sh"
 
-# sandbox NAME HOST.yml: a sandbox root with stubbed commands and the fake pvesh.
-sandbox() {
-	local dir=$PT_WORK/$1
-	pt_root_from_host "$2" "$dir"
-	pt_stub "$dir" update-grub update-initramfs proxmox-boot-tool modprobe
-	echo 2 >"$dir/etc/record-cmd/proxmox-boot-tool.status.rc"
-	install -m 0755 "$PT_TOOLS/fake-pvesh" "$dir/usr/bin/pvesh"
-}
+# sandbox NAME HOST.yml: a GRUB sandbox root with stubbed commands and the fake pvesh.
+sandbox() { pt_role_sandbox "$2" "$PT_WORK/$1" grub; }
 # site NAME EXTRA-VARS-JSON [options]: playbooks/site.yml with the example
 # inventory (pve1) against sandbox NAME; output in $PT_WORK/NAME.out.
 site() {
