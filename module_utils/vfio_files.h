@@ -23,7 +23,7 @@
 
 #include "vfio_plan.h"
 #include "report.h"
-#include "vfio_run.h"
+#include "vfio_opts.h"
 
 /* The block owners: the markers read "# BEGIN <owner>" and "# END <owner>". */
 #define PT_VFIO_OWNER           "homelab.passthrough.vfio_bind"

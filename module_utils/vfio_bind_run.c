@@ -1,4 +1,4 @@
-#include "vfio_run.h"
+#include "vfio_bind_run.h"
 
 #include <errno.h>
 #include <stdlib.h>

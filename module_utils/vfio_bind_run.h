@@ -1,48 +1,33 @@
-/* One vfio_bind run: hand PCI devices to vfio-pci persistently (and now, with
+/* Layer: module run (vfio_bind). Included by modules/vfio_bind.c and the tests
+ * that run the module without a process; no library file includes it.
+ *
+ * One vfio_bind run: hand PCI devices to vfio-pci persistently (and now, with
  * bind_now) without cutting the host off, or give them back (docs in
  * modules/vfio_bind.yml, the rules in docs/architecture.md).
  *
  * The steps, each in the file named for it:
+ *   vfio_opts    the options (the family's lowest header)
  *   vfio_select  which devices (addresses, IDs, their IOMMU groups)
- *   vfio_safety  what must stay with the host; refusals unless force
+ *   vfio_safety  what must stay with the host; refusals unless force (the
+ *                host's default routes and disks: host_net, host_block)
  *   vfio_plan    what the boot configuration says (ids or driver_override,
- *                softdeps, vfio modules)
- *   vfio_files   the three managed files, planned whole before the first
- *                write, then written; update-initramfs, and the marker that
- *                makes the next run retry it when it fails
+ *                softdeps, vfio modules: vfio_modules)
+ *   vfio_files   the three managed files (their text: vfio_render, through
+ *                conf_block, modprobe_conf and modules_file), planned whole
+ *                before the first write, then written; update-initramfs, and
+ *                the marker that makes the next run retry it when it fails
  *   vfio_driver  bind_now: the devices moved to vfio-pci through sysfs
  * Check mode goes through the same steps, the refusals included, and stops
  * short of every write and every command. */
-#ifndef PT_VFIO_RUN_H
-#define PT_VFIO_RUN_H
+#ifndef PT_VFIO_BIND_RUN_H
+#define PT_VFIO_BIND_RUN_H
 
 #include <stdbool.h>
 
 #include <jansson.h>
 
 #include "report.h"
-
-/* The module's options, validated (see modules/vfio_bind.yml). Strings and
- * arrays are borrowed from the caller for the length of the run. */
-struct pt_vfio_bind_opts {
-	const char *root;           /* the host's root directory, "/" for the host */
-	bool present;               /* state: present (false: absent) */
-	bool check;                 /* check mode: predict, change nothing */
-	const json_t *devices;      /* PCI addresses as given (array of strings, or NULL) */
-	const json_t *ids;          /* vendor:device pairs as given (array of strings, or NULL) */
-	bool include_group;         /* the other endpoints of a selected device's group join */
-	bool disable_vga;           /* disable_vga=1 on the options line */
-	const json_t *blacklist;    /* blacklist_drivers (array of strings, or NULL) */
-	const char *conf_path;      /* modprobe.d file for options/softdep/install lines */
-	const char *blacklist_path; /* modprobe.d file for the blacklist */
-	const char *modules_file;   /* /etc/modules or a modules-load.d/NAME.conf */
-	bool update_initramfs;      /* rebuild the initramfs after a file changed */
-	int initramfs_timeout;      /* seconds before update-initramfs is killed */
-	int modprobe_timeout;       /* seconds before bind_now's modprobe vfio-pci is killed */
-	bool bind_now;              /* move the devices to vfio-pci on the running host */
-	bool force;                 /* go ahead despite the safety refusals (warned) */
-	bool backup;                /* keep a backup of each file before it changes */
-};
+#include "vfio_opts.h"
 
 struct pt_vfio_bind_result {
 	bool changed;   /* something changed (or would, in check mode); after a failure:
