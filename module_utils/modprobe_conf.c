@@ -10,7 +10,7 @@
 
 #include "cleanup.h"
 #include "files.h"
-#include "runtime.h"
+#include "json_text.h"
 #include "strbuf.h"
 
 /* --- the managed block ---------------------------------------------------- */

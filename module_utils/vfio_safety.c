@@ -13,7 +13,7 @@
 
 #include "cleanup.h"
 #include "files.h"
-#include "runtime.h"
+#include "json_text.h"
 #include "strbuf.h"
 
 #define MAX_LINKS 40
