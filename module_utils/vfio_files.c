@@ -10,7 +10,7 @@
 #include "files.h"
 #include "modprobe_conf.h"
 #include "modules_file.h"
-#include "vfio_safety.h"
+#include "root_path.h"
 
 #define HEADER ": managed by Ansible (edits here are overwritten)"
 
@@ -71,15 +71,6 @@ int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_re
 	return 0;
 }
 
-/* The file path leads to on the host under root, every link followed inside
- * root, "." and ".." and doubled slashes folded: a full path (caller frees),
- * NULL when out of memory or the links loop (then the read reports it). */
-static char *resolved(const char *root, const char *path)
-{
-	_cleanup_free_ char *inside = pt_root_realpath(root, path);
-	return inside ? pt_path_join(root, inside) : NULL;
-}
-
 /* What to do when two of the options name one file. */
 static const char *same_file_advice(size_t a, size_t b)
 {
@@ -96,8 +87,10 @@ int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt
 	const char *paths[] = {opts->conf_path, opts->blacklist_path, opts->modules_file};
 	char *real[PT_VFIO_NFILES] = {NULL};
 	int e = 0;
+	/* resolved as the host resolves them; NULL (out of memory, a link loop, a
+	 * path too long) compares as given, and the read then reports it */
 	for (size_t i = 0; i < PT_VFIO_NFILES; i++)
-		real[i] = resolved(opts->root, paths[i]);
+		real[i] = pt_root_host_path(opts->root, paths[i]);
 	for (size_t a = 0; !e && a < PT_VFIO_NFILES; a++) {
 		for (size_t b = a + 1; !e && b < PT_VFIO_NFILES; b++) {
 			struct stat sa, sb;

@@ -14,107 +14,12 @@
 #include "cleanup.h"
 #include "files.h"
 #include "json_text.h"
+#include "root_path.h"
 #include "strbuf.h"
 
-#define MAX_LINKS 40
 #define MAX_DEPTH 8
 
-/* --- paths inside a root ------------------------------------------------------ */
-
-static const char *root_prefix(const char *root)
-{
-	return root && strcmp(root, "/") != 0 ? root : "";
-}
-
-char *pt_root_realpath(const char *root, const char *path)
-{
-	/* the kernel refuses such a path anyway, and walking a huge one here
-	 * would take time quadratic in its length */
-	if (path && strlen(path) >= PATH_MAX) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	const char *prefix = root_prefix(root);
-	struct pt_strbuf done = PT_STRBUF_INIT; /* resolved part, "" meaning "/" */
-	_cleanup_free_ char *rest = strdup(path ? path : "");
-	int links = 0;
-	if (!rest)
-		return NULL;
-	char *p = rest;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		char comp[NAME_MAX + 1];
-		if (n > NAME_MAX)
-			n = NAME_MAX;
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		p = slash ? slash : p + strlen(p);
-
-		if (!strcmp(comp, "."))
-			continue;
-		if (!strcmp(comp, "..")) {
-			char *last = done.data ? strrchr(done.data, '/') : NULL;
-			if (last) {
-				done.len = (size_t)(last - done.data);
-				*last = '\0';
-			}
-			continue;
-		}
-		size_t mark = done.len;
-		pt_strbuf_printf(&done, "/%s", comp);
-		_cleanup_free_ char *full = NULL;
-		if (asprintf(&full, "%s%s", prefix, pt_strbuf_str(&done)) < 0) {
-			pt_strbuf_release(&done);
-			return NULL;
-		}
-		char target[PATH_MAX];
-		ssize_t t = readlink(full, target, sizeof target - 1);
-		if (t < 0)
-			continue; /* not a link (or absent): keep the component */
-		target[t] = '\0';
-		if (++links > MAX_LINKS) {
-			pt_strbuf_release(&done);
-			errno = ELOOP;
-			return NULL;
-		}
-		/* Drop the link's own name, then walk its target before the rest. */
-		done.len = mark;
-		if (done.data)
-			done.data[mark] = '\0';
-		if (target[0] == '/') {
-			done.len = 0;
-			if (done.data)
-				done.data[0] = '\0';
-		}
-		char *joined = NULL;
-		if (asprintf(&joined, "%s/%s", target, p) < 0) {
-			pt_strbuf_release(&done);
-			return NULL;
-		}
-		free(rest);
-		rest = joined;
-		p = rest;
-	}
-	if (!done.len)
-		pt_strbuf_puts(&done, "/");
-	if (done.oom) {
-		pt_strbuf_release(&done);
-		return NULL;
-	}
-	return pt_strbuf_steal(&done);
-}
-
-/* The resolved path joined back onto root, for opening. Caller frees. */
-static char *rooted(const char *root, const char *path)
-{
-	_cleanup_free_ char *inside = pt_root_realpath(root, path);
-	return inside ? pt_path_join(root, inside) : NULL;
-}
+/* --- sysfs objects under PCI devices ------------------------------------------ */
 
 static bool is_pci_address(const char *s, size_t n)
 {
@@ -302,7 +207,7 @@ static int iface_devices(const char *root, const char *iface, int depth, json_t 
 		_cleanup_free_ char *rel = NULL;
 		if (asprintf(&rel, "/sys/class/net/%s%s", iface, *sub) < 0)
 			return -ENOMEM;
-		_cleanup_free_ char *dir = rooted(root, rel);
+		_cleanup_free_ char *dir = pt_root_host_path(root, rel);
 		DIR *d = dir ? opendir(dir) : NULL;
 		if (!d)
 			continue;
@@ -422,7 +327,7 @@ static bool block_exists(const char *root, const char *name)
 /* The dm-N whose dm/name is `dmname`. Caller frees; NULL when none. */
 static char *dm_by_name(const char *root, const char *dmname)
 {
-	_cleanup_free_ char *dir = rooted(root, "/sys/class/block");
+	_cleanup_free_ char *dir = pt_root_host_path(root, "/sys/class/block");
 	DIR *d = dir ? opendir(dir) : NULL;
 	if (!d)
 		return NULL;
@@ -434,7 +339,7 @@ static char *dm_by_name(const char *root, const char *dmname)
 		_cleanup_free_ char *rel = NULL;
 		if (asprintf(&rel, "/sys/class/block/%s/dm/name", e->d_name) < 0)
 			break;
-		_cleanup_free_ char *path = rooted(root, rel);
+		_cleanup_free_ char *path = pt_root_host_path(root, rel);
 		_cleanup_free_ char *name = path ? pt_file_read_line(path) : NULL;
 		if (name && !strcmp(name, dmname))
 			found = strdup(e->d_name);
@@ -499,7 +404,7 @@ static void unescape_octal(char *s)
  * ID_FS_LABEL=pool in /run/udev/data/b<major>:<minor>). Appends block names. */
 static void zfs_members(const char *root, const char *pool, json_t *names)
 {
-	_cleanup_free_ char *dir = rooted(root, "/sys/class/block");
+	_cleanup_free_ char *dir = pt_root_host_path(root, "/sys/class/block");
 	DIR *d = dir ? opendir(dir) : NULL;
 	if (!d)
 		return;
@@ -510,7 +415,7 @@ static void zfs_members(const char *root, const char *pool, json_t *names)
 		_cleanup_free_ char *rel = NULL, *data_rel = NULL, *data = NULL;
 		if (asprintf(&rel, "/sys/class/block/%s/dev", e->d_name) < 0)
 			break;
-		_cleanup_free_ char *devpath = rooted(root, rel);
+		_cleanup_free_ char *devpath = pt_root_host_path(root, rel);
 		_cleanup_free_ char *majmin = devpath ? pt_file_read_line(devpath) : NULL;
 		if (!majmin || strchr(majmin, '/'))
 			continue;

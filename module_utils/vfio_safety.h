@@ -28,13 +28,6 @@
 
 #include "pci.h"
 
-/* path resolved as seen from inside root: every link followed, absolute
- * targets re-rooted, "." and ".." folded. Components that do not exist are kept
- * as written. Returns the path inside root (starting with '/'; caller frees),
- * or NULL with errno set: ENOMEM, ELOOP after 40 links (a loop), ENAMETOOLONG for a
- * path of PATH_MAX bytes or more. */
-char *pt_root_realpath(const char *root, const char *path);
-
 /* The PCI device a sysfs object (e.g. "/sys/class/block/nvme0n1") sits under:
  * the deepest PCI address in its resolved path. 0 and out set, or -ENOENT. */
 int pt_sysfs_pci_address(const char *root, const char *sysfs_path, char out[PT_PCI_ADDR_LEN]);

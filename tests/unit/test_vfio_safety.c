@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "pci.h"
+#include "root_path.h"
 #include "support/tmptree.h"
 #include "vfio_safety.h"
 
