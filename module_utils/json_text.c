@@ -96,7 +96,7 @@ static int cmp_json_strings(const void *a, const void *b)
 	              json_string_value(*(json_t *const *)b));
 }
 
-void pt_json_strings_sort_unique(json_t *arr)
+void pt_json_strings_sort(json_t *arr, bool drop_repeats)
 {
 	size_t n = json_array_size(arr), w = 0;
 	json_t **v = n > 1 ? calloc(n, sizeof *v) : NULL;
@@ -107,7 +107,7 @@ void pt_json_strings_sort_unique(json_t *arr)
 	qsort(v, n, sizeof *v, cmp_json_strings);
 	json_array_clear(arr);
 	for (size_t i = 0; i < n; i++) {
-		if (w && !cmp_json_strings(&v[w - 1], &v[i]))
+		if (drop_repeats && w && !cmp_json_strings(&v[w - 1], &v[i]))
 			json_decref(v[i]);
 		else
 			v[w++] = v[i];

@@ -35,9 +35,9 @@ bool pt_json_strings_has(const json_t *arr, const char *s);
  * drops it). */
 void pt_json_strings_add_unique(json_t *arr, const char *s);
 
-/* Sort an array of strings in place (strcmp order) and drop repeats, so that
- * what came in directory or hash order reads the same on every host. Left as
- * it was when out of memory. */
-void pt_json_strings_sort_unique(json_t *arr);
+/* Sort an array of strings in place (strcmp order), so that what came in
+ * directory or hash order reads the same on every host; with drop_repeats,
+ * equal strings are kept once. Left as it was when out of memory. */
+void pt_json_strings_sort(json_t *arr, bool drop_repeats);
 
 #endif

@@ -11,9 +11,9 @@
 #include "modules_file.h"
 #include "strbuf.h"
 #include "vfio_driver.h"
-#include "vfio_safety.h"
+#include "vfio_select.h"
 
-/* Append name normalised ('-' → '_') unless empty; pt_json_strings_sort_unique
+/* Append name normalised ('-' → '_') unless empty; pt_json_strings_sort
  * drops the repeats afterwards, so a long list costs n log n, not a search per
  * name. */
 static void add_module(json_t *list, const char *name)
@@ -64,14 +64,14 @@ static int softdeps(const char *root, const struct pt_pci_host *host, const json
 				add_softdep(deps, json_string_value(mv));
 		}
 		if (d->driver && !pt_vfio_driver_is_vfio(d->driver)) {
-			_cleanup_free_ char *mod = pt_safety_driver_module(root, d->driver);
+			_cleanup_free_ char *mod = pt_kmod_driver_module(root, d->driver);
 			if (mod)
 				add_softdep(deps, mod);
 		}
 	}
 	for (size_t i = 0; i < nrel; i++)
 		pt_kmod_aliases_free(idx[i]);
-	pt_json_strings_sort_unique(deps);
+	pt_json_strings_sort(deps, true);
 	return 0;
 }
 
@@ -99,8 +99,8 @@ static void mechanisms(const struct pt_pci_host *host, const json_t *selected, j
 			json_array_append_new(ids, json_string(id));
 		}
 	}
-	pt_json_strings_sort_unique(ids);
-	pt_json_strings_sort_unique(overrides);
+	pt_json_strings_sort(ids, true);
+	pt_json_strings_sort(overrides, true);
 }
 
 int pt_vfio_plan_make(const char *root, const struct pt_pci_host *host, const json_t *selected,
@@ -183,7 +183,7 @@ json_t *pt_vfio_plan_blacklist(const json_t *drivers)
 	json_t *v;
 	json_array_foreach (drivers, i, v)
 		add_module(out, json_string_value(v));
-	pt_json_strings_sort_unique(out);
+	pt_json_strings_sort(out, true);
 	return out;
 }
 
@@ -258,7 +258,7 @@ static json_t *device_modules(const char *root, const struct alias_set *a,
 				goto oom;
 	}
 	if (out && d->driver && !pt_vfio_driver_is_vfio(d->driver)) {
-		_cleanup_free_ char *mod = pt_safety_driver_module(root, d->driver);
+		_cleanup_free_ char *mod = pt_kmod_driver_module(root, d->driver);
 		if (!mod || note_module(out, mod, "bound") < 0)
 			goto oom;
 	}
@@ -340,7 +340,7 @@ int pt_vfio_plan_blacklist_auto(const char *root, const struct pt_pci_host *host
 			}
 			if (json_object_get(kept, mod))
 				continue;
-			_cleanup_free_ char *what = pt_safety_describe(d);
+			_cleanup_free_ char *what = pt_vfio_describe(d);
 			_cleanup_free_ char *why = NULL;
 			if (asprintf(&why,
 			             "left out: it %s %s (%s), which stays with the host, and a "
@@ -359,7 +359,7 @@ int pt_vfio_plan_blacklist_auto(const char *root, const struct pt_pci_host *host
 	json_object_foreach (wanted, mod, w)
 		if (json_array_append_new(names, json_string(mod)) < 0)
 			goto out;
-	pt_json_strings_sort_unique(names);
+	pt_json_strings_sort(names, true);
 	size_t i;
 	json_t *n;
 	json_array_foreach (names, i, n) {

@@ -63,7 +63,7 @@ bool pt_vfio_plan_blacklist_has_auto(const json_t *drivers);
  * bound to, or matches, a device of host that is not selected (it would be
  * lost for that device at the next boot: the NIC's r8169, snd_hda_intel when
  * the onboard audio uses it). vfio-pci, pci-stub and pcieport are never
- * candidates. Driver names are taken as their modules (pt_safety_driver_module)
+ * candidates. Driver names are taken as their modules (pt_kmod_driver_module)
  * and normalised ('-' → '_').
  *
  * Returns 0 with *chosen (new array of module names, sorted) and *choice (new

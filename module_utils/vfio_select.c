@@ -7,7 +7,22 @@
 
 #include "cleanup.h"
 #include "strbuf.h"
-#include "vfio_safety.h"
+
+char *pt_vfio_describe(const struct pt_pci_device *dev)
+{
+	char *s = NULL;
+	char id[16];
+	pt_pci_id_string(dev->vendor_id, dev->device_id, id, sizeof id);
+	int n;
+	if (dev->vendor_name && dev->device_name)
+		n = asprintf(&s, "%s %s", dev->vendor_name, dev->device_name);
+	else if (dev->class_name)
+		n = asprintf(&s, "%s %s", dev->class_name, *id ? id : "(unknown ID)");
+	else
+		n = asprintf(&s, "class 0x%04x device %s", (unsigned)(dev->class_id & 0xffff),
+		             *id ? id : "(unknown ID)");
+	return n < 0 ? NULL : s;
+}
 
 static bool is_display(const struct pt_pci_device *d)
 {
@@ -19,7 +34,7 @@ static void describe_line(struct pt_strbuf *sb, const struct pt_pci_device *d)
 {
 	char id[16];
 	pt_pci_id_string(d->vendor_id, d->device_id, id, sizeof id);
-	_cleanup_free_ char *what = pt_safety_describe(d);
+	_cleanup_free_ char *what = pt_vfio_describe(d);
 	pt_strbuf_printf(sb, "%s %s %s", d->address, *id ? id : "????:????", what ? what : "");
 	if (d->iommu_group >= 0)
 		pt_strbuf_printf(sb, " (group %d)", d->iommu_group);
