@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "conf_block.h"
 #include "exec.h"
 #include "files.h"
 #include "modprobe_conf.h"
 #include "modules_file.h"
 #include "root_path.h"
+#include "vfio_render.h"
 
 #define HEADER ": managed by Ansible (edits here are overwritten)"
 
@@ -209,8 +211,8 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 		                         .disable_vga = opts->disable_vga,
 		                         .softdeps = plan->softdeps,
 		                         .overrides = plan->overrides};
-		conf_body = pt_modprobe_render_vfio(&c);
-		black_body = pt_modprobe_render_blacklist(opts->blacklist);
+		conf_body = pt_vfio_render_conf(&c);
+		black_body = pt_vfio_render_blacklist(opts->blacklist);
 		if (!conf_body || !black_body)
 			return pt_report_fail(rep, -ENOMEM, "out of memory");
 	}

@@ -8,9 +8,9 @@
 #include "cleanup.h"
 #include "json_text.h"
 #include "kmod.h"
-#include "modules_file.h"
 #include "strbuf.h"
 #include "vfio_driver.h"
+#include "vfio_modules.h"
 #include "vfio_select.h"
 
 /* Append name normalised ('-' → '_') unless empty; pt_json_strings_sort
