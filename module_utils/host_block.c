@@ -227,11 +227,11 @@ static int devices_behind(const char *root, const json_t *names, const char *sou
 		json_array_foreach (devs, j, d) {
 			const char *address = json_string_value(json_object_get(d, "address"));
 			const char *block = json_string_value(json_object_get(d, "block"));
-			json_t *o = mountpoint ? pt_json_text_object("address", address, "block", block,
-			                                             "source", source, "mountpoint",
-			                                             mountpoint, NULL)
-			                       : pt_json_text_object("address", address, "block", block,
-			                                             "source", source, NULL);
+			json_t *o = mountpoint ? pt_json_text_object("address", address, "block",
+			                                             block, "source", source,
+			                                             "mountpoint", mountpoint, NULL)
+			                       : pt_json_text_object("address", address, "block",
+			                                             block, "source", source, NULL);
 			if (!o || json_array_append_new(used, o) < 0)
 				return -ENOMEM;
 		}

@@ -1,5 +1,5 @@
 /* Layer: host I/O. Included by the facts (iommu.c) and the vfio family
- * (vfio_plan, vfio_modules, vfio_safety).
+ * (vfio_plan, vfio_modules, vfio_render, vfio_safety).
  *
  * Kernel modules as a root sees them: loaded ones (/proc/modules), installed
  * kernels (/lib/modules/<release>/modules.dep and modules.builtin) and which

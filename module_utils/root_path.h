@@ -1,5 +1,5 @@
-/* Layer: host I/O. Included by files.c, exec.c and the host readers that follow
- * sysfs links inside a root (sysfs_pci, host_net, host_block, vfio_files).
+/* Layer: host I/O. Included by files.c, exec.c, and the readers that follow
+ * links inside a root (sysfs_pci, host_net, host_block, kmod, vfio_files).
  *
  * Paths inside a root, resolved the way the host booted from that root would
  * resolve them: every symbolic link followed inside root (an absolute target is

@@ -30,13 +30,13 @@
 #include "vfio_opts.h"
 
 struct pt_vfio_bind_result {
-	bool changed;   /* something changed (or would, in check mode); after a failure:
-	                   something was written or a device moved */
-	json_t *values; /* the result keys of RETURN (owned): devices, ids, softdeps,
-	                   blacklist, modules, kernels, files, initramfs_pending, and
-	                   after a success initramfs_updated and reboot_required;
-	                   refusals or initramfs (the failed command) when they say why
-	                   the run failed */
+	bool changed;            /* something changed (or would, in check mode); after a failure:
+	                            something was written or a device moved */
+	json_t *values;          /* the result keys of RETURN (owned): devices, ids, softdeps,
+	                            blacklist, modules, kernels, files, initramfs_pending, and
+	                            after a success initramfs_updated and reboot_required;
+	                            refusals or initramfs (the failed command) when they say why
+	                            the run failed */
 	struct pt_report report; /* warnings, diffs, the failure message */
 };
 

@@ -66,10 +66,10 @@ int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_re
 	for (size_t i = 0; i < 3; i++)
 		if (paths[i][0] != '/')
 			return pt_report_fail(rep, -EINVAL,
-			                           "%s '%s' is not an absolute path: give the path "
-			                           "as the host sees it, starting with / (it is "
-			                           "taken under root)",
-			                           keys[i], paths[i]);
+			                      "%s '%s' is not an absolute path: give the path "
+			                      "as the host sees it, starting with / (it is "
+			                      "taken under root)",
+			                      keys[i], paths[i]);
 	return 0;
 }
 
@@ -98,8 +98,8 @@ int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt
 			struct stat sa, sb;
 			if (!strcmp(paths[a], paths[b]))
 				e = pt_report_fail(rep, -EINVAL, "%s and %s are both %s: %s",
-				                        keys[a], keys[b], paths[a],
-				                        same_file_advice(a, b));
+				                   keys[a], keys[b], paths[a],
+				                   same_file_advice(a, b));
 			else if (real[a] && real[b] &&
 			         (!strcmp(real[a], real[b]) ||
 			          (stat(real[a], &sa) == 0 && stat(real[b], &sb) == 0 &&
@@ -142,11 +142,11 @@ static int plan_block(const char *root, const char *rel, const char *owner, cons
 	/* a last line that continues would swallow the BEGIN marker */
 	if (body && *body && pt_modprobe_check_continuation(f->old, owner, f->path, &err) < 0)
 		return pt_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
-		                           err ? err : "out of memory");
+		                      err ? err : "out of memory");
 	f->new_text = pt_conf_block_apply(f->old, owner, HEADER, body, f->path, &err);
 	if (!f->new_text)
 		return pt_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
-		                           err ? err : "out of memory");
+		                      err ? err : "out of memory");
 	return 0;
 }
 
@@ -184,12 +184,11 @@ static void warn_conflicts(const char *root, const char *conf_path, bool overrid
 			        "stay with their host driver; remove this line",
 			        path, line, text);
 		else if (!strcmp(kind, "blacklist"))
-			pt_report_warn(
-			        rep,
-			        "%s line %d (%s) keeps vfio-pci from loading by name, so "
-			        "its options and softdeps may not take effect; remove "
-			        "this line",
-			        path, line, text);
+			pt_report_warn(rep,
+			               "%s line %d (%s) keeps vfio-pci from loading by name, so "
+			               "its options and softdeps may not take effect; remove "
+			               "this line",
+			               path, line, text);
 	}
 }
 
@@ -315,8 +314,7 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 		_cleanup_free_ char *done = json_dumps(written, JSON_COMPACT);
 		bool any = json_array_size(written) > 0;
 		return pt_report_fail(rep, e, "%s%s%s", err ? err : strerror(-e),
-		                           any ? "; already written: " : "",
-		                           any && done ? done : "");
+		                      any ? "; already written: " : "", any && done ? done : "");
 	}
 	if (backup)
 		json_object_set_new(entry, "backup", json_string(host_view(opts->root, backup)));
@@ -393,16 +391,16 @@ int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **comm
 		_cleanup_free_ char *err = NULL;
 		if (marker && pt_file_remove(marker, false, NULL, &err) < 0)
 			pt_report_warn(rep,
-			                    "the initramfs is rebuilt, but %s could not be removed "
-			                    "(%s): the next run rebuilds it once more",
-			                    marker, err ? err : "?");
+			               "the initramfs is rebuilt, but %s could not be removed "
+			               "(%s): the next run rebuilds it once more",
+			               marker, err ? err : "?");
 	} else {
 		*command = json_object();
 		pt_exec_result_to_json(argv, &res, *command);
 		const char *err = res.err && *res.err ? res.err : NULL;
 		if (e < 0)
 			pt_report_fail(rep, e, "cannot run update-initramfs -u -k all: %s",
-			                    err ? err : strerror(-e));
+			               err ? err : strerror(-e));
 		else if (res.timed_out)
 			e = pt_report_fail(
 			        rep, -ETIMEDOUT,

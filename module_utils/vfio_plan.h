@@ -1,4 +1,7 @@
-/* What the boot configuration must say for a selection: which devices vfio-pci
+/* Layer: vfio family (vfio_bind). Included by vfio_bind_run.c, vfio_files.h
+ * and the tests.
+ *
+ * What the boot configuration must say for a selection: which devices vfio-pci
  * claims by vendor:device ID and which by address (driver_override), which
  * drivers must wait for vfio-pci (softdeps), which vfio modules to load, and
  * the blacklist as written. The files themselves are vfio_files.h's. */

@@ -80,7 +80,6 @@ int pt_safety_host_needs(const char *root, json_t *needs, json_t *unknown)
 	return 0;
 }
 
-
 /* --- groups ------------------------------------------------------------------ */
 
 json_t *pt_safety_group_intruders(const struct pt_pci_host *host, const struct pt_pci_device *dev,
@@ -112,7 +111,7 @@ static int problem(json_t *problems, const char *device, const char *rule, const
 	va_end(ap);
 	json_t *o = sb.oom ? NULL
 	                   : pt_json_text_object("device", device, "rule", rule, "message",
-	                                    pt_strbuf_str(&sb), NULL);
+	                                         pt_strbuf_str(&sb), NULL);
 	pt_strbuf_release(&sb);
 	return o && json_array_append_new(problems, o) == 0 ? 0 : -ENOMEM;
 }

@@ -102,10 +102,10 @@ static int by_address(const struct pt_pci_host *host, const json_t *list, json_t
 		int function;
 		if (pt_pci_parse_address(text, addr, &function) < 0)
 			return pt_report_fail(rep, -EINVAL,
-			                           "devices[%zu]: '%s' is not a PCI address; use "
-			                           "0000:07:00.0 (one function), 0000:07:00 (every "
-			                           "function of the slot) or 07:00.0 (domain 0000)",
-			                           i, text ? text : "");
+			                      "devices[%zu]: '%s' is not a PCI address; use "
+			                      "0000:07:00.0 (one function), 0000:07:00 (every "
+			                      "function of the slot) or 07:00.0 (domain 0000)",
+			                      i, text ? text : "");
 		int found = 0;
 		for (size_t k = 0; k < host->count; k++) {
 			const struct pt_pci_device *d = &host->devices[k];
@@ -115,10 +115,10 @@ static int by_address(const struct pt_pci_host *host, const json_t *list, json_t
 				if (function < 0)
 					continue; /* a slot's bridge functions stay with the host */
 				return pt_report_fail(rep, -EINVAL,
-				                           "devices[%zu]: %s is a PCI bridge, and "
-				                           "vfio-pci takes endpoints only; select "
-				                           "the devices behind it",
-				                           i, addr);
+				                      "devices[%zu]: %s is a PCI bridge, and "
+				                      "vfio-pci takes endpoints only; select "
+				                      "the devices behind it",
+				                      i, addr);
 			}
 			add(selected, d, "address");
 			found++;
@@ -219,15 +219,14 @@ int pt_vfio_select(const struct pt_pci_host *host, const json_t *devices, const 
 	    (e = by_id(host, ids, found, &missing, &missing_vendor, rep)) < 0)
 		return e;
 	if (missing.len && !present) {
-		pt_report_warn(rep, "%s; nothing to give back for it",
-		                    pt_strbuf_str(&missing));
+		pt_report_warn(rep, "%s; nothing to give back for it", pt_strbuf_str(&missing));
 	} else if (missing.len) {
 		pt_strbuf_putc(&missing, '.');
 		inventory(&missing, host, missing_vendor);
 		pt_strbuf_puts(&missing, " Check the addresses with `lspci -D` and the IDs with "
 		                         "`lspci -nn`; addresses are the safer choice.");
 		return pt_report_fail(rep, -EINVAL, "%s",
-		                           missing.oom ? "out of memory" : pt_strbuf_str(&missing));
+		                      missing.oom ? "out of memory" : pt_strbuf_str(&missing));
 	}
 	if (present && include_group)
 		add_groups(host, found);
