@@ -239,13 +239,24 @@ static int devices_behind(const char *root, const json_t *names, const char *sou
 	return 0;
 }
 
-int pt_block_mounted_devices(const char *root, json_t *used, json_t *unknown)
+/* The /proc table rel under root into *text (caller frees; NULL when it cannot
+ * be read, which traces nothing). 0, or -ENOMEM. */
+static int read_table(const char *root, const char *rel, char **text)
 {
-	_cleanup_free_ char *path = pt_path_join(root, "/proc/self/mounts");
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *path = pt_path_join(root, rel);
+	*text = NULL;
 	if (!path)
 		return -ENOMEM;
-	if (pt_file_read(path, &text, NULL) < 0)
+	pt_file_read(path, text, NULL); /* *text stays NULL when it fails */
+	return 0;
+}
+
+int pt_block_mounted_devices(const char *root, json_t *used, json_t *unknown)
+{
+	_cleanup_free_ char *text = NULL;
+	if (read_table(root, "/proc/self/mounts", &text) < 0)
+		return -ENOMEM;
+	if (!text)
 		return 0;
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -287,14 +298,13 @@ int pt_block_mounted_devices(const char *root, json_t *used, json_t *unknown)
 
 int pt_block_swap_devices(const char *root, json_t *used)
 {
-	_cleanup_free_ char *path = pt_path_join(root, "/proc/swaps");
 	_cleanup_free_ char *text = NULL;
-	if (!path)
+	bool header = true;
+	if (read_table(root, "/proc/swaps", &text) < 0)
 		return -ENOMEM;
-	if (pt_file_read(path, &text, NULL) < 0)
+	if (!text)
 		return 0;
 	char *save = NULL;
-	bool header = true;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *w[2];
 		if (header) {
