@@ -76,7 +76,7 @@ static int block_devices(const char *root, const char *name, int depth, json_t *
 
 	char addr[PT_PCI_ADDR_LEN];
 	if (pt_sysfs_pci_address(root, rel, addr) == 0) {
-		json_t *o = pt_json_text_object("address", addr, "block", name, NULL);
+		json_t *o = pt_json_text_object("address", addr, "block", name, (const char *)NULL);
 		if (!o || json_array_append_new(out, o) < 0)
 			return -ENOMEM;
 	}
@@ -227,11 +227,13 @@ static int devices_behind(const char *root, const json_t *names, const char *sou
 		json_array_foreach (devs, j, d) {
 			const char *address = json_string_value(json_object_get(d, "address"));
 			const char *block = json_string_value(json_object_get(d, "block"));
-			json_t *o = mountpoint ? pt_json_text_object("address", address, "block",
-			                                             block, "source", source,
-			                                             "mountpoint", mountpoint, NULL)
-			                       : pt_json_text_object("address", address, "block",
-			                                             block, "source", source, NULL);
+			json_t *o =
+			        mountpoint
+			                ? pt_json_text_object("address", address, "block", block,
+			                                      "source", source, "mountpoint",
+			                                      mountpoint, (const char *)NULL)
+			                : pt_json_text_object("address", address, "block", block,
+			                                      "source", source, (const char *)NULL);
 			if (!o || json_array_append_new(used, o) < 0)
 				return -ENOMEM;
 		}
@@ -285,7 +287,7 @@ int pt_block_mounted_devices(const char *root, json_t *used, json_t *unknown)
 		}
 		if (!json_array_size(names)) {
 			json_t *o = pt_json_text_object("mountpoint", mountpoint, "source", source,
-			                                "fstype", fstype, NULL);
+			                                "fstype", fstype, (const char *)NULL);
 			if (!o || json_array_append_new(unknown, o) < 0)
 				return -ENOMEM;
 			continue;

@@ -79,7 +79,8 @@ static int iface_devices(const char *root, const char *iface, int depth, json_t 
 		return -ENOMEM;
 	char addr[PT_PCI_ADDR_LEN];
 	if (pt_sysfs_pci_address(root, dev, addr) == 0) {
-		json_t *o = pt_json_text_object("address", addr, "interface", iface, NULL);
+		json_t *o = pt_json_text_object("address", addr, "interface", iface,
+		                                (const char *)NULL);
 		return o && json_array_append_new(out, o) == 0 ? 0 : -ENOMEM;
 	}
 

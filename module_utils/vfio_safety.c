@@ -18,7 +18,8 @@
 
 static int add_need(json_t *needs, const char *address, const char *rule, const char *detail)
 {
-	json_t *o = pt_json_text_object("address", address, "rule", rule, "detail", detail, NULL);
+	json_t *o = pt_json_text_object("address", address, "rule", rule, "detail", detail,
+	                                (const char *)NULL);
 	return o && json_array_append_new(needs, o) == 0 ? 0 : -ENOMEM;
 }
 
@@ -111,7 +112,7 @@ static int problem(json_t *problems, const char *device, const char *rule, const
 	va_end(ap);
 	json_t *o = sb.oom ? NULL
 	                   : pt_json_text_object("device", device, "rule", rule, "message",
-	                                         pt_strbuf_str(&sb), NULL);
+	                                         pt_strbuf_str(&sb), (const char *)NULL);
 	pt_strbuf_release(&sb);
 	return o && json_array_append_new(problems, o) == 0 ? 0 : -ENOMEM;
 }
