@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "files.h"
+#include "root_path.h"
 #include "strbuf.h"
 
 static const char *const search_path[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin", NULL};
@@ -55,7 +56,8 @@ static bool is_root(const char *root)
 
 /* Where a path inside root is on the machine the module runs on, resolved as
  * the chrooted child will resolve it: links followed inside root, ".." stopping
- * at root. Caller frees; NULL when it leaves root or memory runs out. */
+ * at root (root_path.h's walk). Caller frees; NULL when it leaves root or
+ * memory runs out. */
 static char *host_path(const char *root, const char *inside)
 {
 	_cleanup_free_ char *joined = pt_path_join(root, inside);

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "root_path.h"
 #include "strbuf.h"
 
 #define MAX_FILE_SIZE (16u << 20)
-#define MAX_LINKS     40
 
 /* The confinement root without a trailing slash; NULL when there is none. */
 static char *confine_root;
@@ -36,112 +36,11 @@ void pt_files_confine(const char *root)
 		confine_root[--n] = '\0';
 }
 
-/* Append the components of text (split on '/') in front of the pending list:
- * the list is a strbuf of components separated by '/', consumed from the left. */
-static int push_front(struct pt_strbuf *pending, const char *text)
-{
-	struct pt_strbuf sb = PT_STRBUF_INIT;
-	pt_strbuf_puts(&sb, text);
-	if (pending->len) {
-		pt_strbuf_putc(&sb, '/');
-		pt_strbuf_append(&sb, pending->data, pending->len);
-	}
-	if (sb.oom) {
-		pt_strbuf_release(&sb);
-		return -ENOMEM;
-	}
-	pt_strbuf_release(pending);
-	*pending = sb;
-	return 0;
-}
-
 char *pt_path_resolve(const char *path)
 {
 	if (!confine_root)
 		return strdup(path);
 	return pt_path_resolve_under(confine_root, path);
-}
-
-char *pt_path_resolve_under(const char *confine_root, const char *path)
-{
-	if (strlen(path) >= PATH_MAX) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	size_t rlen = strlen(confine_root);
-	if (strncmp(path, confine_root, rlen) != 0 || (path[rlen] != '/' && path[rlen] != '\0')) {
-		errno = EXDEV;
-		return NULL;
-	}
-	/* done: the resolved part below root ("" or "/a/b"); pending: what is left */
-	struct pt_strbuf done = PT_STRBUF_INIT, pending = PT_STRBUF_INIT;
-	pt_strbuf_puts(&pending, path + rlen);
-	int links = 0, err = 0;
-	while (pending.len && !err) {
-		/* take the first component */
-		char *p = pending.data;
-		while (*p == '/')
-			p++;
-		size_t clen = strcspn(p, "/");
-		_cleanup_free_ char *comp = strndup(p, clen);
-		const char *rest = p + clen;
-		_cleanup_free_ char *rest_copy = strdup(rest);
-		if (!comp || !rest_copy) {
-			err = ENOMEM;
-			break;
-		}
-		pt_strbuf_release(&pending);
-		pt_strbuf_puts(&pending, rest_copy);
-		if (!pending.data || strspn(pending.data, "/") == pending.len)
-			pt_strbuf_release(&pending);
-		if (!clen || !strcmp(comp, "."))
-			continue;
-		if (!strcmp(comp, "..")) {
-			char *slash = done.len ? strrchr(done.data, '/') : NULL;
-			if (slash) {
-				done.len = (size_t)(slash - done.data);
-				done.data[done.len] = '\0';
-			}
-			continue;
-		}
-		size_t before = done.len;
-		pt_strbuf_putc(&done, '/');
-		pt_strbuf_puts(&done, comp);
-		_cleanup_free_ char *host = NULL;
-		if (asprintf(&host, "%s%s", confine_root, pt_strbuf_str(&done)) < 0) {
-			err = ENOMEM;
-			break;
-		}
-		char target[PATH_MAX];
-		ssize_t n = readlink(host, target, sizeof target - 1);
-		if (n < 0)
-			continue; /* not a link, or not there: keep the name */
-		target[n] = '\0';
-		if (++links > MAX_LINKS) {
-			err = ELOOP;
-			break;
-		}
-		/* the link is replaced by its target, resolved from its directory or,
-		 * when absolute, from root */
-		done.len = before;
-		if (done.data)
-			done.data[done.len] = '\0';
-		if (target[0] == '/')
-			pt_strbuf_release(&done);
-		if (push_front(&pending, target) < 0)
-			err = ENOMEM;
-	}
-	char *out = NULL;
-	if (!err && !done.oom && !pending.oom &&
-	    asprintf(&out, "%s%s", confine_root, done.len ? pt_strbuf_str(&done) : "/") < 0)
-		err = ENOMEM;
-	pt_strbuf_release(&done);
-	pt_strbuf_release(&pending);
-	if (err || !out) {
-		errno = err ? err : ENOMEM;
-		return NULL;
-	}
-	return out;
 }
 
 int pt_file_write_existing(const char *path, const char *value)

@@ -25,16 +25,12 @@
  * string is copied. */
 void pt_files_confine(const char *root);
 
-/* The host path path resolves to under the confinement root (see above); a
- * copy of path when there is none. Components that do not exist are kept as
- * they are. Caller frees. NULL with errno set: EXDEV (path not under root),
- * ELOOP (more than 40 links), ENOMEM. */
+/* The host path path resolves to under the confinement root (see above;
+ * pt_path_resolve_under in root_path.h walks it); a copy of path when there is
+ * none. Components that do not exist are kept as they are. Caller frees. NULL
+ * with errno set: EXDEV (path not under root), ELOOP (more than 40 links),
+ * ENAMETOOLONG, ENOMEM. */
 char *pt_path_resolve(const char *path);
-
-/* The same resolution under an explicit root (no trailing '/', not "/"),
- * whatever the process's confinement: for a path the module does not open
- * itself but hands to a command it runs chrooted in root. */
-char *pt_path_resolve_under(const char *root, const char *path);
 
 /* Write value to an existing file in place (a sysfs attribute such as
  * driver_override): no temporary file, no creation. 0 or -errno. */

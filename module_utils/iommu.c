@@ -14,8 +14,8 @@
 #include "cleanup.h"
 #include "cmdline.h"
 #include "files.h"
+#include "json_text.h"
 #include "kmod.h"
-#include "runtime.h"
 #include "sysfs_read.h"
 
 /* ---- small JSON helpers -------------------------------------------------- */

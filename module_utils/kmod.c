@@ -6,12 +6,34 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
 #include "cleanup.h"
 #include "files.h"
+#include "root_path.h"
+
+char *pt_kmod_driver_module(const char *root, const char *driver)
+{
+	if (!driver)
+		return NULL;
+	char *name = NULL;
+	if (pt_path_is_name(driver)) {
+		_cleanup_free_ char *rel = NULL;
+		if (asprintf(&rel, "/sys/bus/pci/drivers/%s/module", driver) >= 0) {
+			_cleanup_free_ char *path = pt_path_join(root, rel);
+			name = path ? pt_link_basename(path) : NULL;
+		}
+	}
+	if (!name)
+		name = strdup(driver);
+	for (char *c = name; c && *c; c++)
+		if (*c == '-')
+			*c = '_';
+	return name;
+}
 
 void pt_kmod_normalize(const char *name, char *out, size_t size)
 {

@@ -1,7 +1,11 @@
-/* Kernel modules as a root sees them: loaded ones (/proc/modules), installed
+/* Layer: host I/O. Included by the facts (iommu.c) and the vfio family
+ * (vfio_plan, vfio_modules, vfio_render, vfio_safety).
+ *
+ * Kernel modules as a root sees them: loaded ones (/proc/modules), installed
  * kernels (/lib/modules/<release>/modules.dep and modules.builtin) and which
- * modules a device's modalias would load (modules.alias). Module names compare
- * with '-' and '_' as equal, as the kernel does. */
+ * modules a device's modalias would load (modules.alias), and which module a
+ * PCI driver belongs to (/sys/bus/pci/drivers). Module names compare with '-'
+ * and '_' as equal, as the kernel does. */
 #ifndef PT_KMOD_H
 #define PT_KMOD_H
 
@@ -47,6 +51,13 @@ struct pt_kmod_aliases;
 int pt_kmod_aliases_load(const char *root, const char *release, struct pt_kmod_aliases **out);
 json_t *pt_kmod_aliases_match(const struct pt_kmod_aliases *aliases, const char *modalias);
 void pt_kmod_aliases_free(struct pt_kmod_aliases *aliases);
+
+/* The kernel module behind a PCI driver name: the basename of
+ * <root>/sys/bus/pci/drivers/<driver>/module (i801_smbus is i2c_i801's), else
+ * the driver name itself (a built-in driver has no module link); normalised
+ * ('-' → '_'). A driver name that is not a single path component is taken as
+ * it is. Caller frees; NULL when driver is NULL or memory runs out. */
+char *pt_kmod_driver_module(const char *root, const char *driver);
 
 /* Normalise a module name: '-' becomes '_'. Writes into out (size bytes). */
 void pt_kmod_normalize(const char *name, char *out, size_t size);

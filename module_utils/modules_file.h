@@ -1,4 +1,9 @@
-/* The vfio modules in /etc/modules (or a file under /etc/modules-load.d).
+/* Layer: host I/O (a file format, text only). Included by vfio_files.c, and
+ * the tests and fuzz harness of the format.
+ *
+ * /etc/modules (or a file under /etc/modules-load.d): the modules
+ * systemd-modules-load loads at boot, and the managed block vfio_bind keeps
+ * there (which vfio modules go in it is vfio_modules.h's).
  *
  * On Debian 12/13 and Proxmox VE, /etc/modules is read at boot by
  * systemd-modules-load (through /etc/modules-load.d/modules.conf): one module
@@ -13,27 +18,14 @@
  * the user's: they stay byte for byte, they do not count as loading any module,
  * and the caller is told about them.
  *
- * The module's own lines sit in a managed block (see modprobe_conf.h). A vfio
- * module the user already lists on a line of its own is not repeated there. */
+ * The module's own lines sit in a managed block (see conf_block.h). A module
+ * the user already lists on a line of its own is not repeated there. */
 #ifndef PT_MODULES_FILE_H
 #define PT_MODULES_FILE_H
 
 #include <stdbool.h>
 
 #include <jansson.h>
-
-/* The vfio modules to list, in load order: vfio, vfio_iommu_type1, vfio_pci,
- * and vfio_virqfd when at least one installed kernel under root ships it as a
- * loadable module (modules.dep); since Linux 6.2 it is part of vfio.ko and
- * listing it only gives a load error at boot. New reference: an array of
- * strings. When kernels is not NULL it receives a new array of
- * {release, vfio_virqfd: "module"|"builtin"|"absent"} for the result. NULL
- * when out of memory. */
-json_t *pt_vfio_modules_wanted(const char *root, json_t **kernels);
-
-/* The same decision from the per-kernel states alone ("module", "builtin",
- * "absent" strings in kernel order), for callers that already have them. */
-json_t *pt_vfio_modules_for_states(const json_t *virqfd_states);
 
 /* The text of a modules file with `wanted` listed: every wanted module that no
  * line outside the block `owner` loads goes into the block, in wanted's order;

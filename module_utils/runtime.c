@@ -12,61 +12,8 @@
 #include "cleanup.h"
 #include "files.h"
 #include "json_dump.h"
+#include "json_text.h"
 #include "strbuf.h"
-
-/* Length of the UTF-8 sequence at s as jansson accepts it (shortest form, no
- * surrogates, nothing above U+10FFFF), or 0 when s does not start one. */
-static size_t utf8_sequence(const unsigned char *s)
-{
-	unsigned cp;
-	size_t n;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-json_t *pt_json_text(const char *s)
-{
-	if (!s)
-		return NULL;
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	struct pt_strbuf sb = PT_STRBUF_INIT;
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		size_t n = utf8_sequence(p);
-		if (n) {
-			pt_strbuf_append(&sb, (const char *)p, n);
-			p += n;
-		} else {
-			pt_strbuf_puts(&sb, "\xef\xbf\xbd"); /* U+FFFD REPLACEMENT CHARACTER */
-			p++;
-		}
-	}
-	j = sb.oom ? NULL : json_string(pt_strbuf_str(&sb));
-	pt_strbuf_release(&sb);
-	return j;
-}
 
 static void module_reset(struct pt_module *m, const char *name)
 {

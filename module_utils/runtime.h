@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "json_text.h" /* pt_json_text, for the modules' results */
 #include "report.h"
 
 struct pt_module {
@@ -96,12 +97,6 @@ void pt_warn(struct pt_module *m, const char *fmt, ...) __attribute__((format(pr
 /* Add a diff entry {before, after, before_header, after_header}; only kept when
  * diff mode is on. Strings are copied. */
 void pt_diff_add(struct pt_module *m, const char *header, const char *before, const char *after);
-
-/* A JSON string for text that need not be UTF-8 (file contents, command output,
- * paths): bytes that are not valid UTF-8 become U+FFFD instead of making
- * json_string() return NULL and the value vanish. New reference; NULL only when
- * s is NULL or memory runs out. pt_module_fail, pt_warn and pt_diff_add use it. */
-json_t *pt_json_text(const char *s);
 
 /* Hand what a library step reported to the result, in this order: its
  * warnings (pt_warn), its diffs (pt_diff_add, headed by their path), when

@@ -1,4 +1,7 @@
-/* vfio-pci as a driver in sysfs: whether a device has it, loading it, and
+/* Layer: vfio family (vfio_bind). Included by vfio_bind_run.c, vfio_plan.c
+ * (pt_vfio_driver_is_vfio) and the tests.
+ *
+ * vfio-pci as a driver in sysfs: whether a device has it, loading it, and
  * moving devices to it (and back) on the running host, for bind_now.
  *
  * Moving a device: write "vfio-pci" to its driver_override, unbind it from its

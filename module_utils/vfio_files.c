@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "conf_block.h"
 #include "exec.h"
 #include "files.h"
 #include "modprobe_conf.h"
 #include "modules_file.h"
-#include "vfio_safety.h"
+#include "root_path.h"
+#include "vfio_render.h"
 
 #define HEADER ": managed by Ansible (edits here are overwritten)"
 
@@ -64,20 +66,11 @@ int pt_vfio_files_check_paths(const struct pt_vfio_bind_opts *opts, struct pt_re
 	for (size_t i = 0; i < 3; i++)
 		if (paths[i][0] != '/')
 			return pt_report_fail(rep, -EINVAL,
-			                           "%s '%s' is not an absolute path: give the path "
-			                           "as the host sees it, starting with / (it is "
-			                           "taken under root)",
-			                           keys[i], paths[i]);
+			                      "%s '%s' is not an absolute path: give the path "
+			                      "as the host sees it, starting with / (it is "
+			                      "taken under root)",
+			                      keys[i], paths[i]);
 	return 0;
-}
-
-/* The file path leads to on the host under root, every link followed inside
- * root, "." and ".." and doubled slashes folded: a full path (caller frees),
- * NULL when out of memory or the links loop (then the read reports it). */
-static char *resolved(const char *root, const char *path)
-{
-	_cleanup_free_ char *inside = pt_root_realpath(root, path);
-	return inside ? pt_path_join(root, inside) : NULL;
 }
 
 /* What to do when two of the options name one file. */
@@ -96,15 +89,17 @@ int pt_vfio_files_check_distinct(const struct pt_vfio_bind_opts *opts, struct pt
 	const char *paths[] = {opts->conf_path, opts->blacklist_path, opts->modules_file};
 	char *real[PT_VFIO_NFILES] = {NULL};
 	int e = 0;
+	/* resolved as the host resolves them; NULL (out of memory, a link loop, a
+	 * path too long) compares as given, and the read then reports it */
 	for (size_t i = 0; i < PT_VFIO_NFILES; i++)
-		real[i] = resolved(opts->root, paths[i]);
+		real[i] = pt_root_host_path(opts->root, paths[i]);
 	for (size_t a = 0; !e && a < PT_VFIO_NFILES; a++) {
 		for (size_t b = a + 1; !e && b < PT_VFIO_NFILES; b++) {
 			struct stat sa, sb;
 			if (!strcmp(paths[a], paths[b]))
 				e = pt_report_fail(rep, -EINVAL, "%s and %s are both %s: %s",
-				                        keys[a], keys[b], paths[a],
-				                        same_file_advice(a, b));
+				                   keys[a], keys[b], paths[a],
+				                   same_file_advice(a, b));
 			else if (real[a] && real[b] &&
 			         (!strcmp(real[a], real[b]) ||
 			          (stat(real[a], &sa) == 0 && stat(real[b], &sb) == 0 &&
@@ -147,11 +142,11 @@ static int plan_block(const char *root, const char *rel, const char *owner, cons
 	/* a last line that continues would swallow the BEGIN marker */
 	if (body && *body && pt_modprobe_check_continuation(f->old, owner, f->path, &err) < 0)
 		return pt_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
-		                           err ? err : "out of memory");
+		                      err ? err : "out of memory");
 	f->new_text = pt_conf_block_apply(f->old, owner, HEADER, body, f->path, &err);
 	if (!f->new_text)
 		return pt_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
-		                           err ? err : "out of memory");
+		                      err ? err : "out of memory");
 	return 0;
 }
 
@@ -189,12 +184,11 @@ static void warn_conflicts(const char *root, const char *conf_path, bool overrid
 			        "stay with their host driver; remove this line",
 			        path, line, text);
 		else if (!strcmp(kind, "blacklist"))
-			pt_report_warn(
-			        rep,
-			        "%s line %d (%s) keeps vfio-pci from loading by name, so "
-			        "its options and softdeps may not take effect; remove "
-			        "this line",
-			        path, line, text);
+			pt_report_warn(rep,
+			               "%s line %d (%s) keeps vfio-pci from loading by name, so "
+			               "its options and softdeps may not take effect; remove "
+			               "this line",
+			               path, line, text);
 	}
 }
 
@@ -216,8 +210,8 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 		                         .disable_vga = opts->disable_vga,
 		                         .softdeps = plan->softdeps,
 		                         .overrides = plan->overrides};
-		conf_body = pt_modprobe_render_vfio(&c);
-		black_body = pt_modprobe_render_blacklist(opts->blacklist);
+		conf_body = pt_vfio_render_conf(&c);
+		black_body = pt_vfio_render_blacklist(opts->blacklist);
 		if (!conf_body || !black_body)
 			return pt_report_fail(rep, -ENOMEM, "out of memory");
 	}
@@ -321,8 +315,7 @@ static int apply_one(const struct pt_vfio_bind_opts *opts, const struct pt_vfio_
 		_cleanup_free_ char *done = json_dumps(written, JSON_COMPACT);
 		bool any = json_array_size(written) > 0;
 		return pt_report_fail(rep, e, "%s%s%s", err.msg ? err.msg : strerror(-e),
-		                           any ? "; already written: " : "",
-		                           any && done ? done : "");
+		                      any ? "; already written: " : "", any && done ? done : "");
 	}
 	if (backup)
 		json_object_set_new(entry, "backup", json_string(host_view(opts->root, backup)));
@@ -399,16 +392,16 @@ int pt_vfio_initramfs_update(const struct pt_vfio_bind_opts *opts, json_t **comm
 		_cleanup_report_ struct pt_report err = {0};
 		if (marker && pt_file_remove(marker, false, NULL, &err) < 0)
 			pt_report_warn(rep,
-			                    "the initramfs is rebuilt, but %s could not be removed "
-			                    "(%s): the next run rebuilds it once more",
-			                    marker, err.msg ? err.msg : "?");
+			               "the initramfs is rebuilt, but %s could not be removed "
+			               "(%s): the next run rebuilds it once more",
+			               marker, err.msg ? err.msg : "?");
 	} else {
 		*command = json_object();
 		pt_exec_result_to_json(argv, &res, *command);
 		const char *err = res.err && *res.err ? res.err : NULL;
 		if (e < 0)
 			pt_report_fail(rep, e, "cannot run update-initramfs -u -k all: %s",
-			                    err ? err : strerror(-e));
+			               err ? err : strerror(-e));
 		else if (res.timed_out)
 			e = pt_report_fail(
 			        rep, -ETIMEDOUT,

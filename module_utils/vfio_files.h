@@ -1,8 +1,11 @@
-/* The three files vfio_bind manages, each through a block of its own (see
- * modprobe_conf.h and modules_file.h): conf_path (options, softdep and install
- * lines for vfio-pci), blacklist_path (blacklist lines) and modules_file (the
- * vfio modules to load at boot); and the initramfs rebuild that carries them
- * into early boot.
+/* Layer: vfio family (vfio_bind). Included by vfio_bind_run.c and the tests.
+ *
+ * The three files vfio_bind manages, each through a block of its own
+ * (conf_block.h; the formats are modprobe_conf.h's and modules_file.h's, the
+ * lines vfio_render.h's): conf_path (options, softdep and install lines for
+ * vfio-pci), blacklist_path (blacklist lines) and modules_file (the vfio
+ * modules to load at boot); and the initramfs rebuild that carries them into
+ * early boot.
  *
  * All three are planned before the first is written, so a damaged marker or
  * an unreadable file in the last one stops the run with nothing written. A
@@ -23,7 +26,7 @@
 
 #include "vfio_plan.h"
 #include "report.h"
-#include "vfio_run.h"
+#include "vfio_opts.h"
 
 /* The block owners: the markers read "# BEGIN <owner>" and "# END <owner>". */
 #define PT_VFIO_OWNER           "homelab.passthrough.vfio_bind"

@@ -6,59 +6,22 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "json_text.h"
 #include "kmod.h"
-#include "modules_file.h"
 #include "strbuf.h"
 #include "vfio_driver.h"
-#include "vfio_safety.h"
+#include "vfio_modules.h"
+#include "vfio_select.h"
 
-static bool has_string(const json_t *list, const char *s)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach (list, i, v)
-		if (!strcmp(json_string_value(v), s))
-			return true;
-	return false;
-}
-
-/* Append name normalised ('-' → '_') unless empty; sort_unique drops the
- * repeats afterwards, so a long list costs n log n, not a search per name. */
+/* Append name normalised ('-' → '_') unless empty; pt_json_strings_sort
+ * drops the repeats afterwards, so a long list costs n log n, not a search per
+ * name. */
 static void add_module(json_t *list, const char *name)
 {
 	char norm[128];
 	pt_kmod_normalize(name, norm, sizeof norm);
 	if (*norm)
 		json_array_append_new(list, json_string(norm));
-}
-
-static int cmp_json_str(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-	              json_string_value(*(json_t *const *)b));
-}
-
-/* Sort an array of strings in place and drop repeats (left as it was when
- * out of memory). */
-static void sort_unique(json_t *arr)
-{
-	size_t n = json_array_size(arr), w = 0;
-	json_t **v = n > 1 ? calloc(n, sizeof *v) : NULL;
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof *v, cmp_json_str);
-	json_array_clear(arr);
-	for (size_t i = 0; i < n; i++) {
-		if (w && !cmp_json_str(&v[w - 1], &v[i]))
-			json_decref(v[i]);
-		else
-			v[w++] = v[i];
-	}
-	for (size_t i = 0; i < w; i++)
-		json_array_append_new(arr, v[i]);
-	free(v);
 }
 
 /* Drivers that must not claim a device before vfio-pci: those the device's
@@ -101,14 +64,14 @@ static int softdeps(const char *root, const struct pt_pci_host *host, const json
 				add_softdep(deps, json_string_value(mv));
 		}
 		if (d->driver && !pt_vfio_driver_is_vfio(d->driver)) {
-			_cleanup_free_ char *mod = pt_safety_driver_module(root, d->driver);
+			_cleanup_free_ char *mod = pt_kmod_driver_module(root, d->driver);
 			if (mod)
 				add_softdep(deps, mod);
 		}
 	}
 	for (size_t i = 0; i < nrel; i++)
 		pt_kmod_aliases_free(idx[i]);
-	sort_unique(deps);
+	pt_json_strings_sort(deps, true);
 	return 0;
 }
 
@@ -136,8 +99,8 @@ static void mechanisms(const struct pt_pci_host *host, const json_t *selected, j
 			json_array_append_new(ids, json_string(id));
 		}
 	}
-	sort_unique(ids);
-	sort_unique(overrides);
+	pt_json_strings_sort(ids, true);
+	pt_json_strings_sort(overrides, true);
 }
 
 int pt_vfio_plan_make(const char *root, const struct pt_pci_host *host, const json_t *selected,
@@ -188,7 +151,7 @@ void pt_vfio_plan_release(struct pt_vfio_plan *plan)
 
 const char *pt_vfio_plan_mechanism(const struct pt_vfio_plan *plan, const char *address)
 {
-	return has_string(plan->overrides, address) ? "driver_override" : "ids";
+	return pt_json_strings_has(plan->overrides, address) ? "driver_override" : "ids";
 }
 
 int pt_vfio_plan_check_blacklist(const json_t *drivers, struct pt_report *rep)
@@ -220,7 +183,7 @@ json_t *pt_vfio_plan_blacklist(const json_t *drivers)
 	json_t *v;
 	json_array_foreach (drivers, i, v)
 		add_module(out, json_string_value(v));
-	sort_unique(out);
+	pt_json_strings_sort(out, true);
 	return out;
 }
 
@@ -232,7 +195,7 @@ bool pt_vfio_plan_blacklist_is_auto(const json_t *drivers)
 
 bool pt_vfio_plan_blacklist_has_auto(const json_t *drivers)
 {
-	return has_string(drivers, "auto");
+	return pt_json_strings_has(drivers, "auto");
 }
 
 /* modules.alias of every installed kernel, each read once. */
@@ -295,7 +258,7 @@ static json_t *device_modules(const char *root, const struct alias_set *a,
 				goto oom;
 	}
 	if (out && d->driver && !pt_vfio_driver_is_vfio(d->driver)) {
-		_cleanup_free_ char *mod = pt_safety_driver_module(root, d->driver);
+		_cleanup_free_ char *mod = pt_kmod_driver_module(root, d->driver);
 		if (!mod || note_module(out, mod, "bound") < 0)
 			goto oom;
 	}
@@ -377,7 +340,7 @@ int pt_vfio_plan_blacklist_auto(const char *root, const struct pt_pci_host *host
 			}
 			if (json_object_get(kept, mod))
 				continue;
-			_cleanup_free_ char *what = pt_safety_describe(d);
+			_cleanup_free_ char *what = pt_vfio_describe(d);
 			_cleanup_free_ char *why = NULL;
 			if (asprintf(&why,
 			             "left out: it %s %s (%s), which stays with the host, and a "
@@ -396,7 +359,7 @@ int pt_vfio_plan_blacklist_auto(const char *root, const struct pt_pci_host *host
 	json_object_foreach (wanted, mod, w)
 		if (json_array_append_new(names, json_string(mod)) < 0)
 			goto out;
-	sort_unique(names);
+	pt_json_strings_sort(names, true);
 	size_t i;
 	json_t *n;
 	json_array_foreach (names, i, n) {

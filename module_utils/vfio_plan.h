@@ -1,4 +1,7 @@
-/* What the boot configuration must say for a selection: which devices vfio-pci
+/* Layer: vfio family (vfio_bind). Included by vfio_bind_run.c, vfio_files.h
+ * and the tests.
+ *
+ * What the boot configuration must say for a selection: which devices vfio-pci
  * claims by vendor:device ID and which by address (driver_override), which
  * drivers must wait for vfio-pci (softdeps), which vfio modules to load, and
  * the blacklist as written. The files themselves are vfio_files.h's. */
@@ -63,7 +66,7 @@ bool pt_vfio_plan_blacklist_has_auto(const json_t *drivers);
  * bound to, or matches, a device of host that is not selected (it would be
  * lost for that device at the next boot: the NIC's r8169, snd_hda_intel when
  * the onboard audio uses it). vfio-pci, pci-stub and pcieport are never
- * candidates. Driver names are taken as their modules (pt_safety_driver_module)
+ * candidates. Driver names are taken as their modules (pt_kmod_driver_module)
  * and normalised ('-' → '_').
  *
  * Returns 0 with *chosen (new array of module names, sorted) and *choice (new

@@ -1,641 +1,44 @@
 #include "vfio_safety.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cleanup.h"
-#include "files.h"
-#include "runtime.h"
+#include "host_block.h"
+#include "host_net.h"
+#include "json_text.h"
+#include "kmod.h"
 #include "strbuf.h"
+#include "vfio_select.h"
 
-#define MAX_LINKS 40
-#define MAX_DEPTH 8
-
-/* --- paths inside a root ------------------------------------------------------ */
-
-static const char *root_prefix(const char *root)
-{
-	return root && strcmp(root, "/") != 0 ? root : "";
-}
-
-char *pt_root_realpath(const char *root, const char *path)
-{
-	/* the kernel refuses such a path anyway, and walking a huge one here
-	 * would take time quadratic in its length */
-	if (path && strlen(path) >= PATH_MAX) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	const char *prefix = root_prefix(root);
-	struct pt_strbuf done = PT_STRBUF_INIT; /* resolved part, "" meaning "/" */
-	_cleanup_free_ char *rest = strdup(path ? path : "");
-	int links = 0;
-	if (!rest)
-		return NULL;
-	char *p = rest;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		char comp[NAME_MAX + 1];
-		if (n > NAME_MAX)
-			n = NAME_MAX;
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		p = slash ? slash : p + strlen(p);
-
-		if (!strcmp(comp, "."))
-			continue;
-		if (!strcmp(comp, "..")) {
-			char *last = done.data ? strrchr(done.data, '/') : NULL;
-			if (last) {
-				done.len = (size_t)(last - done.data);
-				*last = '\0';
-			}
-			continue;
-		}
-		size_t mark = done.len;
-		pt_strbuf_printf(&done, "/%s", comp);
-		_cleanup_free_ char *full = NULL;
-		if (asprintf(&full, "%s%s", prefix, pt_strbuf_str(&done)) < 0) {
-			pt_strbuf_release(&done);
-			return NULL;
-		}
-		char target[PATH_MAX];
-		ssize_t t = readlink(full, target, sizeof target - 1);
-		if (t < 0)
-			continue; /* not a link (or absent): keep the component */
-		target[t] = '\0';
-		if (++links > MAX_LINKS) {
-			pt_strbuf_release(&done);
-			errno = ELOOP;
-			return NULL;
-		}
-		/* Drop the link's own name, then walk its target before the rest. */
-		done.len = mark;
-		if (done.data)
-			done.data[mark] = '\0';
-		if (target[0] == '/') {
-			done.len = 0;
-			if (done.data)
-				done.data[0] = '\0';
-		}
-		char *joined = NULL;
-		if (asprintf(&joined, "%s/%s", target, p) < 0) {
-			pt_strbuf_release(&done);
-			return NULL;
-		}
-		free(rest);
-		rest = joined;
-		p = rest;
-	}
-	if (!done.len)
-		pt_strbuf_puts(&done, "/");
-	if (done.oom) {
-		pt_strbuf_release(&done);
-		return NULL;
-	}
-	return pt_strbuf_steal(&done);
-}
-
-/* The resolved path joined back onto root, for opening. Caller frees. */
-static char *rooted(const char *root, const char *path)
-{
-	_cleanup_free_ char *inside = pt_root_realpath(root, path);
-	return inside ? pt_path_join(root, inside) : NULL;
-}
-
-static bool is_pci_address(const char *s, size_t n)
-{
-	if (n != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.' || s[11] < '0' || s[11] > '7')
-		return false;
-	for (size_t i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-int pt_sysfs_pci_address(const char *root, const char *sysfs_path, char out[PT_PCI_ADDR_LEN])
-{
-	_cleanup_free_ char *real = pt_root_realpath(root, sysfs_path);
-	if (!real)
-		return -ENOENT;
-	_cleanup_free_ char *full = pt_path_join(root, real);
-	if (!full || !pt_path_exists(full))
-		return -ENOENT;
-	/* deepest PCI address: walk the components from the end */
-	size_t end = strlen(real);
-	while (end > 0) {
-		size_t start = end;
-		while (start > 0 && real[start - 1] != '/')
-			start--;
-		if (is_pci_address(real + start, end - start)) {
-			for (size_t i = 0; i < 12; i++)
-				out[i] = (char)tolower((unsigned char)real[start + i]);
-			out[12] = '\0';
-			return 0;
-		}
-		end = start ? start - 1 : 0;
-	}
-	return -ENOENT;
-}
-
-/* --- default routes ------------------------------------------------------------ */
-
-static bool array_has_string(const json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach (arr, i, v)
-		if (json_string_value(v) && !strcmp(json_string_value(v), s))
-			return true;
-	return false;
-}
-
-static void add_unique(json_t *arr, const char *s)
-{
-	if (!array_has_string(arr, s))
-		json_array_append_new(arr, pt_json_text(s));
-}
-
-/* An object of string members, as json_pack("{s:s, ...}") gives it without
- * linking jansson's pack/unpack code: key and value pairs, NULL after the last.
- * Values need not be UTF-8 (mount points, interface names): pt_json_text.
- * New reference; NULL when out of memory or a value is NULL. */
-static json_t *strings_object(const char *key, ...)
-{
-	json_t *o = json_object();
-	va_list ap;
-	va_start(ap, key);
-	for (; o && key; key = va_arg(ap, const char *)) {
-		if (json_object_set_new(o, key, pt_json_text(va_arg(ap, const char *))) < 0) {
-			json_decref(o);
-			o = NULL;
-		}
-	}
-	va_end(ap);
-	return o;
-}
-
-static int cmp_json_strings(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-	              json_string_value(*(json_t *const *)b));
-}
-
-/* Directory order is the filesystem's: sort names so results and messages do
- * not depend on it. */
-static void sort_strings(json_t *arr)
-{
-	size_t n = json_array_size(arr);
-	json_t **v = n > 1 ? calloc(n, sizeof *v) : NULL;
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof *v, cmp_json_strings);
-	json_array_clear(arr);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, v[i]);
-	free(v);
-}
-
-/* Split a line into up to max blank-separated words (in place). */
-static int split_words(char *line, char **words, int max)
-{
-	int n = 0;
-	char *save = NULL;
-	for (char *w = strtok_r(line, " \t\r", &save); w && n < max;
-	     w = strtok_r(NULL, " \t\r", &save))
-		words[n++] = w;
-	return n;
-}
-
-static bool all_zero(const char *s)
-{
-	for (; *s; s++)
-		if (*s != '0')
-			return false;
-	return true;
-}
-
-json_t *pt_net_default_interfaces(const char *root)
-{
-	json_t *out = json_array();
-	if (!out)
-		return NULL;
-	_cleanup_free_ char *v4 = pt_path_join(root, "/proc/net/route");
-	_cleanup_free_ char *text = NULL;
-	if (v4 && pt_file_read(v4, &text, NULL) == 0) {
-		char *save = NULL;
-		bool header = true;
-		for (char *line = strtok_r(text, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char *w[11];
-			if (header) { /* Iface Destination Gateway Flags ... Mask ... */
-				header = false;
-				continue;
-			}
-			if (split_words(line, w, 11) < 8)
-				continue;
-			unsigned long flags = strtoul(w[3], NULL, 16);
-			if (all_zero(w[1]) && all_zero(w[7]) && (flags & 0x1))
-				add_unique(out, w[0]);
-		}
-	}
-	_cleanup_free_ char *v6 = pt_path_join(root, "/proc/net/ipv6_route");
-	_cleanup_free_ char *text6 = NULL;
-	if (v6 && pt_file_read(v6, &text6, NULL) == 0) {
-		char *save = NULL;
-		for (char *line = strtok_r(text6, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char *w[10];
-			if (split_words(line, w, 10) < 10)
-				continue;
-			unsigned long flags = strtoul(w[8], NULL, 16);
-			/* RTF_UP, and not RTF_REJECT (the kernel's unreachable ::/0 on lo) */
-			if (all_zero(w[0]) && all_zero(w[1]) && (flags & 0x1) && !(flags & 0x200) &&
-			    strcmp(w[9], "lo") != 0)
-				add_unique(out, w[9]);
-		}
-	}
-	return out;
-}
-
-static bool safe_name(const char *name)
-{
-	return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
-}
-
-static int iface_devices(const char *root, const char *iface, int depth, json_t *seen, json_t *out)
-{
-	if (depth > MAX_DEPTH || !safe_name(iface) || array_has_string(seen, iface))
-		return 0;
-	json_array_append_new(seen, pt_json_text(iface));
-
-	_cleanup_free_ char *dev = NULL;
-	if (asprintf(&dev, "/sys/class/net/%s/device", iface) < 0)
-		return -ENOMEM;
-	char addr[PT_PCI_ADDR_LEN];
-	if (pt_sysfs_pci_address(root, dev, addr) == 0) {
-		json_t *o = strings_object("address", addr, "interface", iface, NULL);
-		return o && json_array_append_new(out, o) == 0 ? 0 : -ENOMEM;
-	}
-
-	/* No device of its own: a bridge, bond or VLAN. Follow its ports. */
-	_cleanup_json_ json_t *lower = json_array();
-	if (!lower)
-		return -ENOMEM;
-	static const char *const subdirs[] = {"", "/brif", NULL};
-	for (const char *const *sub = subdirs; *sub; sub++) {
-		_cleanup_free_ char *rel = NULL;
-		if (asprintf(&rel, "/sys/class/net/%s%s", iface, *sub) < 0)
-			return -ENOMEM;
-		_cleanup_free_ char *dir = rooted(root, rel);
-		DIR *d = dir ? opendir(dir) : NULL;
-		if (!d)
-			continue;
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (e->d_name[0] == '.')
-				continue;
-			if (**sub)
-				add_unique(lower, e->d_name);
-			else if (!strncmp(e->d_name, "lower_", 6))
-				add_unique(lower, e->d_name + 6);
-		}
-		closedir(d);
-	}
-	sort_strings(lower);
-	size_t i;
-	json_t *v;
-	json_array_foreach (lower, i, v) {
-		int r = iface_devices(root, json_string_value(v), depth + 1, seen, out);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-int pt_net_interface_devices(const char *root, const char *iface, json_t *out)
-{
-	_cleanup_json_ json_t *seen = json_array();
-	if (!seen)
-		return -ENOMEM;
-	return iface_devices(root, iface, 0, seen, out);
-}
-
-/* --- block devices ------------------------------------------------------------- */
-
-static int block_devices(const char *root, const char *name, int depth, json_t *out)
-{
-	if (depth > MAX_DEPTH || !safe_name(name))
-		return 0;
-	_cleanup_free_ char *rel = NULL;
-	if (asprintf(&rel, "/sys/class/block/%s", name) < 0)
-		return -ENOMEM;
-	_cleanup_free_ char *real = pt_root_realpath(root, rel);
-	if (!real)
-		return -ENOMEM;
-	_cleanup_free_ char *full = pt_path_join(root, real);
-	if (!full)
-		return -ENOMEM;
-	if (!pt_path_exists(full))
-		return 0;
-
-	/* A partition's directory sits inside its disk's. */
-	_cleanup_free_ char *partition = NULL;
-	if (asprintf(&partition, "%s/partition", full) < 0)
-		return -ENOMEM;
-	if (pt_path_exists(partition)) {
-		char *slash = strrchr(real, '/');
-		if (slash && slash != real) {
-			*slash = '\0';
-			char *slash2 = strrchr(real, '/');
-			return block_devices(root, slash2 ? slash2 + 1 : real, depth + 1, out);
-		}
-	}
-
-	/* device-mapper and md: the devices underneath */
-	_cleanup_free_ char *slaves = NULL;
-	if (asprintf(&slaves, "%s/slaves", full) < 0)
-		return -ENOMEM;
-	DIR *d = opendir(slaves);
-	if (d) {
-		_cleanup_json_ json_t *names = json_array();
-		struct dirent *e;
-		while (names && (e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.')
-				add_unique(names, e->d_name);
-		closedir(d);
-		if (!names)
-			return -ENOMEM;
-		sort_strings(names);
-		if (json_array_size(names)) {
-			size_t i;
-			json_t *v;
-			json_array_foreach (names, i, v) {
-				int r = block_devices(root, json_string_value(v), depth + 1, out);
-				if (r < 0)
-					return r;
-			}
-			return 0;
-		}
-	}
-
-	char addr[PT_PCI_ADDR_LEN];
-	if (pt_sysfs_pci_address(root, rel, addr) == 0) {
-		json_t *o = strings_object("address", addr, "block", name, NULL);
-		if (!o || json_array_append_new(out, o) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-int pt_block_pci_devices(const char *root, const char *name, json_t *out)
-{
-	return block_devices(root, name, 0, out);
-}
-
-static bool block_exists(const char *root, const char *name)
-{
-	if (!safe_name(name))
-		return false;
-	_cleanup_free_ char *rel = NULL;
-	if (asprintf(&rel, "/sys/class/block/%s", name) < 0)
-		return false;
-	_cleanup_free_ char *full = pt_path_join(root, rel);
-	return full && pt_path_exists(full);
-}
-
-/* The dm-N whose dm/name is `dmname`. Caller frees; NULL when none. */
-static char *dm_by_name(const char *root, const char *dmname)
-{
-	_cleanup_free_ char *dir = rooted(root, "/sys/class/block");
-	DIR *d = dir ? opendir(dir) : NULL;
-	if (!d)
-		return NULL;
-	char *found = NULL;
-	struct dirent *e;
-	while (!found && (e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "dm-", 3) != 0)
-			continue;
-		_cleanup_free_ char *rel = NULL;
-		if (asprintf(&rel, "/sys/class/block/%s/dm/name", e->d_name) < 0)
-			break;
-		_cleanup_free_ char *path = rooted(root, rel);
-		_cleanup_free_ char *name = path ? pt_file_read_line(path) : NULL;
-		if (name && !strcmp(name, dmname))
-			found = strdup(e->d_name);
-	}
-	closedir(d);
-	return found;
-}
-
-/* The block device name behind a mount source "/dev/...", or NULL. */
-static char *block_name_for_source(const char *root, const char *source)
-{
-	if (strncmp(source, "/dev/", 5) != 0)
-		return NULL;
-	/* The node itself, through its links (/dev/mapper/X → ../dm-1). */
-	_cleanup_free_ char *real = pt_root_realpath(root, source);
-	if (real && !strncmp(real, "/dev/", 5)) {
-		const char *base = strrchr(real, '/') + 1;
-		if (block_exists(root, base))
-			return strdup(base);
-	}
-	const char *rest = source + 5;
-	if (!strncmp(rest, "mapper/", 7))
-		return dm_by_name(root, rest + 7);
-	/* /dev/VG/LV: device-mapper names it VG-LV, with '-' doubled inside */
-	const char *slash = strchr(rest, '/');
-	if (slash && !strchr(slash + 1, '/') && strncmp(rest, "disk/", 5) != 0) {
-		struct pt_strbuf sb = PT_STRBUF_INIT;
-		for (const char *c = rest; *c; c++) {
-			if (c == slash)
-				pt_strbuf_putc(&sb, '-');
-			else if (*c == '-')
-				pt_strbuf_puts(&sb, "--");
-			else
-				pt_strbuf_putc(&sb, *c);
-		}
-		char *dm = sb.oom ? NULL : dm_by_name(root, pt_strbuf_str(&sb));
-		pt_strbuf_release(&sb);
-		if (dm)
-			return dm;
-	}
-	const char *base = strrchr(source, '/') + 1;
-	return block_exists(root, base) ? strdup(base) : NULL;
-}
-
-/* /proc/self/mounts escapes blanks and backslashes as \ooo. In place. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-}
-
-/* Devices udev marked as members of ZFS pool `pool` (ID_FS_TYPE=zfs_member,
- * ID_FS_LABEL=pool in /run/udev/data/b<major>:<minor>). Appends block names. */
-static void zfs_members(const char *root, const char *pool, json_t *names)
-{
-	_cleanup_free_ char *dir = rooted(root, "/sys/class/block");
-	DIR *d = dir ? opendir(dir) : NULL;
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		_cleanup_free_ char *rel = NULL, *data_rel = NULL, *data = NULL;
-		if (asprintf(&rel, "/sys/class/block/%s/dev", e->d_name) < 0)
-			break;
-		_cleanup_free_ char *devpath = rooted(root, rel);
-		_cleanup_free_ char *majmin = devpath ? pt_file_read_line(devpath) : NULL;
-		if (!majmin || strchr(majmin, '/'))
-			continue;
-		if (asprintf(&data_rel, "/run/udev/data/b%s", majmin) < 0)
-			break;
-		_cleanup_free_ char *data_path = pt_path_join(root, data_rel);
-		if (!data_path || pt_file_read(data_path, &data, NULL) < 0)
-			continue;
-		bool member = false, label = false;
-		char *save = NULL;
-		for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			member |= !strcmp(l, "E:ID_FS_TYPE=zfs_member");
-			label |= !strncmp(l, "E:ID_FS_LABEL=", 14) && !strcmp(l + 14, pool);
-		}
-		if (member && label)
-			add_unique(names, e->d_name);
-	}
-	closedir(d);
-}
+/* --- what the host needs ------------------------------------------------------ */
 
 static int add_need(json_t *needs, const char *address, const char *rule, const char *detail)
 {
-	json_t *o = strings_object("address", address, "rule", rule, "detail", detail, NULL);
+	json_t *o = pt_json_text_object("address", address, "rule", rule, "detail", detail,
+	                                (const char *)NULL);
 	return o && json_array_append_new(needs, o) == 0 ? 0 : -ENOMEM;
 }
 
-/* Add a need for every PCI device behind the block names. */
-static int needs_for_blocks(const char *root, const json_t *names, const char *rule,
-                            const char *what, const char *source, json_t *needs)
+/* A need under rule for every device host_block found under a filesystem or
+ * swap (used: its entries, with mountpoint for a filesystem). */
+static int needs_for_disks(const json_t *used, const char *rule, json_t *needs)
 {
 	size_t i;
-	json_t *n;
-	json_array_foreach (names, i, n) {
-		_cleanup_json_ json_t *devs = json_array();
-		if (!devs || pt_block_pci_devices(root, json_string_value(n), devs) < 0)
-			return -ENOMEM;
-		size_t j;
-		json_t *d;
-		json_array_foreach (devs, j, d) {
-			_cleanup_free_ char *detail = NULL;
-			if (asprintf(&detail, "%s (%s, disk %s)", what, source,
-			             json_string_value(json_object_get(d, "block"))) < 0)
-				return -ENOMEM;
-			if (add_need(needs, json_string_value(json_object_get(d, "address")), rule,
-			             detail) < 0)
-				return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-static int mount_needs(const char *root, json_t *needs, json_t *unknown)
-{
-	_cleanup_free_ char *path = pt_path_join(root, "/proc/self/mounts");
-	_cleanup_free_ char *text = NULL;
-	if (!path)
-		return -ENOMEM;
-	if (pt_file_read(path, &text, NULL) < 0)
-		return 0;
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *w[4];
-		if (split_words(line, w, 4) < 3)
-			continue;
-		unescape_octal(w[0]);
-		unescape_octal(w[1]);
-		const char *source = w[0], *mountpoint = w[1], *fstype = w[2];
-		bool zfs = !strcmp(fstype, "zfs");
-		if (!zfs && strncmp(source, "/dev/", 5) != 0)
-			continue; /* proc, sysfs, tmpfs, network filesystems */
-		_cleanup_json_ json_t *names = json_array();
-		if (!names)
-			return -ENOMEM;
-		if (zfs) {
-			_cleanup_free_ char *pool = strndup(source, strcspn(source, "/"));
-			if (!pool)
-				return -ENOMEM;
-			zfs_members(root, pool, names);
-			sort_strings(names);
-		} else {
-			_cleanup_free_ char *name = block_name_for_source(root, source);
-			if (name)
-				json_array_append_new(names, pt_json_text(name));
-		}
-		if (!json_array_size(names)) {
-			json_t *o = strings_object("mountpoint", mountpoint, "source", source,
-			                           "fstype", fstype, NULL);
-			if (!o || json_array_append_new(unknown, o) < 0)
-				return -ENOMEM;
-			continue;
-		}
-		_cleanup_free_ char *what = NULL;
-		if (asprintf(&what, "the filesystem mounted on %s", mountpoint) < 0)
-			return -ENOMEM;
-		if (needs_for_blocks(root, names, "mounted_filesystem", what, source, needs) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static int swap_needs(const char *root, json_t *needs)
-{
-	_cleanup_free_ char *path = pt_path_join(root, "/proc/swaps");
-	_cleanup_free_ char *text = NULL;
-	if (!path)
-		return -ENOMEM;
-	if (pt_file_read(path, &text, NULL) < 0)
-		return 0;
-	char *save = NULL;
-	bool header = true;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *w[2];
-		if (header) {
-			header = false;
-			continue;
-		}
-		if (split_words(line, w, 2) < 2 || strcmp(w[1], "partition") != 0)
-			continue; /* swap files live on a mounted filesystem */
-		unescape_octal(w[0]);
-		_cleanup_free_ char *name = block_name_for_source(root, w[0]);
-		if (!name)
-			continue;
-		_cleanup_json_ json_t *names = json_array();
-		if (!names || json_array_append_new(names, pt_json_text(name)) < 0 ||
-		    needs_for_blocks(root, names, "swap", "active swap", w[0], needs) < 0)
+	json_t *u;
+	json_array_foreach (used, i, u) {
+		const char *source = json_string_value(json_object_get(u, "source"));
+		const char *block = json_string_value(json_object_get(u, "block"));
+		const char *mountpoint = json_string_value(json_object_get(u, "mountpoint"));
+		_cleanup_free_ char *detail = NULL;
+		int n = mountpoint ? asprintf(&detail, "the filesystem mounted on %s (%s, disk %s)",
+		                              mountpoint, source, block)
+		                   : asprintf(&detail, "active swap (%s, disk %s)", source, block);
+		if (n < 0 || add_need(needs, json_string_value(json_object_get(u, "address")), rule,
+		                      detail) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -669,12 +72,16 @@ int pt_safety_host_needs(const char *root, json_t *needs, json_t *unknown)
 				return -ENOMEM;
 		}
 	}
-	if (mount_needs(root, needs, unknown) < 0 || swap_needs(root, needs) < 0)
+	_cleanup_json_ json_t *mounted = json_array();
+	_cleanup_json_ json_t *swap = json_array();
+	if (!mounted || !swap || pt_block_mounted_devices(root, mounted, unknown) < 0 ||
+	    needs_for_disks(mounted, "mounted_filesystem", needs) < 0 ||
+	    pt_block_swap_devices(root, swap) < 0 || needs_for_disks(swap, "swap", needs) < 0)
 		return -ENOMEM;
 	return 0;
 }
 
-/* --- groups, drivers ---------------------------------------------------------- */
+/* --- groups ------------------------------------------------------------------ */
 
 json_t *pt_safety_group_intruders(const struct pt_pci_host *host, const struct pt_pci_device *dev,
                                   const json_t *selected)
@@ -692,42 +99,6 @@ json_t *pt_safety_group_intruders(const struct pt_pci_host *host, const struct p
 	return out;
 }
 
-char *pt_safety_driver_module(const char *root, const char *driver)
-{
-	if (!driver)
-		return NULL;
-	char *name = NULL;
-	if (safe_name(driver)) {
-		_cleanup_free_ char *rel = NULL;
-		if (asprintf(&rel, "/sys/bus/pci/drivers/%s/module", driver) >= 0) {
-			_cleanup_free_ char *path = pt_path_join(root, rel);
-			name = path ? pt_link_basename(path) : NULL;
-		}
-	}
-	if (!name)
-		name = strdup(driver);
-	for (char *c = name; c && *c; c++)
-		if (*c == '-')
-			*c = '_';
-	return name;
-}
-
-char *pt_safety_describe(const struct pt_pci_device *dev)
-{
-	char *s = NULL;
-	char id[16];
-	pt_pci_id_string(dev->vendor_id, dev->device_id, id, sizeof id);
-	int n;
-	if (dev->vendor_name && dev->device_name)
-		n = asprintf(&s, "%s %s", dev->vendor_name, dev->device_name);
-	else if (dev->class_name)
-		n = asprintf(&s, "%s %s", dev->class_name, *id ? id : "(unknown ID)");
-	else
-		n = asprintf(&s, "class 0x%04x device %s", (unsigned)(dev->class_id & 0xffff),
-		             *id ? id : "(unknown ID)");
-	return n < 0 ? NULL : s;
-}
-
 /* --- the checks --------------------------------------------------------------- */
 
 static int problem(json_t *problems, const char *device, const char *rule, const char *fmt, ...)
@@ -740,8 +111,8 @@ static int problem(json_t *problems, const char *device, const char *rule, const
 	pt_strbuf_vprintf(&sb, fmt, ap);
 	va_end(ap);
 	json_t *o = sb.oom ? NULL
-	                   : strings_object("device", device, "rule", rule, "message",
-	                                    pt_strbuf_str(&sb), NULL);
+	                   : pt_json_text_object("device", device, "rule", rule, "message",
+	                                         pt_strbuf_str(&sb), (const char *)NULL);
 	pt_strbuf_release(&sb);
 	return o && json_array_append_new(problems, o) == 0 ? 0 : -ENOMEM;
 }
@@ -780,7 +151,7 @@ static int check_needs(const char *root, const struct pt_pci_host *host, const j
 		if (json_object_get(reported, key))
 			continue;
 		json_object_set_new(reported, key, json_true());
-		_cleanup_free_ char *what = dev ? pt_safety_describe(dev) : NULL;
+		_cleanup_free_ char *what = dev ? pt_vfio_describe(dev) : NULL;
 		int r;
 		if (!strcmp(rule, "default_route"))
 			r = problem(problems, addr, rule,
@@ -806,7 +177,7 @@ static int check_needs(const char *root, const struct pt_pci_host *host, const j
 			const struct pt_pci_device *dev = pt_pci_find(host, key);
 			if (!dev || dev->class_id < 0 || (dev->class_id >> 8) != 0x01)
 				continue;
-			_cleanup_free_ char *what = pt_safety_describe(dev);
+			_cleanup_free_ char *what = pt_vfio_describe(dev);
 			int r = problem(
 			        problems, key, "mounted_filesystem",
 			        "%s (%s) is a storage controller, and the disks under the %s "
@@ -864,7 +235,7 @@ static int check_groups(const struct pt_pci_host *host, const json_t *selected, 
 		json_t *v;
 		json_array_foreach (intruders, i, v) {
 			const struct pt_pci_device *o = pt_pci_find(host, json_string_value(v));
-			_cleanup_free_ char *what = o ? pt_safety_describe(o) : NULL;
+			_cleanup_free_ char *what = o ? pt_vfio_describe(o) : NULL;
 			pt_strbuf_printf(&list, "%s%s (%s%s%s)", i ? ", " : "",
 			                 json_string_value(v), what ? what : "?",
 			                 o && o->driver ? ", driver " : "",
@@ -898,7 +269,7 @@ static json_t *host_drivers(const char *root, const struct pt_pci_host *host,
 		const struct pt_pci_device *d = &host->devices[k];
 		if (!d->driver || json_object_get(selected, d->address))
 			continue;
-		_cleanup_free_ char *mod = pt_safety_driver_module(root, d->driver);
+		_cleanup_free_ char *mod = pt_kmod_driver_module(root, d->driver);
 		json_t *list = mod ? json_object_get(by_module, mod) : NULL;
 		if (mod && !list && json_object_set_new(by_module, mod, list = json_array()) < 0)
 			list = NULL;
@@ -948,7 +319,7 @@ static int check_blacklist(const char *root, const struct pt_pci_host *host, con
 		json_t *index;
 		json_array_foreach (drives, k, index) {
 			const struct pt_pci_device *d = &host->devices[json_integer_value(index)];
-			_cleanup_free_ char *what = pt_safety_describe(d);
+			_cleanup_free_ char *what = pt_vfio_describe(d);
 			pt_strbuf_printf(&list, "%s%s (%s)", k ? ", " : "", d->address,
 			                 what ? what : "?");
 		}

@@ -7,7 +7,22 @@
 
 #include "cleanup.h"
 #include "strbuf.h"
-#include "vfio_safety.h"
+
+char *pt_vfio_describe(const struct pt_pci_device *dev)
+{
+	char *s = NULL;
+	char id[16];
+	pt_pci_id_string(dev->vendor_id, dev->device_id, id, sizeof id);
+	int n;
+	if (dev->vendor_name && dev->device_name)
+		n = asprintf(&s, "%s %s", dev->vendor_name, dev->device_name);
+	else if (dev->class_name)
+		n = asprintf(&s, "%s %s", dev->class_name, *id ? id : "(unknown ID)");
+	else
+		n = asprintf(&s, "class 0x%04x device %s", (unsigned)(dev->class_id & 0xffff),
+		             *id ? id : "(unknown ID)");
+	return n < 0 ? NULL : s;
+}
 
 static bool is_display(const struct pt_pci_device *d)
 {
@@ -19,7 +34,7 @@ static void describe_line(struct pt_strbuf *sb, const struct pt_pci_device *d)
 {
 	char id[16];
 	pt_pci_id_string(d->vendor_id, d->device_id, id, sizeof id);
-	_cleanup_free_ char *what = pt_safety_describe(d);
+	_cleanup_free_ char *what = pt_vfio_describe(d);
 	pt_strbuf_printf(sb, "%s %s %s", d->address, *id ? id : "????:????", what ? what : "");
 	if (d->iommu_group >= 0)
 		pt_strbuf_printf(sb, " (group %d)", d->iommu_group);
@@ -87,10 +102,10 @@ static int by_address(const struct pt_pci_host *host, const json_t *list, json_t
 		int function;
 		if (pt_pci_parse_address(text, addr, &function) < 0)
 			return pt_report_fail(rep, -EINVAL,
-			                           "devices[%zu]: '%s' is not a PCI address; use "
-			                           "0000:07:00.0 (one function), 0000:07:00 (every "
-			                           "function of the slot) or 07:00.0 (domain 0000)",
-			                           i, text ? text : "");
+			                      "devices[%zu]: '%s' is not a PCI address; use "
+			                      "0000:07:00.0 (one function), 0000:07:00 (every "
+			                      "function of the slot) or 07:00.0 (domain 0000)",
+			                      i, text ? text : "");
 		int found = 0;
 		for (size_t k = 0; k < host->count; k++) {
 			const struct pt_pci_device *d = &host->devices[k];
@@ -100,10 +115,10 @@ static int by_address(const struct pt_pci_host *host, const json_t *list, json_t
 				if (function < 0)
 					continue; /* a slot's bridge functions stay with the host */
 				return pt_report_fail(rep, -EINVAL,
-				                           "devices[%zu]: %s is a PCI bridge, and "
-				                           "vfio-pci takes endpoints only; select "
-				                           "the devices behind it",
-				                           i, addr);
+				                      "devices[%zu]: %s is a PCI bridge, and "
+				                      "vfio-pci takes endpoints only; select "
+				                      "the devices behind it",
+				                      i, addr);
 			}
 			add(selected, d, "address");
 			found++;
@@ -204,15 +219,14 @@ int pt_vfio_select(const struct pt_pci_host *host, const json_t *devices, const 
 	    (e = by_id(host, ids, found, &missing, &missing_vendor, rep)) < 0)
 		return e;
 	if (missing.len && !present) {
-		pt_report_warn(rep, "%s; nothing to give back for it",
-		                    pt_strbuf_str(&missing));
+		pt_report_warn(rep, "%s; nothing to give back for it", pt_strbuf_str(&missing));
 	} else if (missing.len) {
 		pt_strbuf_putc(&missing, '.');
 		inventory(&missing, host, missing_vendor);
 		pt_strbuf_puts(&missing, " Check the addresses with `lspci -D` and the IDs with "
 		                         "`lspci -nn`; addresses are the safer choice.");
 		return pt_report_fail(rep, -EINVAL, "%s",
-		                           missing.oom ? "out of memory" : pt_strbuf_str(&missing));
+		                      missing.oom ? "out of memory" : pt_strbuf_str(&missing));
 	}
 	if (present && include_group)
 		add_groups(host, found);

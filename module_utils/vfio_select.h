@@ -1,4 +1,7 @@
-/* Which devices a vfio_bind run hands to vfio-pci, or gives back: the PCI
+/* Layer: vfio family (vfio_bind). Included by vfio_bind_run.c, vfio_plan.c and
+ * vfio_safety.c (for pt_vfio_describe), and the tests.
+ *
+ * Which devices a vfio_bind run hands to vfio-pci, or gives back: the PCI
  * addresses and vendor:device IDs the user named, resolved against the host's
  * devices, plus the other endpoints of their IOMMU groups. */
 #ifndef PT_VFIO_SELECT_H
@@ -10,6 +13,11 @@
 
 #include "pci.h"
 #include "report.h"
+
+/* "NVIDIA Corporation GP107 [GeForce GTX 1050 Ti]", or "class 0x0300 device
+ * 10de:1c82" or the like when the names are unknown: what the family's messages
+ * call a device. Caller frees; NULL when out of memory. */
+char *pt_vfio_describe(const struct pt_pci_device *dev);
 
 /* Parse a vendor:device pair such as "10de:1c82": four hex digits (any case),
  * a colon, four hex digits. 0 with *vendor and *device set, or -EINVAL. */

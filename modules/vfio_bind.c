@@ -1,13 +1,13 @@
 /* vfio_bind: hand PCI devices to vfio-pci, persistently and now, without
  * cutting the host off (issue 4; docs in modules/vfio_bind.yml). The work is
- * module_utils/vfio_run.h's; this main reads the options, runs it, and puts
+ * module_utils/vfio_bind_run.h's; this main reads the options, runs it, and puts
  * what it reports into the module's result. */
 #include <stdio.h>
 #include <string.h>
 
 #include "runtime.h"
 #include "vfio_bind_argspec.h"
-#include "vfio_run.h"
+#include "vfio_bind_run.h"
 
 #define MODULE_NAME "homelab.passthrough.vfio_bind"
 

@@ -1,5 +1,6 @@
 /* libFuzzer harness: the modprobe.d reader and the managed-block writer
- * (module_utils/modprobe_conf.h) as vfio_bind drives them.
+ * (module_utils/modprobe_conf.h, conf_block.h, vfio_render.h) as vfio_bind
+ * drives them.
  *
  * Input: a modprobe.d file, optionally followed by a NUL byte and parameter
  * lines, each one letter and a value: i<vendor:device>, s<softdep module>,
@@ -27,8 +28,10 @@
 
 #include <jansson.h>
 
+#include "conf_block.h"
 #include "fuzz_check.h"
 #include "modprobe_conf.h"
+#include "vfio_render.h"
 
 #define OWNER           "homelab.passthrough.vfio_bind"
 #define OWNER_BLACKLIST OWNER "/blacklist"
@@ -235,7 +238,7 @@ static void check_bodies(const struct pt_vfio_conf *conf, const char *vfio_body,
 	check(json_array_size(lines) <= json_array_size(blacklist));
 	json_decref(lines);
 
-	char *install = pt_modprobe_install_line(conf->overrides);
+	char *install = pt_vfio_render_install_line(conf->overrides);
 	check((install != NULL) == (json_array_size(conf->overrides) > 0));
 	if (install) {
 		lines = read_checked(install);
@@ -286,8 +289,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                            .disable_vga = disable_vga,
 	                            .softdeps = softdeps,
 	                            .overrides = overrides};
-	char *body = pt_modprobe_render_vfio(&conf);
-	char *black = pt_modprobe_render_blacklist(blacklist);
+	char *body = pt_vfio_render_conf(&conf);
+	char *black = pt_vfio_render_blacklist(blacklist);
 	check(body != NULL && black != NULL);
 	check(!*body || body[strlen(body) - 1] == '\n');
 	check(!*black || black[strlen(black) - 1] == '\n');

@@ -23,9 +23,10 @@
 
 #include <jansson.h>
 
+#include "conf_block.h"
 #include "fuzz_check.h"
-#include "modprobe_conf.h"
 #include "modules_file.h"
+#include "vfio_modules.h"
 
 #define OWNER "homelab.passthrough.vfio_bind"
 #define PATH  "/etc/modules"

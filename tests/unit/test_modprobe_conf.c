@@ -1,7 +1,8 @@
-/* module_utils/modprobe_conf: the managed block (every file of
- * tests/fixtures/files/modprobe.d and modules, and of the corpus when it is there,
- * comes back byte for byte), modprobe.d parsing as kmod reads it, the vfio.conf
- * and blacklist renderers, and the conflicting lines elsewhere in modprobe.d. */
+/* module_utils/conf_block, modprobe_conf and vfio_render: the managed block
+ * (every file of tests/fixtures/files/modprobe.d and modules, and of the corpus
+ * when it is there, comes back byte for byte), modprobe.d parsing as kmod
+ * reads it, the vfio.conf and blacklist renderers, and the conflicting lines
+ * elsewhere in modprobe.d. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -18,10 +19,12 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "conf_block.h"
 #include "files.h"
 #include "modprobe_conf.h"
 #include "support/corpus.h"
 #include "support/tmptree.h"
+#include "vfio_render.h"
 
 #define FILES FIXTURES_DIR "/files"
 
@@ -436,22 +439,22 @@ static void test_render_vfio(void **state)
 	json_t *none = json_array();
 	struct pt_vfio_conf c = {
 	        .ids = ids, .disable_vga = false, .softdeps = deps, .overrides = none};
-	char *t = pt_modprobe_render_vfio(&c);
+	char *t = pt_vfio_render_conf(&c);
 	assert_string_equal(t, "options vfio-pci ids=10de:0fb9,10de:1c82\n"
 	                       "softdep nouveau pre: vfio-pci\n"
 	                       "softdep snd_hda_intel pre: vfio-pci\n");
 	free(t);
 	c.disable_vga = true;
-	t = pt_modprobe_render_vfio(&c);
+	t = pt_vfio_render_conf(&c);
 	assert_non_null(strstr(t, "options vfio-pci ids=10de:0fb9,10de:1c82 disable_vga=1\n"));
 	free(t);
 	c.ids = none;
 	c.softdeps = none;
-	t = pt_modprobe_render_vfio(&c);
+	t = pt_vfio_render_conf(&c);
 	assert_string_equal(t, "options vfio-pci disable_vga=1\n");
 	free(t);
 	c.disable_vga = false;
-	t = pt_modprobe_render_vfio(&c);
+	t = pt_vfio_render_conf(&c);
 	assert_string_equal(t, "");
 	free(t);
 	json_decref(ids);
@@ -466,7 +469,7 @@ static void test_render_overrides(void **state)
 	json_t *deps = json_pack("[s]", "nouveau");
 	json_t *ov = json_pack("[s,s]", "0000:02:00.1", "0000:02:00.0");
 	struct pt_vfio_conf c = {.ids = ids, .softdeps = deps, .overrides = ov};
-	char *t = pt_modprobe_render_vfio(&c);
+	char *t = pt_vfio_render_conf(&c);
 	const char *install = "install vfio-pci for d in 0000:02:00.0 0000:02:00.1; do "
 	                      "f=/sys/bus/pci/devices/$d/driver_override; [ -w \"$f\" ] && "
 	                      "echo vfio-pci > \"$f\"; done; exec /sbin/modprobe "
@@ -482,7 +485,7 @@ static void test_render_overrides(void **state)
 	json_decref(l);
 	free(t);
 	json_t *empty = json_array();
-	assert_null(pt_modprobe_install_line(empty));
+	assert_null(pt_vfio_render_install_line(empty));
 	json_decref(empty);
 	json_decref(ids);
 	json_decref(deps);
@@ -493,12 +496,12 @@ static void test_render_blacklist(void **state)
 {
 	(void)state;
 	json_t *m = json_pack("[s,s,s]", "nouveau", "snd-hda-intel", "nouveau");
-	char *t = pt_modprobe_render_blacklist(m);
+	char *t = pt_vfio_render_blacklist(m);
 	assert_string_equal(t, "blacklist nouveau\nblacklist snd_hda_intel\n");
 	free(t);
 	json_decref(m);
 	m = json_array();
-	t = pt_modprobe_render_blacklist(m);
+	t = pt_vfio_render_blacklist(m);
 	assert_string_equal(t, "");
 	free(t);
 	json_decref(m);

@@ -1,4 +1,4 @@
-/* module_utils/modules_file: which vfio modules the installed kernels want in
+/* module_utils/modules_file and vfio_modules: which vfio modules the installed kernels want in
  * /etc/modules, and the edit that adds only the missing ones and keeps the
  * user's own lines byte for byte (tests/fixtures/files/modules, and the corpus
  * when it is there). */
@@ -19,6 +19,7 @@
 
 #include "files.h"
 #include "modules_file.h"
+#include "vfio_modules.h"
 #include "support/corpus.h"
 #include "support/tmptree.h"
 

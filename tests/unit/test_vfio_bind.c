@@ -1,4 +1,4 @@
-/* vfio_bind: the library's run (module_utils/vfio_run.h) on sandbox roots built
+/* vfio_bind: the library's run (module_utils/vfio_bind_run.h) on sandbox roots built
  * by mkroot from tests/fixtures/hosts (the seed pve1, two identical GPUs, a GPU
  * sharing its group with the NIC, Debian 12 with a 6.1 and a 6.8 kernel, a host
  * with the IOMMU off) and from the q35 capture, with the options validated by
@@ -34,7 +34,7 @@
 #include "vfio_files.h"
 #include "vfio_plan.h"
 #include "report.h"
-#include "vfio_run.h"
+#include "vfio_bind_run.h"
 
 #define MODULE_NAME "homelab.passthrough.vfio_bind"
 

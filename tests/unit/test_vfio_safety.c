@@ -1,7 +1,9 @@
 /* module_utils/vfio_safety: every rule that keeps a passthrough change from
- * cutting the host off, on small sysfs/proc trees built here (bridges, bonds,
- * VLANs, partitions, LVM, md, ZFS, swap, USB and SATA under their controllers,
- * absolute and relative links) and on a device list built by hand. */
+ * cutting the host off, and the host readers under it (root_path, sysfs_pci,
+ * host_net, host_block, kmod's driver module, vfio_select's describe), on
+ * small sysfs/proc trees built here (bridges, bonds, VLANs, partitions, LVM,
+ * md, ZFS, swap, USB and SATA under their controllers, absolute and relative
+ * links) and on a device list built by hand. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,9 +19,15 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "host_block.h"
+#include "host_net.h"
+#include "kmod.h"
 #include "pci.h"
+#include "root_path.h"
 #include "support/tmptree.h"
+#include "sysfs_pci.h"
 #include "vfio_safety.h"
+#include "vfio_select.h"
 
 static char root[256];
 
@@ -462,13 +470,13 @@ static void test_driver_module(void **state)
 {
 	(void)state;
 	ln("/sys/bus/pci/drivers/xhci_hcd/module", "../../../../module/xhci_pci");
-	char *m = pt_safety_driver_module(root, "xhci_hcd");
+	char *m = pt_kmod_driver_module(root, "xhci_hcd");
 	assert_string_equal(m, "xhci_pci");
 	free(m);
-	m = pt_safety_driver_module(root, "snd-hda-intel");
+	m = pt_kmod_driver_module(root, "snd-hda-intel");
 	assert_string_equal(m, "snd_hda_intel");
 	free(m);
-	assert_null(pt_safety_driver_module(root, NULL));
+	assert_null(pt_kmod_driver_module(root, NULL));
 }
 
 static const char *rule_of(json_t *problems, size_t i)
@@ -616,10 +624,10 @@ static void test_check_notices(void **state)
 static void test_describe(void **state)
 {
 	(void)state;
-	char *s = pt_safety_describe(pt_pci_find(&host, "0000:07:00.1"));
+	char *s = pt_vfio_describe(pt_pci_find(&host, "0000:07:00.1"));
 	assert_string_equal(s, "class 0x0403 device 10de:0fb9");
 	free(s);
-	s = pt_safety_describe(pt_pci_find(&host, "0000:07:00.0"));
+	s = pt_vfio_describe(pt_pci_find(&host, "0000:07:00.0"));
 	assert_string_equal(s, "Vendor GTX 1050 Ti");
 	free(s);
 }

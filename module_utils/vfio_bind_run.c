@@ -1,4 +1,4 @@
-#include "vfio_run.h"
+#include "vfio_bind_run.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -77,7 +77,7 @@ static int check_safety(struct run *r)
 	    pt_safety_check(r->o->root, &r->host, r->selected, r->o->blacklist, problems, notices) <
 	            0)
 		return pt_report_fail(r->rep, -ENOMEM,
-		                           "out of memory while checking the selection");
+		                      "out of memory while checking the selection");
 	size_t i, n = json_array_size(problems);
 	json_t *v;
 	json_array_foreach (notices, i, v)
@@ -87,7 +87,7 @@ static int check_safety(struct run *r)
 	if (r->o->force) {
 		json_array_foreach (problems, i, v)
 			pt_report_warn(r->rep, "force: true overrides this refusal: %s",
-			                    json_string_value(json_object_get(v, "message")));
+			               json_string_value(json_object_get(v, "message")));
 		return 0;
 	}
 	_cleanup_strbuf_ struct pt_strbuf msg = PT_STRBUF_INIT;
@@ -100,7 +100,7 @@ static int check_safety(struct run *r)
 	}
 	json_object_set(r->res->values, "refusals", problems);
 	return pt_report_fail(r->rep, -EPERM, "%s",
-	                           msg.oom ? "out of memory" : pt_strbuf_str(&msg));
+	                      msg.oom ? "out of memory" : pt_strbuf_str(&msg));
 }
 
 /* After a run that went through: does the host still need a reboot to get
