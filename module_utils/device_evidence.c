@@ -1,9 +1,8 @@
 /* The readiness evidence in the facts (see device_evidence.h): the host I/O
  * readers (host_*.h) put into the shape iommu_facts reports.
  *
- * Text from the host (file names, lines) need not be UTF-8; pt_json_text keeps
- * it. It is declared in runtime.h today, the reason for that include; the
- * module-run refactor moves it to a base header, and this include follows. */
+ * Text from the host (file names, lines) need not be UTF-8; pt_json_text
+ * (json_text.h) keeps it. */
 #include "device_evidence.h"
 
 #include <errno.h>
@@ -20,8 +19,8 @@
 #include "host_pci_caps.h"
 #include "host_reset_method.h"
 #include "host_secure_boot.h"
+#include "json_text.h"
 #include "kmod.h"
-#include "runtime.h"
 
 #define MAX_FRAMEBUFFERS 8
 #define MAX_EARLY        32
