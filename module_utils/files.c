@@ -57,21 +57,6 @@ int pt_file_write_existing(const char *path, const char *value)
 	return n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
 }
 
-char *pt_path_join(const char *root, const char *path)
-{
-	struct pt_strbuf sb = PT_STRBUF_INIT;
-	if (root && strcmp(root, "/") != 0)
-		pt_strbuf_puts(&sb, root);
-	for (const char *p = path; *p; p++) {
-		if (*p == '/' && sb.len && sb.data[sb.len - 1] == '/')
-			continue;
-		pt_strbuf_putc(&sb, *p);
-	}
-	if (!sb.len)
-		pt_strbuf_putc(&sb, '/');
-	return pt_strbuf_steal(&sb);
-}
-
 /* Open path for reading under the confinement root. Reads are the hot path
  * (every sysfs and /proc attribute): the kernel's openat2(RESOLVE_IN_ROOT) does
  * the same resolution as pt_path_resolve in one call; pt_path_resolve is the

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "report.h"
+#include "root_path.h" /* pt_path_join, pt_path_resolve_under: part of this API */
 
 /* Confine every file operation of this process (pt_file_read,
  * pt_file_write_atomic, pt_file_remove, pt_file_write_existing) to root, as the
@@ -35,10 +36,6 @@ char *pt_path_resolve(const char *path);
 /* Write value to an existing file in place (a sysfs attribute such as
  * driver_override): no temporary file, no creation. 0 or -errno. */
 int pt_file_write_existing(const char *path, const char *value);
-
-/* root + "/" + path, with duplicate slashes folded; root "/" or NULL returns a
- * copy of path. Caller frees; NULL on allocation failure. Does not resolve links. */
-char *pt_path_join(const char *root, const char *path);
 
 /* Read a whole file. On success returns 0, *data is NUL-terminated (caller frees)
  * and *len (if not NULL) its length without the NUL. -errno on failure (-ENOENT

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "files.h"
 #include "strbuf.h"
 
 #define MAX_LINKS 40
@@ -130,4 +129,19 @@ char *pt_path_resolve_under(const char *root, const char *path)
 bool pt_path_is_name(const char *name)
 {
 	return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
+char *pt_path_join(const char *root, const char *path)
+{
+	struct pt_strbuf sb = PT_STRBUF_INIT;
+	if (root && strcmp(root, "/") != 0)
+		pt_strbuf_puts(&sb, root);
+	for (const char *p = path; *p; p++) {
+		if (*p == '/' && sb.len && sb.data[sb.len - 1] == '/')
+			continue;
+		pt_strbuf_putc(&sb, *p);
+	}
+	if (!sb.len)
+		pt_strbuf_putc(&sb, '/');
+	return pt_strbuf_steal(&sb);
 }

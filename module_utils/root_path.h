@@ -1,5 +1,6 @@
-/* Layer: host I/O. Included by files.c, exec.c, and the readers that follow
- * links inside a root (sysfs_pci, host_net, host_block, kmod, vfio_files).
+/* Layer: host I/O. Included by files.h (its path joining and resolving are part
+ * of that API), exec.c, and the readers that follow links inside a root (sysfs_pci, host_net,
+ * host_block, kmod, vfio_files).
  *
  * Paths inside a root, resolved the way the host booted from that root would
  * resolve them: every symbolic link followed inside root (an absolute target is
@@ -18,6 +19,10 @@
 #define PT_ROOT_PATH_H
 
 #include <stdbool.h>
+
+/* root + "/" + path, with duplicate slashes folded; root "/" or NULL returns a
+ * copy of path. Caller frees; NULL on allocation failure. Does not resolve links. */
+char *pt_path_join(const char *root, const char *path);
 
 /* path (as seen from inside root; NULL reads as "") resolved inside root.
  * root "/", "" or NULL is the machine's own root. Returns the path inside root,
