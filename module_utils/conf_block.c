@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "report.h"
 #include "strbuf.h"
 
 /* Does the line [s, eol) start with "# <word> <owner>" and end the owner there? */
@@ -23,22 +24,21 @@ static bool is_marker(const char *s, const char *eol, const char *word, const ch
 	return after == eol || *after == ' ' || *after == ':' || *after == '\r';
 }
 
-static int damaged(char **errmsg, const char *path, const char *owner, int line, const char *what)
+static int damaged(struct pt_report *rep, const char *path, const char *owner, int line,
+                   const char *what)
 {
-	if (errmsg && asprintf(errmsg,
-	                       "%s: the block managed by %s is damaged (line %d: %s); restore the "
-	                       "marker line or delete the block by hand, then run the task again",
-	                       path ? path : "(text)", owner, line, what) < 0)
-		*errmsg = NULL;
+	if (rep)
+		pt_report_fail(rep, -EINVAL,
+		               "%s: the block managed by %s is damaged (line %d: %s); restore the "
+		               "marker line or delete the block by hand, then run the task again",
+		               path ? path : "(text)", owner, line, what);
 	return -EINVAL;
 }
 
 int pt_conf_block_find(const char *text, const char *owner, const char *path,
-                       struct pt_conf_block *blk, char **errmsg)
+                       struct pt_conf_block *blk, struct pt_report *rep)
 {
 	memset(blk, 0, sizeof *blk);
-	if (errmsg)
-		*errmsg = NULL;
 	bool open = false;
 	int line = 0;
 	for (const char *s = text; *s;) {
@@ -49,14 +49,13 @@ int pt_conf_block_find(const char *text, const char *owner, const char *path,
 		line++;
 		if (is_marker(s, eol, "BEGIN", owner)) {
 			if (open || blk->found)
-				return damaged(errmsg, path, owner, line, "a second BEGIN marker");
+				return damaged(rep, path, owner, line, "a second BEGIN marker");
 			open = true;
 			blk->start = (size_t)(s - text);
 			blk->begin_line = line;
 		} else if (is_marker(s, eol, "END", owner)) {
 			if (!open)
-				return damaged(errmsg, path, owner, line,
-				               "END marker without BEGIN");
+				return damaged(rep, path, owner, line, "END marker without BEGIN");
 			open = false;
 			blk->found = true;
 			blk->end = (size_t)(eol - text) + (nl ? 1 : 0);
@@ -66,17 +65,17 @@ int pt_conf_block_find(const char *text, const char *owner, const char *path,
 		s = nl ? eol + 1 : eol;
 	}
 	if (open)
-		return damaged(errmsg, path, owner, blk->begin_line, "BEGIN marker without END");
+		return damaged(rep, path, owner, blk->begin_line, "BEGIN marker without END");
 	return 0;
 }
 
 char *pt_conf_block_apply(const char *text, const char *owner, const char *header, const char *body,
-                          const char *path, char **errmsg)
+                          const char *path, struct pt_report *rep)
 {
 	struct pt_conf_block blk;
 	if (!text)
 		text = "";
-	if (pt_conf_block_find(text, owner, path, &blk, errmsg) < 0)
+	if (pt_conf_block_find(text, owner, path, &blk, rep) < 0)
 		return NULL;
 	bool remove = !body || !*body;
 	_cleanup_strbuf_ struct pt_strbuf sb = PT_STRBUF_INIT;
@@ -115,8 +114,8 @@ char *pt_conf_block_apply(const char *text, const char *owner, const char *heade
 		pt_strbuf_append(&sb, text + tail, len - tail);
 	}
 	if (sb.oom) {
-		if (errmsg)
-			*errmsg = strdup("out of memory");
+		if (rep)
+			pt_report_fail(rep, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	return pt_strbuf_steal(&sb);

@@ -27,6 +27,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "report.h"
+
 /* Where a managed block sits in a text. Offsets are bytes into the text. */
 struct pt_conf_block {
 	bool found;
@@ -42,18 +44,21 @@ struct pt_conf_block {
  * followed by the end of the line, a space or a ':' (so "owner/blacklist" is a
  * different owner). Returns 0 (blk->found tells whether there is one), or
  * -EINVAL when the markers are damaged (BEGIN without END, END without BEGIN, a
- * second BEGIN); then *errmsg (caller frees) says which line, for `path`. */
+ * second BEGIN); then the failure recorded in rep (pt_report_fail: kept unless
+ * rep already holds one; the caller owns rep and releases it) says which line,
+ * for `path`. rep may be NULL when the caller needs no message. */
 int pt_conf_block_find(const char *text, const char *owner, const char *path,
-                       struct pt_conf_block *blk, char **errmsg);
+                       struct pt_conf_block *blk, struct pt_report *rep);
 
 /* The text with the owner's block set to body: body is zero or more complete
  * lines (each ending in '\n'); NULL or "" removes the block. An existing block
  * is replaced in place; a new one is appended as described above. The BEGIN
  * line carries `header` after the owner (e.g. ": managed by Ansible, ...").
- * Returns a new string (caller frees), or NULL with *errmsg set (damaged
- * markers, see pt_conf_block_find; or out of memory). */
+ * Returns a new string (caller frees), or NULL with the failure in rep: -EINVAL
+ * for damaged markers (see pt_conf_block_find), -ENOMEM "out of memory". rep
+ * (the caller's) may be NULL, as for pt_conf_block_find. */
 char *pt_conf_block_apply(const char *text, const char *owner, const char *header, const char *body,
-                          const char *path, char **errmsg);
+                          const char *path, struct pt_report *rep);
 
 /* The text without the owner's block (a copy, caller frees), for reading the
  * user's own lines. NULL on damaged markers or out of memory. */

@@ -29,13 +29,12 @@ static bool line_continues(const char *s, size_t n)
 }
 
 int pt_modprobe_check_continuation(const char *text, const char *owner, const char *path,
-                                   char **errmsg)
+                                   struct pt_report *rep)
 {
 	struct pt_conf_block blk;
-	*errmsg = NULL;
 	if (!text)
 		return 0;
-	if (pt_conf_block_find(text, owner, path, &blk, errmsg) < 0)
+	if (pt_conf_block_find(text, owner, path, &blk, rep) < 0)
 		return -EINVAL;
 	/* the BEGIN marker goes at blk.start, or after the last line (a newline
 	 * first when the file lacks one) */
@@ -59,13 +58,14 @@ int pt_modprobe_check_continuation(const char *text, const char *owner, const ch
 	 * reads them the same way. */
 	if (!open || !first || first == '#' || first == '\r')
 		return 0;
-	if (asprintf(errmsg,
-	             "%s line %d ends in a backslash, so modprobe would join the next line onto "
-	             "it, and the next line is where the block managed by %s goes (its BEGIN "
-	             "marker would become part of that directive); fix the line or remove the "
-	             "trailing backslash, then run the task again",
-	             path ? path : "(text)", line, owner) < 0)
-		*errmsg = NULL;
+	if (rep)
+		pt_report_fail(
+		        rep, -EINVAL,
+		        "%s line %d ends in a backslash, so modprobe would join the next line "
+		        "onto it, and the next line is where the block managed by %s goes (its "
+		        "BEGIN marker would become part of that directive); fix the line or "
+		        "remove the trailing backslash, then run the task again",
+		        path ? path : "(text)", line, owner);
 	return -EINVAL;
 }
 

@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "report.h"
+
 /* Parse modprobe.d text as kmod does: leading blanks skipped, '#' lines are
  * comments, a line ending in an odd run of backslashes is joined with the next
  * one (that last backslash dropped; kmod reads a pair of backslashes as one
@@ -32,11 +34,12 @@ json_t *pt_modprobe_parse(const char *text);
  * the user's line gains "# BEGIN ..." as arguments. Joined onto a comment or a
  * blank line it changes nothing, and that is allowed. Only modprobe.d has
  * continuations (systemd-modules-load reads /etc/modules line by line). Returns
- * 0, or -EINVAL with *errmsg (caller frees) naming path and the line number
- * and saying to fix the line or remove the backslash; also -EINVAL (with
- * pt_conf_block_find's message) for damaged markers. */
+ * 0, or -EINVAL with the failure in rep (the caller's; pt_report_fail keeps
+ * the first) naming path and the line number and saying to fix the line or
+ * remove the backslash; also -EINVAL (with pt_conf_block_find's message) for
+ * damaged markers. rep may be NULL when the caller needs no message. */
 int pt_modprobe_check_continuation(const char *text, const char *owner, const char *path,
-                                   char **errmsg);
+                                   struct pt_report *rep);
 
 /* Lines elsewhere in modprobe.d that work against the managed block: every
  * *.conf in <root>/etc/modprobe.d, <root>/run/modprobe.d, <root>/lib/modprobe.d

@@ -121,15 +121,13 @@ static void read_user_lines(const char *text, const json_t *wanted, bool *presen
 }
 
 int pt_modules_file_update(const char *text, const json_t *wanted, const char *owner,
-                           const char *path, char **out, json_t *notes, char **errmsg)
+                           const char *path, char **out, json_t *notes, struct pt_report *rep)
 {
 	*out = NULL;
-	if (errmsg)
-		*errmsg = NULL;
 	if (!text)
 		text = "";
 	struct pt_conf_block blk;
-	int r = pt_conf_block_find(text, owner, path, &blk, errmsg);
+	int r = pt_conf_block_find(text, owner, path, &blk, rep);
 	if (r < 0)
 		return r;
 
@@ -151,7 +149,7 @@ int pt_modules_file_update(const char *text, const json_t *wanted, const char *o
 	}
 	*out = pt_conf_block_apply(
 	        text, owner, ": vfio modules, managed by Ansible (edits here are overwritten)",
-	        pt_strbuf_str(&body), path, errmsg);
+	        pt_strbuf_str(&body), path, rep);
 	/* the markers were checked above: only memory can run out here */
 	return *out ? 0 : -ENOMEM;
 }

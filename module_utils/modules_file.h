@@ -27,6 +27,8 @@
 
 #include <jansson.h>
 
+#include "report.h"
+
 /* The text of a modules file with `wanted` listed: every wanted module that no
  * line outside the block `owner` loads goes into the block, in wanted's order;
  * when none is missing the block is removed. wanted NULL removes the block
@@ -34,9 +36,12 @@
  * Appends messages for the user to notes (may be NULL): parameter lines that
  * name a vfio module (see above), and vfio_virqfd lines when wanted leaves it
  * out. path is for messages. Returns 0 and *out (caller frees), or -EINVAL
- * with *errmsg (caller frees) on damaged block markers, -ENOMEM. */
+ * with the failure in rep (the caller's; pt_report_fail keeps the first) on
+ * damaged block markers, or -ENOMEM (rep may then hold "out of memory" or
+ * nothing: the caller words it). rep may be NULL when the caller needs no
+ * message. */
 int pt_modules_file_update(const char *text, const json_t *wanted, const char *owner,
-                           const char *path, char **out, json_t *notes, char **errmsg);
+                           const char *path, char **out, json_t *notes, struct pt_report *rep);
 
 /* True when the line (without its newline) loads exactly module `name` under
  * systemd-modules-load: one word after trimming blanks, equal to name with '-'

@@ -135,18 +135,18 @@ static int read_file(const char *root, const char *rel, struct pt_vfio_file *f,
 static int plan_block(const char *root, const char *rel, const char *owner, const char *body,
                       struct pt_vfio_file *f, struct pt_report *rep)
 {
-	_cleanup_free_ char *err = NULL;
+	_cleanup_report_ struct pt_report err = {0};
 	int e = read_file(root, rel, f, rep);
 	if (e < 0)
 		return e;
 	/* a last line that continues would swallow the BEGIN marker */
 	if (body && *body && pt_modprobe_check_continuation(f->old, owner, f->path, &err) < 0)
-		return pt_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
-		                      err ? err : "out of memory");
+		return pt_report_fail(rep, err.msg ? err.error : -ENOMEM, "%s",
+		                      err.msg ? err.msg : "out of memory");
 	f->new_text = pt_conf_block_apply(f->old, owner, HEADER, body, f->path, &err);
 	if (!f->new_text)
-		return pt_report_fail(rep, err ? -EINVAL : -ENOMEM, "%s",
-		                      err ? err : "out of memory");
+		return pt_report_fail(rep, err.msg ? err.error : -ENOMEM, "%s",
+		                      err.msg ? err.msg : "out of memory");
 	return 0;
 }
 
@@ -201,7 +201,8 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 	f[PT_VFIO_CONF].owner = PT_VFIO_OWNER;
 	f[PT_VFIO_BLACKLIST].owner = PT_VFIO_OWNER_BLACKLIST;
 	f[PT_VFIO_MODULES].owner = PT_VFIO_OWNER;
-	_cleanup_free_ char *conf_body = NULL, *black_body = NULL, *err = NULL;
+	_cleanup_free_ char *conf_body = NULL, *black_body = NULL;
+	_cleanup_report_ struct pt_report err = {0};
 	_cleanup_json_ json_t *notes = json_array();
 	if (!notes)
 		return pt_report_fail(rep, -ENOMEM, "out of memory");
@@ -227,7 +228,7 @@ int pt_vfio_files_plan(const struct pt_vfio_bind_opts *opts, const struct pt_vfi
 	e = pt_modules_file_update(m->old, opts->present ? plan->modules : NULL, PT_VFIO_OWNER,
 	                           m->path, &m->new_text, notes, &err);
 	if (e < 0)
-		return pt_report_fail(rep, e, "%s", err ? err : strerror(-e));
+		return pt_report_fail(rep, e, "%s", err.msg ? err.msg : strerror(-e));
 
 	/* an earlier run's rebuild that never succeeded */
 	_cleanup_free_ char *marker = pt_path_join(root, PT_VFIO_INITRAMFS_PENDING);

@@ -102,8 +102,9 @@ static bool entries_equal(const json_t *a, size_t ai, const json_t *b, size_t bi
 static void check_block_bytes(const char *text, const char *owner, const char *body)
 {
 	struct pt_conf_block blk;
-	char *msg = NULL;
+	struct pt_report msg = {0};
 	check(pt_conf_block_find(text, owner, PATH, &blk, &msg) == 0 && blk.found);
+	check(msg.error == 0);
 	char *want = NULL;
 	check(asprintf(&want, "# BEGIN %s%s\n%s# END %s%s", owner, HEADER, body, owner,
 	               blk.end_has_newline ? "\n" : "") > 0);
@@ -119,7 +120,7 @@ static void check_block_bytes(const char *text, const char *owner, const char *b
  * then the reader must see the same lines as before (check_apply). */
 static bool refused_continued(const char *text, const char *owner, size_t end)
 {
-	char *msg = NULL;
+	struct pt_report msg = {0};
 	bool refused = pt_modprobe_check_continuation(text, owner, PATH, &msg) < 0;
 	size_t n = end && text[end - 1] == '\n' ? end - 1 : end, run = 0, line = 1;
 	while (run < n && text[n - 1 - run] == '\\')
@@ -129,11 +130,12 @@ static bool refused_continued(const char *text, const char *owner, size_t end)
 	if (refused) {
 		char want[64];
 		snprintf(want, sizeof want, "%s line %zu ends in a backslash", PATH, line);
-		check(run % 2 == 1 && msg && strstr(msg, want) && strstr(msg, owner));
+		check(run % 2 == 1 && msg.error == -EINVAL && msg.msg && strstr(msg.msg, want) &&
+		      strstr(msg.msg, owner));
 	} else {
-		check(msg == NULL);
+		check(msg.error == 0 && msg.msg == NULL);
 	}
-	free(msg);
+	pt_report_release(&msg);
 	return refused;
 }
 
@@ -141,7 +143,7 @@ static bool refused_continued(const char *text, const char *owner, size_t end)
  * sound, and check everything the header promises about it. */
 static void check_apply(const char *text, const char *owner, const char *body)
 {
-	char *msg = NULL;
+	struct pt_report msg = {0};
 	struct pt_conf_block before;
 	check(pt_conf_block_find(text, owner, PATH, &before, &msg) == 0);
 	char *stripped = pt_conf_block_strip(text, owner);
@@ -150,7 +152,7 @@ static void check_apply(const char *text, const char *owner, const char *body)
 		check(strcmp(stripped, text) == 0);
 
 	char *added = pt_conf_block_apply(text, owner, HEADER, body, PATH, &msg);
-	check(added != NULL && msg == NULL);
+	check(added != NULL && msg.error == 0);
 	check_block_bytes(added, owner, body);
 
 	/* Outside the block: the same bytes. */
@@ -186,6 +188,8 @@ static void check_apply(const char *text, const char *owner, const char *body)
 	free(outside);
 	free(added);
 	free(stripped);
+	check(msg.error == 0);
+	pt_report_release(&msg);
 }
 
 /* Keep the characters a validated ID, address or module name may hold. */
@@ -299,19 +303,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(read_checked(in.text));
 
 	struct pt_conf_block blk;
-	char *msg = NULL;
+	struct pt_report msg = {0};
 	int r = pt_conf_block_find(in.text, OWNER, PATH, &blk, &msg);
 	if (r < 0) {
 		/* Damaged markers: refused by every entry point, with the path. */
-		check(r == -EINVAL && msg && strstr(msg, PATH) && strstr(msg, OWNER));
-		free(msg);
-		msg = NULL;
+		check(r == -EINVAL && msg.error == -EINVAL && msg.msg && strstr(msg.msg, PATH) &&
+		      strstr(msg.msg, OWNER));
+		pt_report_release(&msg);
 		check(pt_conf_block_strip(in.text, OWNER) == NULL);
 		check(pt_conf_block_apply(in.text, OWNER, HEADER, body, PATH, &msg) == NULL);
-		check(msg && strstr(msg, PATH));
-		free(msg);
+		check(msg.error == -EINVAL && msg.msg && strstr(msg.msg, PATH));
+		pt_report_release(&msg);
 	} else {
-		check(msg == NULL);
+		check(msg.error == 0 && msg.msg == NULL);
 		check(!blk.found ||
 		      (blk.start < blk.end && blk.end <= in.len && blk.begin_line < blk.end_line));
 		if (*body) {
@@ -344,6 +348,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(both);
 		free(one);
 	}
+	pt_report_release(&msg);
 
 	free(body);
 	free(black);

@@ -127,18 +127,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	struct pt_conf_block blk;
-	char *msg = NULL, *out = NULL;
+	char *out = NULL;
+	struct pt_report msg = {0};
 	int damaged = pt_conf_block_find(in.text, OWNER, PATH, &blk, &msg);
-	free(msg);
-	msg = NULL;
+	pt_report_release(&msg);
 	int r = pt_modules_file_update(in.text, absent ? NULL : wanted, OWNER, PATH, &out, notes,
 	                               &msg);
 	if (damaged < 0) {
-		check(r == -EINVAL && out == NULL && msg && strstr(msg, PATH));
-		free(msg);
+		check(r == -EINVAL && out == NULL && msg.error == -EINVAL && msg.msg &&
+		      strstr(msg.msg, PATH));
+		pt_report_release(&msg);
 		goto done;
 	}
-	check(r == 0 && out != NULL && msg == NULL);
+	check(r == 0 && out != NULL && msg.error == 0 && msg.msg == NULL);
 
 	/* Every byte outside the block stays. */
 	char *before = pt_conf_block_strip(in.text, OWNER),
@@ -192,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(before);
 	free(after);
 	free(out);
+	pt_report_release(&msg);
 done:
 	json_decref(wanted);
 	json_decref(states);

@@ -63,7 +63,7 @@ static void free_list(char **v)
 static void test_block_new_file(void **state)
 {
 	(void)state;
-	char *err = NULL;
+	struct pt_report err = {0};
 	char *t = pt_conf_block_apply("", OWNER, HEADER, "softdep nouveau pre: vfio-pci\n", "f",
 	                              &err);
 	assert_string_equal(t, "# BEGIN " OWNER HEADER "\n"
@@ -77,6 +77,8 @@ static void test_block_new_file(void **state)
 	t = pt_conf_block_apply(NULL, OWNER, HEADER, "x\n", "f", &err);
 	assert_string_equal(t, "# BEGIN " OWNER HEADER "\nx\n# END " OWNER "\n");
 	free(t);
+	assert_null(err.msg);
+	assert_int_equal(err.error, 0);
 }
 
 static void test_block_body_without_newline(void **state)
@@ -145,22 +147,23 @@ static void test_block_owners_are_distinct(void **state)
 static void test_block_damaged(void **state)
 {
 	(void)state;
-	char *err = NULL;
+	struct pt_report err = {0};
 	struct pt_conf_block blk;
 	assert_int_equal(
 	        pt_conf_block_find("a\n# BEGIN " OWNER "\nb\n", OWNER, "/etc/x.conf", &blk, &err),
 	        -EINVAL);
-	assert_non_null(strstr(err, "/etc/x.conf"));
-	assert_non_null(strstr(err, "line 2: BEGIN marker without END"));
-	free(err);
+	assert_int_equal(err.error, -EINVAL);
+	assert_non_null(strstr(err.msg, "/etc/x.conf"));
+	assert_non_null(strstr(err.msg, "line 2: BEGIN marker without END"));
+	pt_report_release(&err);
 	assert_null(pt_conf_block_apply("# END " OWNER "\n", OWNER, "", "x\n", "/etc/y", &err));
-	assert_non_null(strstr(err, "line 1: END marker without BEGIN"));
-	free(err);
+	assert_non_null(strstr(err.msg, "line 1: END marker without BEGIN"));
+	pt_report_release(&err);
 	const char *twice =
 	        "# BEGIN " OWNER "\n# END " OWNER "\n# BEGIN " OWNER "\n# END " OWNER "\n";
 	assert_null(pt_conf_block_apply(twice, OWNER, "", NULL, "/etc/z", &err));
-	assert_non_null(strstr(err, "line 3: a second BEGIN marker"));
-	free(err);
+	assert_non_null(strstr(err.msg, "line 3: a second BEGIN marker"));
+	pt_report_release(&err);
 	assert_null(pt_conf_block_strip("# BEGIN " OWNER "\n", OWNER));
 }
 
@@ -175,26 +178,26 @@ static void roundtrip_folder(const char *dir, int min, const char *refused, cons
 	int count = 0;
 	for (char **f = files; *f; f++, count++) {
 		char *orig = tmptree_read(*f);
-		char *err = NULL;
+		struct pt_report err = {0};
 		const char *base = strrchr(*f, '/') + 1;
 		if (refused) {
 			/* modprobe.d: kmod's continuation check first, as vfio_bind does */
 			int r = pt_modprobe_check_continuation(orig, OWNER, *f, &err);
 			if (strcmp(base, refused) == 0) {
-				if (r != -EINVAL || !err || !strstr(err, message))
+				if (r != -EINVAL || !err.msg || !strstr(err.msg, message))
 					fail_msg("%s: want a refusal with [%s], got %s", *f,
-					         message, err ? err : "none");
-				free(err);
+					         message, err.msg ? err.msg : "none");
+				pt_report_release(&err);
 				free(orig);
 				continue;
 			}
 			if (r != 0)
-				fail_msg("%s: %s", *f, err);
+				fail_msg("%s: %s", *f, err.msg);
 		}
 		char *a = pt_conf_block_apply(orig, OWNER, HEADER,
 		                              "options vfio-pci ids=10de:1c82\n", *f, &err);
 		if (!a)
-			fail_msg("%s: %s", *f, err);
+			fail_msg("%s: %s", *f, err.msg);
 		/* the original is a prefix of the result, up to its last byte */
 		assert_memory_equal(a, orig, strlen(orig));
 		char *again = pt_conf_block_apply(a, OWNER, HEADER,
@@ -214,6 +217,7 @@ static void roundtrip_folder(const char *dir, int min, const char *refused, cons
 		free(again);
 		free(b);
 		free(back);
+		pt_report_release(&err);
 	}
 	if (count < min)
 		fail_msg("%s: %d files, want at least %d", dir, count, min);
@@ -394,31 +398,36 @@ static void test_continuation(void **state)
 	        /* the block ends the file: whatever follows it is ours */
 	        "options a\n# BEGIN " OWNER HEADER "\nblacklist b\n# END " OWNER "\n",
 	};
-	char *msg = NULL;
+	struct pt_report msg = {0};
 	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
 		assert_int_equal(pt_modprobe_check_continuation(refused[i][0], OWNER,
 		                                                "/etc/modprobe.d/x.conf", &msg),
 		                 -EINVAL);
-		if (!msg || !strstr(msg, refused[i][1]) ||
-		    !strstr(msg, "/etc/modprobe.d/x.conf line ") ||
-		    !strstr(msg, "modprobe would join the next line onto it") ||
-		    !strstr(msg, "remove the trailing backslash"))
+		assert_int_equal(msg.error, -EINVAL);
+		if (!msg.msg || !strstr(msg.msg, refused[i][1]) ||
+		    !strstr(msg.msg, "/etc/modprobe.d/x.conf line ") ||
+		    !strstr(msg.msg, "modprobe would join the next line onto it") ||
+		    !strstr(msg.msg, "remove the trailing backslash"))
 			fail_msg("case %zu: want [%s] in [%s]", i, refused[i][1],
-			         msg ? msg : "(null)");
-		free(msg);
+			         msg.msg ? msg.msg : "(null)");
+		pt_report_release(&msg);
 	}
 	for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
 		int r = pt_modprobe_check_continuation(allowed[i], OWNER, "/x.conf", &msg);
 		if (r != 0)
-			fail_msg("case %zu refused: %s", i, msg ? msg : "(null)");
-		assert_null(msg);
+			fail_msg("case %zu refused: %s", i, msg.msg ? msg.msg : "(null)");
+		assert_null(msg.msg);
+		assert_int_equal(msg.error, 0);
 	}
 	/* damaged markers are reported as such */
 	assert_int_equal(
 	        pt_modprobe_check_continuation("# END " OWNER "\n", OWNER, "/x.conf", &msg),
 	        -EINVAL);
-	assert_non_null(strstr(msg, "is damaged"));
-	free(msg);
+	assert_non_null(strstr(msg.msg, "is damaged"));
+	pt_report_release(&msg);
+	/* without a report: the answer alone */
+	assert_int_equal(pt_modprobe_check_continuation("options a \\\n", OWNER, "/x.conf", NULL),
+	                 -EINVAL);
 
 	/* the reader agrees: an even run of backslashes ends the line */
 	json_t *l = pt_modprobe_parse("options a \\\\\nblacklist b\noptions c \\\\\\\n d\n");

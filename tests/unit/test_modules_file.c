@@ -58,11 +58,12 @@ static json_t *four(void)
 /* Update text with wanted; the result, with the notes in *notes (new ref). */
 static char *update(const char *text, const json_t *wanted, json_t **notes)
 {
-	char *out = NULL, *err = NULL;
+	char *out = NULL;
+	struct pt_report err = {0};
 	json_t *n = json_array();
 	int r = pt_modules_file_update(text, wanted, OWNER, "/etc/modules", &out, n, &err);
 	if (r < 0)
-		fail_msg("update failed: %d %s", r, err ? err : "");
+		fail_msg("update failed: %d %s", r, err.msg ? err.msg : "");
 	if (notes)
 		*notes = n;
 	else
@@ -236,14 +237,16 @@ static void test_damaged_block(void **state)
 {
 	(void)state;
 	json_t *w = three();
-	char *out = NULL, *err = NULL;
+	char *out = NULL;
+	struct pt_report err = {0};
 	assert_int_equal(pt_modules_file_update("vfio\n" BEGIN "vfio_pci\n", w, OWNER,
 	                                        "/etc/modules", &out, NULL, &err),
 	                 -EINVAL);
 	assert_null(out);
-	assert_non_null(strstr(err, "/etc/modules"));
-	assert_non_null(strstr(err, "line 2"));
-	free(err);
+	assert_int_equal(err.error, -EINVAL);
+	assert_non_null(strstr(err.msg, "/etc/modules"));
+	assert_non_null(strstr(err.msg, "line 2"));
+	pt_report_release(&err);
 	json_decref(w);
 }
 
