@@ -122,8 +122,9 @@ static void verdict_lines(struct pt_strbuf *out, json_t *v)
 		_cleanup_free_ char *evidence = NULL;
 		if (asprintf(&evidence, "%s%s: %s", str(ev, "file"), where, str(ev, "value")) < 0)
 			evidence = NULL;
-		pt_strbuf_printf(out, "  - %s (%s)\n    evidence: ", str(f, "id"), str(f, "severity"));
-		wrapped(out, evidence ? evidence : str(ev, "value"), 14, 14);
+		/* the evidence as it was read, on one line: a file's line is not reflowed */
+		pt_strbuf_printf(out, "  - %s (%s)\n    evidence: %s\n", str(f, "id"),
+		                 str(f, "severity"), evidence ? evidence : str(ev, "value"));
 		pt_strbuf_printf(out, "    fix: ");
 		wrapped(out, str(f, "fix"), 9, 9);
 	}
@@ -132,8 +133,8 @@ static void verdict_lines(struct pt_strbuf *out, json_t *v)
 	struct pt_strbuf list = PT_STRBUF_INIT;
 	json_array_foreach (unknown, i, f)
 		pt_strbuf_printf(&list, "%s%s (%s)", i ? ", " : "", str(f, "fact"), str(f, "file"));
-	pt_strbuf_printf(out, "  unknown (could not be read, so not counted as fine): ");
-	wrapped(out, pt_strbuf_str(&list), 55, 4);
+	pt_strbuf_printf(out, "  unknown (not counted as fine): ");
+	wrapped(out, pt_strbuf_str(&list), 33, 4);
 	pt_strbuf_release(&list);
 }
 
