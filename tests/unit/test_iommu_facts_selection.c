@@ -85,6 +85,13 @@ static void want_verdict(json_t *facts, const char *address, const char *readine
 		         readiness, ids);
 }
 
+/* The first finding of a selected device. Borrowed. */
+static json_t *first_finding(json_t *facts, const char *address)
+{
+	json_t *d = json_object_get(json_object_get(facts, "devices"), address);
+	return json_array_get(json_object_get(d, "findings"), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -141,11 +148,7 @@ static void test_bound_ids(void **state)
 	struct pt_iommu_facts_result res;
 	assert_int_equal(run("cmdline-ids-conflict", "[\"0000:07:00\"]", "null", false, &res), 0);
 	want_verdict(res.facts, "0000:07:00.0", "needs_action", "cmdline-ids-conflict/warning");
-	json_t *f = json_array_get(
-	        json_object_get(json_object_get(json_object_get(res.facts, "devices"),
-	                                        "0000:07:00.0"),
-	                        "findings"),
-	        0);
+	json_t *f = first_finding(res.facts, "0000:07:00.0");
 	want_json(json_object_get(json_object_get(f, "evidence"), "value"),
 	          "\"vfio-pci.ids=10de:1c81,10de:0fb9\"");
 	pt_iommu_facts_result_release(&res);
@@ -167,11 +170,7 @@ static void test_after_reboot(void **state)
 	struct pt_iommu_facts_result res;
 	assert_int_equal(run("pve1-gtx1050ti", "[\"0000:07:00\"]", "null", true, &res), 0);
 	want_verdict(res.facts, "0000:07:00.0", "blocked", "not-on-vfio-yet/blocking");
-	json_t *f = json_array_get(
-	        json_object_get(json_object_get(json_object_get(res.facts, "devices"),
-	                                        "0000:07:00.0"),
-	                        "findings"),
-	        0);
+	json_t *f = first_finding(res.facts, "0000:07:00.0");
 	want_json(json_object_get(json_object_get(f, "evidence"), "value"), "\"nouveau\"");
 	want_json(json_object_get(json_object_get(res.facts, "selection"), "after_reboot"), "true");
 	/* the GPUs' own verdicts stay the ones before the reboot */
@@ -191,11 +190,7 @@ static void test_groups(void **state)
 	assert_int_equal(run("gpu-shares-group-with-nic", "[\"0000:03:00\"]", "null", false, &res),
 	                 0);
 	want_verdict(res.facts, "0000:03:00.0", "blocked", "group-not-isolated/blocking");
-	json_t *f = json_array_get(
-	        json_object_get(json_object_get(json_object_get(res.facts, "devices"),
-	                                        "0000:03:00.0"),
-	                        "findings"),
-	        0);
+	json_t *f = first_finding(res.facts, "0000:03:00.0");
 	want_json(json_object_get(f, "evidence"),
 	          "{\"file\":\"/sys/kernel/iommu_groups/10/devices\",\"value\":\"0000:04:00.0\"}");
 	pt_iommu_facts_result_release(&res);
