@@ -134,7 +134,15 @@ assert_eq "$(pt_jq "$PT_WORK/badid.json" 'r["msg"]')" \
 
 for h in "${!HOSTS[@]}"; do assert_tree_unchanged "$PT_WORK/$h" "$PT_WORK/$h.sha"; done
 
-# 3. The docs name the options and the new fields.
+# 3. playbooks/facts.yml shows each GPU's readiness with its findings' ids.
+printf 'pve:\n  hosts:\n    bootfb:\n      ansible_connection: local\n      gpu_passthrough_root: "%s"\n' \
+	"$PT_WORK/bootfb" >"$PT_WORK/facts.inv.yml"
+ansible-playbook -i "$PT_WORK/facts.inv.yml" "$PT_REPO/playbooks/facts.yml" >"$PT_WORK/facts.out" 2>&1 ||
+	{ cat "$PT_WORK/facts.out"; fail "playbooks/facts.yml"; }
+cat "$PT_WORK/facts.out"
+assert_contains "$PT_WORK/facts.out" "readiness needs_action: boot-framebuffer"
+
+# 4. The docs name the options and the new fields.
 ansible-doc homelab.passthrough.iommu_facts >"$PT_WORK/doc.txt" 2>&1 || fail "ansible-doc"
 for field in devices bound_ids after_reboot secure_boot allow_unsafe_interrupts framebuffers \
 	capabilities driver_load readiness findings unknown selection; do
