@@ -21,10 +21,11 @@ static int choose(const struct pt_pci_host *host, const char *text, size_t index
 	char canon[PT_PCI_ADDR_LEN];
 	int function = -1;
 	if (!text || pt_pci_parse_address(text, canon, &function) < 0)
-		return pt_report_fail(rep, -EINVAL,
-		                      "devices[%zu]: '%s' is not a PCI address (0000:07:00.0 is one "
-		                      "function, 0000:07:00 every function of a slot)",
-		                      index, text ? text : "");
+		return pt_report_fail(
+		        rep, -EINVAL,
+		        "devices[%zu]: '%s' is not a PCI address (0000:07:00.0 is one "
+		        "function, 0000:07:00 every function of a slot)",
+		        index, text ? text : "");
 	bool found = false;
 	for (size_t i = 0; i < host->count; i++) {
 		const struct pt_pci_device *d = &host->devices[i];
@@ -78,10 +79,11 @@ static json_t *bound_ids(const struct pt_pci_host *host, const bool *chosen, con
 		json_t *e;
 		json_array_foreach (given, i, e) {
 			if (!id_form(json_string_value(e), id)) {
-				pt_report_fail(rep, -EINVAL,
-				               "bound_ids[%zu]: '%s' is not a vendor:device ID (4 hex "
-				               "digits each, as in 10de:1c82)",
-				               i, json_is_string(e) ? json_string_value(e) : "?");
+				pt_report_fail(
+				        rep, -EINVAL,
+				        "bound_ids[%zu]: '%s' is not a vendor:device ID (4 hex "
+				        "digits each, as in 10de:1c82)",
+				        i, json_is_string(e) ? json_string_value(e) : "?");
 				return NULL;
 			}
 			json_object_set_new(set, id, json_true());
@@ -148,7 +150,8 @@ int pt_iommu_facts_judge(json_t *facts, const struct pt_pci_host *host,
 	_cleanup_free_ const char **addresses =
 	        calloc(host->count ? host->count : 1, sizeof *addresses);
 	if (!chosen || !addresses)
-		return pt_report_fail(rep, -ENOMEM, "out of memory while judging the selected devices");
+		return pt_report_fail(rep, -ENOMEM,
+		                      "out of memory while judging the selected devices");
 	size_t i;
 	json_t *e;
 	json_array_foreach (opts->devices, i, e) {
@@ -169,7 +172,8 @@ int pt_iommu_facts_judge(json_t *facts, const struct pt_pci_host *host,
 		}
 	_cleanup_json_ json_t *intruders = pt_iommu_intruders(host, addresses, n);
 	if (!selected || json_array_size(selected) != n || !intruders)
-		return pt_report_fail(rep, -ENOMEM, "out of memory while judging the selected devices");
+		return pt_report_fail(rep, -ENOMEM,
+		                      "out of memory while judging the selected devices");
 
 	json_t *devices = json_object_get(facts, "devices");
 	const char *worst = NULL;
@@ -195,9 +199,10 @@ int pt_iommu_facts_judge(json_t *facts, const struct pt_pci_host *host,
 		if (rank(readiness) > rank(worst))
 			worst = readiness;
 	}
-	json_t *selection = json_pack("{s:O, s:O, s:b, s:s?}", "devices", selected, "bound_ids", ids,
-	                              "after_reboot", opts->after_reboot, "readiness", worst);
+	json_t *selection = json_pack("{s:O, s:O, s:b, s:s?}", "devices", selected, "bound_ids",
+	                              ids, "after_reboot", opts->after_reboot, "readiness", worst);
 	if (!selection || json_object_set_new(facts, "selection", selection) < 0)
-		return pt_report_fail(rep, -ENOMEM, "out of memory while judging the selected devices");
+		return pt_report_fail(rep, -ENOMEM,
+		                      "out of memory while judging the selected devices");
 	return 0;
 }

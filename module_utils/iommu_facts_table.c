@@ -108,9 +108,9 @@ static void verdict_lines(struct pt_strbuf *out, json_t *v)
 		return;
 	json_t *findings = json_object_get(v, "findings");
 	json_t *unknown = json_object_get(v, "unknown");
-	pt_strbuf_printf(out, "  readiness: %s%s\n", readiness,
-	                 json_array_size(findings) || json_array_size(unknown) ? ""
-	                                                                       : " (nothing found)");
+	pt_strbuf_printf(
+	        out, "  readiness: %s%s\n", readiness,
+	        json_array_size(findings) || json_array_size(unknown) ? "" : " (nothing found)");
 	size_t i;
 	json_t *f;
 	json_array_foreach (findings, i, f) {

@@ -113,10 +113,10 @@ static void test_no_selection(void **state)
 	assert_int_equal(run("pve1-gtx1050ti", "null", "null", false, &res), 0);
 	want_json(json_object_get(res.facts, "selection"),
 	          "{\"devices\":[],\"bound_ids\":[],\"after_reboot\":false,\"readiness\":null}");
-	want_json(json_object_get(json_object_get(json_object_get(res.facts, "gpus"),
-	                                          "0000:07:00.0"),
-	                          "readiness"),
-	          "\"ready\"");
+	want_json(
+	        json_object_get(json_object_get(json_object_get(res.facts, "gpus"), "0000:07:00.0"),
+	                        "readiness"),
+	        "\"ready\"");
 	const char *address;
 	json_t *d;
 	json_object_foreach (json_object_get(res.facts, "devices"), address, d)
@@ -174,10 +174,10 @@ static void test_after_reboot(void **state)
 	want_json(json_object_get(json_object_get(f, "evidence"), "value"), "\"nouveau\"");
 	want_json(json_object_get(json_object_get(res.facts, "selection"), "after_reboot"), "true");
 	/* the GPUs' own verdicts stay the ones before the reboot */
-	want_json(json_object_get(json_object_get(json_object_get(res.facts, "gpus"),
-	                                          "0000:07:00.0"),
-	                          "readiness"),
-	          "\"ready\"");
+	want_json(
+	        json_object_get(json_object_get(json_object_get(res.facts, "gpus"), "0000:07:00.0"),
+	                        "readiness"),
+	        "\"ready\"");
 	pt_iommu_facts_result_release(&res);
 }
 
@@ -208,8 +208,9 @@ static void test_refusals(void **state)
 {
 	(void)state;
 	struct pt_iommu_facts_result res;
-	assert_int_equal(run("pve1-gtx1050ti", "[\"0000:07:00\", \"GTX 1050\"]", "null", false, &res),
-	                 -EINVAL);
+	assert_int_equal(
+	        run("pve1-gtx1050ti", "[\"0000:07:00\", \"GTX 1050\"]", "null", false, &res),
+	        -EINVAL);
 	assert_null(res.facts);
 	assert_string_equal(res.report.msg,
 	                    "devices[1]: 'GTX 1050' is not a PCI address (0000:07:00.0 is one "
@@ -249,7 +250,8 @@ static void test_table(void **state)
 	        "    evidence: /lib/modules/6.1.90-custom/modules.builtin line 1: "
 	        "kernel/drivers/gpu/drm/nouveau/nouveau.ko\n    fix: nouveau is built into the "
 	        "running kernel,",
-	        "  - driver-loaded-early (warning)\n    evidence: /etc/initramfs-tools/modules line "
+	        "  - driver-loaded-early (warning)\n    evidence: /etc/initramfs-tools/modules "
+	        "line "
 	        "5: nvidia NVreg_PreserveVideoMemoryAllocations=1\n    fix: ",
 	        "  unknown (not counted as fine): interrupt_remapping (/proc/interrupts)\n",
 	        "\nSelected devices, judged before the reboot: blocked\ngroup 27  0000:2d:00.0  ",
@@ -263,7 +265,8 @@ static void test_table(void **state)
 	 * (a file's line as it was read) are not */
 	for (const char *line = text; *line;) {
 		size_t len = strcspn(line, "\n");
-		bool device_line = strstr(line, "(driver: ") && strstr(line, "(driver: ") < line + len;
+		bool device_line =
+		        strstr(line, "(driver: ") && strstr(line, "(driver: ") < line + len;
 		if (len > 78 && !device_line && strncmp(line, "GPU ", 4) &&
 		    strncmp(line, "    evidence: ", 14) && strncmp(line, "IOMMU", 5))
 			fail_msg("line too long: %.*s", (int)len, line);
