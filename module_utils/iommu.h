@@ -24,8 +24,13 @@
 /* The module's options, validated (see modules/iommu_facts.yml). Strings are
  * borrowed from the caller for the length of the run. */
 struct pt_iommu_facts_opts {
-	const char *root; /* the host's root directory, "/" for the host */
-	bool check;       /* check mode: the facts are read either way */
+	const char *root;        /* the host's root directory, "/" for the host */
+	bool check;              /* check mode: the facts are read either way */
+	const json_t *devices;   /* the selection to judge (iommu_facts_selection.h):
+	                          * address strings; NULL or []: none */
+	const json_t *bound_ids; /* vendor:device IDs vfio-pci is given; NULL: the
+	                          * selected devices' own */
+	bool after_reboot;       /* judge the selection as the verify stage does */
 };
 
 /* Gather ansible_facts.iommu for root ("/" for the live host). Returns 0 and

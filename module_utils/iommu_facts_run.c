@@ -7,18 +7,49 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "device_evidence.h"
 #include "files.h"
+#include "iommu_facts_selection.h"
 #include "iommu_facts_table.h"
 #include "json_dump.h"
+#include "readiness.h"
 #include "runtime.h"
 #include "strbuf.h"
+
+/* The facts of one scan, with the evidence (device_evidence.h), each GPU's
+ * verdict and the selection's (readiness.h, iommu_facts_selection.h). */
+static int gather(const struct pt_iommu_facts_opts *opts, const struct pt_pci_host *host,
+                  struct pt_iommu_facts_result *res)
+{
+	res->facts = pt_iommu_facts_from_scan(opts->root, host);
+	if (!res->facts)
+		return pt_report_fail(&res->report, -ENOMEM,
+		                      "out of memory while gathering the IOMMU facts");
+	int r = pt_evidence_add(opts->root, host, res->facts, &res->report);
+	if (r == 0 && pt_readiness_add_to_gpus(res->facts) < 0)
+		r = pt_report_fail(&res->report, -ENOMEM,
+		                   "out of memory while judging the GPUs' readiness");
+	if (r == 0)
+		r = pt_iommu_facts_judge(res->facts, host, opts, &res->report);
+	return r;
+}
 
 int pt_iommu_facts_run(const struct pt_iommu_facts_opts *opts, struct pt_iommu_facts_result *res)
 {
 	*res = (struct pt_iommu_facts_result){0};
 	if (pt_report_init(&res->report) < 0)
 		return pt_report_fail(&res->report, -ENOMEM, "out of memory");
-	return pt_iommu_facts(opts->root, &res->facts, &res->report);
+	struct pt_pci_host host;
+	int r = pt_pci_scan(opts->root, &host, &res->report);
+	if (r < 0)
+		return r;
+	r = gather(opts, &host, res);
+	pt_pci_host_release(&host);
+	if (r < 0) {
+		json_decref(res->facts);
+		res->facts = NULL;
+	}
+	return r;
 }
 
 void pt_iommu_facts_result_release(struct pt_iommu_facts_result *res)
@@ -33,6 +64,9 @@ int pt_iommu_facts_opts_read(struct pt_module *m, struct pt_iommu_facts_opts *o)
 	*o = (struct pt_iommu_facts_opts){
 	        .root = pt_module_root(m), /* a directory: pt_module_init checked */
 	        .check = m->check_mode,
+	        .devices = pt_param(m, "devices"),
+	        .bound_ids = pt_param(m, "bound_ids"),
+	        .after_reboot = pt_param_bool(m, "after_reboot", false),
 	};
 	return 0;
 }
@@ -81,7 +115,12 @@ int pt_iommu_facts_cli(int argc, char **argv, const char *usage)
 	 * every module binary's */
 	if (argc < 2 || strncmp(argv[1], "--", 2) != 0 || !strcmp(argv[1], "--help"))
 		return -1;
-	struct pt_iommu_facts_opts opts = {.root = "/"};
+	_cleanup_json_ json_t *devices = json_array();
+	if (!devices) {
+		fprintf(stderr, "iommu_facts: out of memory\n");
+		return 1;
+	}
+	struct pt_iommu_facts_opts opts = {.root = "/", .devices = devices};
 	bool json = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -90,6 +129,19 @@ int pt_iommu_facts_cli(int argc, char **argv, const char *usage)
 		}
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--after-reboot")) {
+			opts.after_reboot = true;
+		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+			/* bytes that are no UTF-8 are no address either */
+			i++;
+			if (json_array_append_new(devices, json_string(argv[i])) < 0) {
+				fprintf(stderr, "iommu_facts: --device %s is not a PCI address\n",
+				        argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--device")) {
+			fprintf(stderr, "iommu_facts: --device needs a PCI address\n\n%s", usage);
+			return 2;
 		} else if (!strcmp(argv[i], "--root") && i + 1 < argc) {
 			opts.root = argv[++i];
 		} else if (!strncmp(argv[i], "--root=", 7)) {

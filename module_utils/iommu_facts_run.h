@@ -1,7 +1,9 @@
 /* Layer: module run (iommu_facts). Included by modules/iommu_facts.c and tests.
  *
  * One iommu_facts run: ansible_facts.iommu of a root, read-only (docs in
- * modules/iommu_facts.yml). The facts are iommu.h's; this file takes the
+ * modules/iommu_facts.yml). The facts are iommu.h's, with the evidence of
+ * device_evidence.h, each GPU's verdict (readiness.h) and the verdict of the
+ * selected devices (iommu_facts_selection.h); this file takes the
  * options from Ansible (pt_iommu_facts_opts_read) or from a shell
  * (pt_iommu_facts_cli), runs, and hands the outcome on: into the module's
  * result, or printed as the table (iommu_facts_table.h) or as JSON. */
@@ -29,9 +31,11 @@ void pt_iommu_facts_result_release(struct pt_iommu_facts_result *res);
 
 struct pt_module;
 
-/* The module's options into o (root borrowed from m's parameters). Returns 0:
- * iommu_facts has no option that pt_module_init leaves unchecked; the -1 of
- * the other modules' opts_read (m marked failed) cannot happen. */
+/* The module's options into o (root, devices and bound_ids borrowed from m's
+ * parameters). Returns 0: what pt_module_init leaves unchecked (an address
+ * that names no device, an ID that is none) the run refuses, with the host's
+ * devices at hand; the -1 of the other modules' opts_read (m marked failed)
+ * cannot happen. */
 int pt_iommu_facts_opts_read(struct pt_module *m, struct pt_iommu_facts_opts *o);
 
 /* Put a run's outcome into the module's result: the failure message when

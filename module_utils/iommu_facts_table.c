@@ -3,6 +3,7 @@
 #include "iommu_facts_table.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +71,133 @@ static int class_width(json_t *devices)
 	return w;
 }
 
+/* text from column col on, wrapped at WRAP columns: the lines after the first
+ * start with indent spaces. A word longer than a line stays whole. */
+#define WRAP 78
+static void wrapped(struct pt_strbuf *out, const char *text, int col, int indent)
+{
+	const char *p = text ? text : "";
+	bool first = true;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " ");
+		if (!len)
+			break;
+		if (!first && col + 1 + (int)len > WRAP) {
+			pt_strbuf_printf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (!first) {
+			pt_strbuf_printf(out, " ");
+			col++;
+		}
+		pt_strbuf_printf(out, "%.*s", (int)len, p);
+		col += (int)len;
+		p += len;
+		first = false;
+	}
+	pt_strbuf_printf(out, "\n");
+}
+
+/* The verdict of a GPU or selected device (readiness.h) under its line:
+ * readiness, each finding with its evidence and fix, what could not be read. */
+static void verdict_lines(struct pt_strbuf *out, json_t *v)
+{
+	const char *readiness = json_string_value(json_object_get(v, "readiness"));
+	if (!readiness)
+		return;
+	json_t *findings = json_object_get(v, "findings");
+	json_t *unknown = json_object_get(v, "unknown");
+	pt_strbuf_printf(
+	        out, "  readiness: %s%s\n", readiness,
+	        json_array_size(findings) || json_array_size(unknown) ? "" : " (nothing found)");
+	size_t i;
+	json_t *f;
+	json_array_foreach (findings, i, f) {
+		json_t *ev = json_object_get(f, "evidence");
+		json_t *line = json_object_get(ev, "line");
+		char where[32] = "";
+		if (json_is_integer(line))
+			snprintf(where, sizeof where, " line %lld", json_integer_value(line));
+		_cleanup_free_ char *evidence = NULL;
+		if (asprintf(&evidence, "%s%s: %s", str(ev, "file"), where, str(ev, "value")) < 0)
+			evidence = NULL;
+		/* the evidence as it was read, on one line: a file's line is not reflowed */
+		pt_strbuf_printf(out, "  - %s (%s)\n    evidence: %s\n", str(f, "id"),
+		                 str(f, "severity"), evidence ? evidence : str(ev, "value"));
+		pt_strbuf_printf(out, "    fix: ");
+		wrapped(out, str(f, "fix"), 9, 9);
+	}
+	if (!json_array_size(unknown))
+		return;
+	struct pt_strbuf list = PT_STRBUF_INIT;
+	json_array_foreach (unknown, i, f)
+		pt_strbuf_printf(&list, "%s%s (%s)", i ? ", " : "", str(f, "fact"), str(f, "file"));
+	pt_strbuf_printf(out, "  unknown (not counted as fine): ");
+	wrapped(out, pt_strbuf_str(&list), 33, 4);
+	pt_strbuf_release(&list);
+}
+
+/* Each GPU, whether its group is its own, and its verdict. */
+static void gpu_lines(struct pt_strbuf *out, json_t *gpus)
+{
+	if (json_object_size(gpus))
+		pt_strbuf_printf(out, "\n");
+	const char *addr;
+	json_t *g;
+	json_object_foreach (gpus, addr, g) {
+		json_t *isolated = json_object_get(g, "isolated");
+		char name[512];
+		device_name(g, name, sizeof name);
+		json_t *group = json_object_get(g, "iommu_group");
+		if (json_is_integer(group))
+			pt_strbuf_printf(out, "GPU %s %s: group %lld, ", addr, name,
+			                 json_integer_value(group));
+		else
+			pt_strbuf_printf(out, "GPU %s %s: no group, ", addr, name);
+		if (json_is_true(isolated)) {
+			pt_strbuf_printf(out, "isolated (passes through alone)\n");
+		} else if (json_is_false(isolated)) {
+			_cleanup_free_ char *who =
+			        json_dumps(json_object_get(g, "intruders"), JSON_COMPACT);
+			pt_strbuf_printf(out, "NOT isolated: shares its group with %s\n",
+			                 who ? who : "?");
+		} else {
+			pt_strbuf_printf(out, "isolation unknown\n");
+		}
+		verdict_lines(out, g);
+	}
+}
+
+/* The selected devices (--device, the module's devices option) and theirs. */
+static void selection_lines(struct pt_strbuf *out, json_t *facts, int wg, int wc)
+{
+	json_t *selection = json_object_get(facts, "selection");
+	json_t *selected = json_object_get(selection, "devices");
+	if (!json_array_size(selected))
+		return;
+	const char *worst = json_string_value(json_object_get(selection, "readiness"));
+	pt_strbuf_printf(out, "\nSelected devices, judged %s the reboot: %s\n",
+	                 json_is_true(json_object_get(selection, "after_reboot")) ? "after"
+	                                                                          : "before",
+	                 worst ? worst : "unknown");
+	json_t *devices = json_object_get(facts, "devices");
+	size_t i;
+	json_t *a;
+	json_array_foreach (selected, i, a) {
+		const char *addr = json_string_value(a);
+		json_t *dev = json_object_get(devices, addr ? addr : "");
+		if (!dev)
+			continue;
+		json_t *group = json_object_get(dev, "iommu_group");
+		char label[32] = "no group";
+		if (json_is_integer(group))
+			snprintf(label, sizeof label, "group %lld", json_integer_value(group));
+		device_line(out, label, addr, dev, wg, wc);
+		verdict_lines(out, dev);
+	}
+}
+
 int pt_iommu_facts_table(json_t *facts, struct pt_strbuf *out)
 {
 	json_t *groups = json_object_get(facts, "groups");
@@ -117,6 +245,8 @@ int pt_iommu_facts_table(json_t *facts, struct pt_strbuf *out)
 		json_t *dev;
 		json_object_foreach (devices, addr, dev)
 			device_line(out, "-", addr, dev, 1, wc);
+		gpu_lines(out, json_object_get(facts, "gpus"));
+		selection_lines(out, facts, 1, wc);
 		return out->oom ? -ENOMEM : 0;
 	}
 
@@ -165,28 +295,7 @@ int pt_iommu_facts_table(json_t *facts, struct pt_strbuf *out)
 		if (json_is_null(json_object_get(dev, "iommu_group")))
 			device_line(out, "no group", addr, dev, wg, wc);
 
-	if (json_object_size(gpus))
-		pt_strbuf_printf(out, "\n");
-	json_object_foreach (gpus, addr, g) {
-		json_t *isolated = json_object_get(g, "isolated");
-		char name[512];
-		device_name(g, name, sizeof name);
-		json_t *group = json_object_get(g, "iommu_group");
-		if (json_is_integer(group))
-			pt_strbuf_printf(out, "GPU %s %s: group %lld, ", addr, name,
-			                 json_integer_value(group));
-		else
-			pt_strbuf_printf(out, "GPU %s %s: no group, ", addr, name);
-		if (json_is_true(isolated)) {
-			pt_strbuf_printf(out, "isolated (passes through alone)\n");
-		} else if (json_is_false(isolated)) {
-			_cleanup_free_ char *who =
-			        json_dumps(json_object_get(g, "intruders"), JSON_COMPACT);
-			pt_strbuf_printf(out, "NOT isolated: shares its group with %s\n",
-			                 who ? who : "?");
-		} else {
-			pt_strbuf_printf(out, "isolation unknown\n");
-		}
-	}
+	gpu_lines(out, gpus);
+	selection_lines(out, facts, wg, wc);
 	return out->oom ? -ENOMEM : 0;
 }

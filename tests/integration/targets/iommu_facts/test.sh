@@ -58,7 +58,7 @@ pt_adhoc iommu_facts "root=$off bogus=1" >"$PT_WORK/bogus.json"
 r=$PT_WORK/bogus.json
 assert_eq "$(pt_jq "$r" 'r["failed"]')" "true" "failed"
 assert_eq "$(pt_jq "$r" 'r["msg"]')" \
-	"Unsupported parameters for (homelab.passthrough.iommu_facts) module: bogus. Supported parameters include: root." \
+	"Unsupported parameters for (homelab.passthrough.iommu_facts) module: bogus. Supported parameters include: after_reboot, bound_ids, devices, root." \
 	"unknown option message"
 
 note "a broken sysfs is a failed task with libpci's message, not a MODULE FAILURE"
