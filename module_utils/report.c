@@ -66,8 +66,7 @@ int pt_report_fail(struct pt_report *rep, int err, const char *fmt, ...)
 	return err;
 }
 
-void pt_report_diff(struct pt_report *rep, const char *path, const char *before,
-                         const char *after)
+void pt_report_diff(struct pt_report *rep, const char *path, const char *before, const char *after)
 {
 	json_t *d = json_object();
 	json_object_set_new(d, "path", text(path));

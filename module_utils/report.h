@@ -51,8 +51,7 @@ int pt_report_fail(struct pt_report *rep, int err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 /* Append a diff entry for the file at path (strings copied; NULL counts as ""). */
-void pt_report_diff(struct pt_report *rep, const char *path, const char *before,
-                    const char *after);
+void pt_report_diff(struct pt_report *rep, const char *path, const char *before, const char *after);
 
 /* Set a fact that explains the outcome (key copied, value stolen; a key set
  * twice keeps the later value). */

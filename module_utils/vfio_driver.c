@@ -45,9 +45,9 @@ static int sysfs_write(struct mover *mv, const char *addr, const char *rel, cons
 		e = pt_file_write_existing(path, value);
 	if (!e)
 		return 0;
-	return pt_report_fail(mv->rep, e, "cannot bind %s now: writing %s to %s%s failed: %s",
-	                           addr, what ? what : value, strcmp(mv->root, "/") ? mv->root : "",
-	                           rel, strerror(-e));
+	return pt_report_fail(mv->rep, e, "cannot bind %s now: writing %s to %s%s failed: %s", addr,
+	                      what ? what : value, strcmp(mv->root, "/") ? mv->root : "", rel,
+	                      strerror(-e));
 }
 
 static int unbind_and_probe(struct mover *mv, const char *addr, const char *driver)
@@ -95,12 +95,11 @@ static int load_vfio_pci(struct mover *mv)
 		        "boot. Look at dmesg for what held it up, or raise modprobe_timeout",
 		        mv->modprobe_timeout);
 	else if (e < 0 || res.rc != 0)
-		e = pt_report_fail(
-		        mv->rep, e < 0 ? e : -EIO,
-		        "cannot bind now: modprobe vfio-pci failed (%s): %s; is the "
-		        "vfio-pci module installed for the running kernel?",
-		        e < 0 ? "not run" : "non-zero exit",
-		        res.err && *res.err ? res.err : "(no error output)");
+		e = pt_report_fail(mv->rep, e < 0 ? e : -EIO,
+		                   "cannot bind now: modprobe vfio-pci failed (%s): %s; is the "
+		                   "vfio-pci module installed for the running kernel?",
+		                   e < 0 ? "not run" : "non-zero exit",
+		                   res.err && *res.err ? res.err : "(no error output)");
 	pt_exec_result_release(&res);
 	if (e < 0)
 		return e;
