@@ -8,7 +8,7 @@
  *   - built into the kernel (/lib/modules/RELEASE/modules.builtin): the driver
  *     binds while the kernel starts, before any module can load;
  *   - listed in /etc/initramfs-tools/modules: loaded in the initramfs, before
- *     the root file system (and with it, maybe, the vfio options) is there;
+ *     the root filesystem, and with it maybe the vfio options, is there;
  *   - listed in /etc/modules or a modules-load.d file: systemd-modules-load
  *     loads it early in every boot, whatever the hardware;
  *   - named by an `install` command in modprobe.d that runs modprobe (or
