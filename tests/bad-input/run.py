@@ -302,12 +302,14 @@ class Runner:
         proc = subprocess.Popen([binary, args_path], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=case_dir,
                                 start_new_session=True)
+        # PT_TIMEOUT_SCALE: sanitized builds (tests/asan/run.sh) run slower.
+        timeout = case.get("timeout", 60) * float(os.environ.get("PT_TIMEOUT_SCALE", "1"))
         try:
-            out, err = proc.communicate(timeout=case.get("timeout", 60))
+            out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            raise CaseError("still running after %ss (killed)" % case.get("timeout", 60))
+            raise CaseError("still running after %gs (killed)" % timeout)
         elapsed = time.monotonic() - start
         stderr = err.decode("utf-8", "replace")
 
