@@ -25,6 +25,7 @@
 #   make bench-ssh    each module over SSH vs its nearest builtin and `raw` (bench/README.md)
 #   make e2e          the role against real kernels in QEMU, CI's two profiles (E2E_PROFILES)
 #   make e2e-all      the same for all eight profiles
+#   make e2e-captures boot CI's profiles' guests and keep what they show as fixtures
 #   make deps-e2e     the packages make e2e needs
 #   make clean        remove build outputs
 #
@@ -53,8 +54,9 @@ include mk/dist.mk
 include mk/e2e.mk
 include mk/bench.mk
 
+# Everything make test runs is built first, JOBS (mk/config.mk) at a time.
 test: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all tools $(UNIT_BIN) $(FUZZ_BIN) $(if $(filter-out 0,$(ASAN)),asan-build)
 	$(MAKE) unit
 	$(MAKE) valgrind
 	$(MAKE) integration

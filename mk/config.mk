@@ -70,3 +70,7 @@ SPECS    := $(MODULES:%=$(GEN)/%_argspec.h)
 
 VERSION  := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL  := homelab-passthrough-$(VERSION).tar.gz
+
+# How many compilers, unit tests under valgrind and integration targets (PT_JOBS)
+# run at once in make test: one per CPU.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)

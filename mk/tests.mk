@@ -46,15 +46,19 @@ CORPUS_NOTE = if [ -d "$(SHARED)/corpus" ]; then echo "corpus layer: $(SHARED)/c
 unit: $(UNIT_BIN) tools
 	@set -e; $(CORPUS_NOTE); for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# JOBS tests at a time, each with its own log (build/valgrind/NAME.log), printed
+# when it fails.
 valgrind: $(UNIT_BIN) tools
-	@set -e; $(CORPUS_NOTE); for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
-	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    $$t >$(BUILD)/valgrind.log 2>&1 || { cat $(BUILD)/valgrind.log; exit 1; }; done; \
+	@set -e; $(CORPUS_NOTE); mkdir -p $(BUILD)/valgrind; \
+	  printf '%s\n' $(UNIT_BIN) | xargs -P$(JOBS) -I{} sh -c 'log=$(BUILD)/valgrind/$$(basename {}).log; \
+	    echo "== valgrind {}"; \
+	    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	      {} >$$log 2>&1 || { cat $$log; echo "valgrind: {} failed"; exit 1; }'; \
 	  echo "valgrind: no errors, no leaks"
 
 # --- integration ------------------------------------------------------------
 integration: all tools install
-	tests/integration/run.sh
+	PT_JOBS=$${PT_JOBS:-$(JOBS)} tests/integration/run.sh
 
 # pve_pci_mapping's concurrency test (16 nodes write one mapping at once), 20 runs
 # in a row; prints the retries each run needed.
