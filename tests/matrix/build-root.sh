@@ -2,7 +2,10 @@
 # Build (or reuse) the Debian 13 (trixie) controller root for `make test-matrix`:
 # debootstrap --variant=minbase plus Debian 13's ansible-core, ansible-lint and
 # yamllint, python3, and what the built modules and the tests need at run time
-# (libpci3 through pciutils, e2fsprogs for chattr). Prints the root's path.
+# (libpci3 through pciutils, e2fsprogs for chattr), and for the SSH transport
+# target a server and client with sudo (openssh-server, openssh-client, sudo) and
+# its login user pt-ssh, made here so the test finds it and the cached root is
+# not changed by a run. Prints the root's path.
 # python3-cffi-backend is named because debootstrap does not resolve virtual
 # packages: python3-cryptography (ansible-core needs it) depends on
 # python3-cffi-backend-api-min/-max, which only python3-cffi-backend provides.
@@ -29,8 +32,9 @@ trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 log "debootstrap trixie into $work/root (a few minutes)"
 debootstrap --variant=minbase \
-	--include=ansible-core,ansible-lint,yamllint,python3,python3-cffi-backend,pciutils,libpci3,e2fsprogs \
+	--include=ansible-core,ansible-lint,yamllint,python3,python3-cffi-backend,pciutils,libpci3,e2fsprogs,openssh-server,openssh-client,sudo \
 	trixie "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
+chroot "$work/root" useradd -m -s /bin/sh pt-ssh
 # Nothing of apt's download cache is needed to run the tests.
 rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*_Packages
 dpkg-query --admindir="$work/root/var/lib/dpkg" -W -f='${Package} ${Version}\n' \
