@@ -14,6 +14,7 @@
 #include "files.h"
 #include "host_conf_dirs.h"
 #include "host_early_load.h"
+#include "host_boot_fb.h"
 #include "host_files.h"
 #include "host_iomem.h"
 #include "host_pci_caps.h"
@@ -155,26 +156,75 @@ static json_t *reset_methods(const char *root, const char *address, const char *
 	return list ? list : json_null();
 }
 
-/* iomem_state: pt_iomem_read's answer for iomem. */
-static json_t *framebuffers(const char *root, const char *address, const struct pt_iomem *iomem,
-                            int iomem_state)
+#define IOMEM_FILE       "/proc/iomem"
+#define BOOT_PARAMS_FILE "/sys/kernel/boot_params/data"
+
+/* The host-wide sources of the framebuffers fact, each read once: /proc/iomem
+ * (what claims memory now) and the firmware framebuffer at boot. */
+struct fb_sources {
+	struct pt_iomem iomem;
+	int iomem_state; /* pt_iomem_read's answer */
+	struct pt_boot_fb boot;
+	int boot_state; /* pt_boot_fb_read's answer */
+};
+
+static json_t *framebuffer_entry(const char *name, unsigned long long start, unsigned long long end,
+                                 int bar, const char *source)
 {
-	if (iomem_state < 0)
+	return json_pack("{s:o, s:o, s:o, s:i, s:s}", "name", pt_json_text(name), "start",
+	                 hex_address(start), "end", hex_address(end), "bar", bar, "source", source);
+}
+
+/* The framebuffers in the device's memory BARs: those /proc/iomem shows, then
+ * the firmware's framebuffer at boot when it lies in a BAR and no range of
+ * /proc/iomem already stands for it (the card's driver has taken it over since
+ * boot, and it comes back once vfio-pci has the card). null when it cannot be
+ * told: /proc/iomem or the BARs unreadable, or, for the boot GPU with nothing
+ * found, boot_params present but unreadable (not root). A missing boot_params
+ * (not x86, a sandbox without it) leaves /proc/iomem to decide alone. */
+static json_t *framebuffers(const char *root, const char *address, bool boot_vga,
+                            const struct fb_sources *fb)
+{
+	if (fb->iomem_state < 0)
 		return json_null();
 	struct pt_pci_bars bars;
 	int r = pt_pci_bars_read(root, address, &bars);
 	if (r < 0 && bars.lines == 0)
 		return json_null();
 	struct pt_framebuffer_hit hits[MAX_FRAMEBUFFERS];
-	int n = pt_iomem_framebuffers_in_bars(iomem, &bars, hits, MAX_FRAMEBUFFERS);
+	int n = pt_iomem_framebuffers_in_bars(&fb->iomem, &bars, hits, MAX_FRAMEBUFFERS);
 	if (n < 0)
 		return json_null();
+	if (n > MAX_FRAMEBUFFERS)
+		n = MAX_FRAMEBUFFERS;
 	json_t *list = json_array();
-	for (int i = 0; i < n && i < MAX_FRAMEBUFFERS && list; i++)
-		json_array_append_new(
-		        list, json_pack("{s:o, s:o, s:o, s:i}", "name", pt_json_text(hits[i].name),
-		                        "start", hex_address(hits[i].start), "end",
-		                        hex_address(hits[i].end), "bar", hits[i].bar));
+	for (int i = 0; i < n && list; i++)
+		json_array_append_new(list,
+		                      framebuffer_entry(hits[i].name, hits[i].start, hits[i].end,
+		                                        hits[i].bar, IOMEM_FILE));
+	if (fb->boot_state == 1) {
+		int bar = pt_pci_bar_overlapping(&bars, fb->boot.start, fb->boot.end);
+		bool listed = false;
+		for (int i = 0; i < n; i++)
+			if (hits[i].start <= fb->boot.end && hits[i].end >= fb->boot.start)
+				listed = true;
+		if (bar >= 0 && !listed && list) {
+			_cleanup_free_ char *name = NULL;
+			if (asprintf(&name, "%s framebuffer at boot (%ux%ux%u)",
+			             pt_boot_fb_kind(fb->boot.type), fb->boot.width,
+			             fb->boot.height, fb->boot.depth) < 0) {
+				name = NULL;
+				json_decref(list);
+				return json_null();
+			}
+			json_array_append_new(list,
+			                      framebuffer_entry(name, fb->boot.start, fb->boot.end,
+			                                        bar, BOOT_PARAMS_FILE));
+		}
+	} else if (fb->boot_state < 0 && fb->boot_state != -ENOENT && boot_vga && n == 0) {
+		json_decref(list);
+		return json_null();
+	}
 	return list ? list : json_null();
 }
 
@@ -295,8 +345,9 @@ int pt_evidence_add(const char *root, const struct pt_pci_host *host, json_t *fa
 	json_t *devices = json_object_get(facts, "devices");
 	add_host(root, facts);
 
-	struct pt_iomem iomem;
-	int iomem_state = pt_iomem_read(root, &iomem);
+	struct fb_sources fb;
+	fb.iomem_state = pt_iomem_read(root, &fb.iomem);
+	fb.boot_state = pt_boot_fb_read(root, &fb.boot);
 	struct pt_load_sources src;
 	int r = pt_load_sources_read(root, release, &src);
 	const char **addresses = calloc(host->count ? host->count : 1, sizeof *addresses);
@@ -313,14 +364,15 @@ int pt_evidence_add(const char *root, const struct pt_pci_host *host, json_t *fa
 		if (!json_is_object(d))
 			continue;
 		json_object_set_new(d, "reset_methods", reset_methods(root, a, release));
-		json_object_set_new(d, "framebuffers", framebuffers(root, a, &iomem, iomem_state));
+		bool boot_vga = json_is_true(json_object_get(d, "boot_vga"));
+		json_object_set_new(d, "framebuffers", framebuffers(root, a, boot_vga, &fb));
 		json_object_set_new(d, "capabilities", capabilities(root, a, &caps[i]));
 		json_object_set_new(d, "driver_load", driver_load(root, &src, d));
 	}
 	free(addresses);
 	free(caps);
 	pt_load_sources_release(&src);
-	pt_iomem_release(&iomem);
+	pt_iomem_release(&fb.iomem);
 	if (r == -ENOMEM && !rep->error)
 		pt_report_fail(rep, r, "out of memory while gathering the passthrough evidence");
 	return r;

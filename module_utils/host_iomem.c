@@ -180,6 +180,17 @@ bool pt_pci_bar_is_memory(const struct pt_pci_bar *bar)
 	return (bar->flags & IORESOURCE_MEM) && bar->end > bar->start;
 }
 
+int pt_pci_bar_overlapping(const struct pt_pci_bars *bars, unsigned long long start,
+                           unsigned long long end)
+{
+	for (size_t b = 0; b < bars->lines; b++) {
+		const struct pt_pci_bar *bar = &bars->bar[b];
+		if (pt_pci_bar_is_memory(bar) && end >= bar->start && start <= bar->end)
+			return (int)b;
+	}
+	return -1;
+}
+
 int pt_iomem_framebuffers_in_bars(const struct pt_iomem *iomem, const struct pt_pci_bars *bars,
                                   struct pt_framebuffer_hit *hits, size_t max)
 {
@@ -188,17 +199,12 @@ int pt_iomem_framebuffers_in_bars(const struct pt_iomem *iomem, const struct pt_
 		const struct pt_iomem_range *r = &iomem->ranges[i];
 		if (!pt_iomem_is_framebuffer(r->name))
 			continue;
-		for (size_t b = 0; b < bars->lines; b++) {
-			const struct pt_pci_bar *bar = &bars->bar[b];
-			if (!pt_pci_bar_is_memory(bar) || r->end < bar->start ||
-			    r->start > bar->end)
-				continue;
-			if (found < max)
-				hits[found] = (struct pt_framebuffer_hit){r->name, r->start, r->end,
-				                                          (int)b};
-			found++;
-			break;
-		}
+		int b = pt_pci_bar_overlapping(bars, r->start, r->end);
+		if (b < 0)
+			continue;
+		if (found < max)
+			hits[found] = (struct pt_framebuffer_hit){r->name, r->start, r->end, b};
+		found++;
 	}
 	if (!found && !bars->complete)
 		return -ENODATA;

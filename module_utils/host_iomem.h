@@ -83,6 +83,11 @@ int pt_pci_bars_read(const char *root, const char *address, struct pt_pci_bars *
 /* Whether a BAR maps memory (IORESOURCE_MEM in its flags, and a range). */
 bool pt_pci_bar_is_memory(const struct pt_pci_bar *bar);
 
+/* The first memory BAR of bars that overlaps start..end (inclusive): its index
+ * (0..5), or -1 when none does. */
+int pt_pci_bar_overlapping(const struct pt_pci_bars *bars, unsigned long long start,
+                           unsigned long long end);
+
 /* A firmware framebuffer range that lies in (overlaps) one of the device's
  * memory BARs. name is borrowed from the pt_iomem it was found in. */
 struct pt_framebuffer_hit {

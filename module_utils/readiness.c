@@ -305,10 +305,22 @@ static void check_framebuffer(struct verdict *v)
 	struct pt_strbuf value = PT_STRBUF_INIT;
 	size_t i;
 	json_t *fb;
-	json_array_foreach (fbs, i, fb)
+	const char *driver = str(v->in->device, "driver");
+	json_array_foreach (fbs, i, fb) {
 		pt_strbuf_printf(&value, "%s%s %s-%s in BAR %lld", i ? "; " : "", str(fb, "name"),
 		                 str(fb, "start"), str(fb, "end"),
 		                 json_integer_value(json_object_get(fb, "bar")));
+		/* From boot_params: no longer in /proc/iomem because the card's
+		 * driver took it over; it is back once vfio-pci has the card. */
+		const char *source = str(fb, "source");
+		if (source && strcmp(source, "/proc/iomem") != 0 && driver &&
+		    strcmp(driver, "vfio-pci") != 0)
+			pt_strbuf_printf(&value,
+			                 " (%s has it now; it returns when vfio-pci has the "
+			                 "card)",
+			                 driver);
+	}
+	const char *file = str(json_array_get(fbs, 0), "source");
 	bool boot = json_is_true(json_object_get(v->in->device, "boot_vga"));
 	_cleanup_free_ char *fix = format(
 	        "The firmware's framebuffer still claims memory in this %s's BAR, so vfio-pci "
@@ -321,7 +333,8 @@ static void check_framebuffer(struct verdict *v)
 	        "sysfb and simpledrm, not efifb. Or make another GPU the boot display in the "
 	        "firmware settings. The host shows no console on this card afterwards.",
 	        boot ? "boot GPU" : "card");
-	add_finding(v, "boot-framebuffer", WARNING, "/proc/iomem", 0, pt_strbuf_str(&value), fix);
+	add_finding(v, "boot-framebuffer", WARNING, file ? file : "/proc/iomem", 0,
+	            pt_strbuf_str(&value), fix);
 	pt_strbuf_release(&value);
 }
 

@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "files.h"
+#include "host_boot_fb.h"
 #include "host_conf_dirs.h"
 #include "host_early_load.h"
 #include "host_files.h"
@@ -153,6 +154,84 @@ static void test_secure_boot(void **state)
 	assert_string_equal(pt_secure_boot_name(PT_SECURE_BOOT_OFF), "off");
 	assert_int_equal(pt_secure_boot_parse(NULL, 5), PT_SECURE_BOOT_UNKNOWN);
 	assert_int_equal(tmptree_remove(sb_root), 0);
+}
+
+/* ---- the firmware framebuffer at boot (boot_params' screen_info) -------------------- */
+
+/* 64 bytes of screen_info: type, mode, base, size (raw field), line length,
+ * and the high half of the base (0: none). */
+static void screen_info(unsigned char *d, unsigned type, unsigned w, unsigned h, uint32_t base,
+                        uint32_t size, unsigned linelength, uint32_t ext_base)
+{
+	memset(d, 0, 64);
+	d[0x0f] = (unsigned char)type;
+	d[0x12] = w & 0xff, d[0x13] = w >> 8;
+	d[0x14] = h & 0xff, d[0x15] = h >> 8;
+	d[0x16] = 32;
+	for (int i = 0; i < 4; i++) {
+		d[0x18 + i] = (base >> (8 * i)) & 0xff;
+		d[0x1c + i] = (size >> (8 * i)) & 0xff;
+		d[0x3a + i] = (ext_base >> (8 * i)) & 0xff;
+	}
+	d[0x24] = linelength & 0xff, d[0x25] = linelength >> 8;
+	if (ext_base)
+		d[0x36] = 1 << 1; /* VIDEO_CAPABILITY_64BIT_BASE */
+}
+
+static void test_boot_fb(void **state)
+{
+	(void)state;
+	unsigned char d[4096] = {0};
+	struct pt_boot_fb fb;
+	/* OVMF's GOP in the e2e guest (Debian 13, 6.12: "efifb: framebuffer at
+	 * 0xc0000000, using 4000k"): lfb_size in bytes. */
+	screen_info(d, 0x70, 1280, 800, 0xc0000000, 4000 * 1024, 5120, 0);
+	assert_int_equal(pt_boot_fb_parse(d, sizeof d, &fb), 1);
+	assert_int_equal(fb.type, PT_BOOT_FB_EFI);
+	assert_true(fb.start == 0xc0000000ULL && fb.end == 0xc0000000ULL + 4000 * 1024 - 1);
+	assert_int_equal(fb.width, 1280);
+	assert_int_equal(fb.height, 800);
+	assert_string_equal(pt_boot_fb_kind(fb.type), "EFI");
+	/* the mode larger than lfb_size: the mode wins */
+	screen_info(d, 0x70, 1920, 1080, 0xc0000000, 4096, 7680, 0);
+	assert_int_equal(pt_boot_fb_parse(d, 64, &fb), 1);
+	assert_true(fb.end == 0xc0000000ULL + 7680ULL * 1080 - 1);
+	/* VESA: lfb_size in 64 KiB units */
+	screen_info(d, 0x23, 1024, 768, 0xe0000000, 48, 0, 0);
+	assert_int_equal(pt_boot_fb_parse(d, 64, &fb), 1);
+	assert_int_equal(fb.type, PT_BOOT_FB_VESA);
+	assert_true(fb.end == 0xe0000000ULL + 48ULL * 65536 - 1);
+	assert_string_equal(pt_boot_fb_kind(fb.type), "VESA");
+	/* a 64-bit base (a framebuffer in a BAR above 4 GiB) */
+	screen_info(d, 0x70, 1920, 1080, 0x00000000, 0x7e9000, 7680, 0x60);
+	assert_int_equal(pt_boot_fb_parse(d, 64, &fb), 1);
+	assert_true(fb.start == 0x6000000000ULL);
+	/* text mode (SeaBIOS: VIDEO_TYPE_VGAC), and no framebuffer at all */
+	screen_info(d, 0x22, 0, 0, 0, 0, 0, 0);
+	assert_int_equal(pt_boot_fb_parse(d, 64, &fb), 0);
+	memset(d, 0, 64);
+	assert_int_equal(pt_boot_fb_parse(d, 64, &fb), 0);
+	/* short data, or a framebuffer with no base or no size: not believed */
+	screen_info(d, 0x70, 1280, 800, 0xc0000000, 4000 * 1024, 5120, 0);
+	assert_int_equal(pt_boot_fb_parse(d, 63, &fb), -EINVAL);
+	assert_int_equal(pt_boot_fb_parse(NULL, 64, &fb), -EINVAL);
+	screen_info(d, 0x70, 1280, 800, 0, 4000 * 1024, 5120, 0);
+	assert_int_equal(pt_boot_fb_parse(d, 64, &fb), -EINVAL);
+	screen_info(d, 0x70, 0, 0, 0xc0000000, 0, 0, 0);
+	assert_int_equal(pt_boot_fb_parse(d, 64, &fb), -EINVAL);
+	/* read under a root: absent, then present */
+	char root[256];
+	assert_int_equal(tmptree_make(root, sizeof root, "boot-fb"), 0);
+	assert_int_equal(pt_boot_fb_read(root, &fb), -ENOENT);
+	char path[512];
+	snprintf(path, sizeof path, "%s/sys/kernel/boot_params", root);
+	tmptree_mkdirs(path);
+	snprintf(path, sizeof path, "%s/sys/kernel/boot_params/data", root);
+	screen_info(d, 0x70, 1280, 800, 0xc0000000, 4000 * 1024, 5120, 0);
+	tmptree_write(path, d, sizeof d, 0400);
+	assert_int_equal(pt_boot_fb_read(root, &fb), 1);
+	assert_true(fb.start == 0xc0000000ULL);
+	assert_int_equal(tmptree_remove(root), 0);
 }
 
 /* ---- configuration directories ------------------------------------------------------ */
@@ -389,10 +468,15 @@ static void test_early_load_empty_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_reset_parse), cmocka_unit_test(test_reset_read),
-	        cmocka_unit_test(test_secure_boot), cmocka_unit_test(test_conf_dirs),
-	        cmocka_unit_test(test_host_files),  cmocka_unit_test(test_install_parser),
-	        cmocka_unit_test(test_early_load),  cmocka_unit_test(test_early_load_empty_root),
+	        cmocka_unit_test(test_reset_parse),
+	        cmocka_unit_test(test_reset_read),
+	        cmocka_unit_test(test_secure_boot),
+	        cmocka_unit_test(test_boot_fb),
+	        cmocka_unit_test(test_conf_dirs),
+	        cmocka_unit_test(test_host_files),
+	        cmocka_unit_test(test_install_parser),
+	        cmocka_unit_test(test_early_load),
+	        cmocka_unit_test(test_early_load_empty_root),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -153,7 +153,7 @@ static void test_uefi_bootfb(void **state)
 	json_t *d = device(f, "0000:01:00.0");
 	want_json(json_object_get(d, "framebuffers"),
 	          "[{\"name\":\"BOOTFB\",\"start\":\"0x6000000000\",\"end\":\"0x60007e8fff\","
-	          "\"bar\":1}]");
+	          "\"bar\":1,\"source\":\"/proc/iomem\"}]");
 	want_json(json_object_get(json_object_get(d, "capabilities"), "resizable_bar"),
 	          "[{\"bar\":1,\"current_mb\":256,\"supported_mb\":[64,128,256,512,1024,2048,"
 	          "4096,8192]}]");
