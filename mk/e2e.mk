@@ -9,7 +9,7 @@ E2E_PROFILES ?= intel-13-uefi amd-12-bios
 E2E_ALL := intel-12-bios amd-12-bios intel-12-uefi amd-12-uefi \
 	intel-13-bios amd-13-bios intel-13-uefi amd-13-uefi
 
-.PHONY: deps-e2e e2e e2e-all
+.PHONY: deps-e2e e2e e2e-all e2e-captures
 deps-e2e:
 	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(E2E_PKGS)"
 
@@ -22,3 +22,12 @@ e2e: deps deps-e2e
 
 e2e-all:
 	$(MAKE) e2e E2E_PROFILES="$(E2E_ALL)"
+
+# The e2e guests as their kernels show them, kept as fixtures: each profile's
+# guest is booted, captured (tests/e2e/capture.sh: sysfs, /proc/iomem,
+# reset_method, the interrupts table, the early-load files) and checked as in
+# make e2e (the capture's root gives iommu_facts the guest's own evidence), and
+# the tarball written to tests/fixtures/captures/e2e-PROFILE.tgz.
+e2e-captures: deps deps-e2e
+	$(MAKE) install tools
+	tests/e2e/run.sh --captures $(E2E_PROFILES)

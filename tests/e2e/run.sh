@@ -26,6 +26,10 @@ repo=$(cd "$here/../.." && pwd)
 # PT_E2E_OUT and PT_E2E_PORT let two runs go side by side.
 out=${PT_E2E_OUT:-$repo/build/e2e}
 rm -rf "$out"; mkdir -p "$out"
+# --captures: per profile only boot, facts and the capture with its checks; the
+# tarballs go to tests/fixtures/captures/e2e-PROFILE.tgz (make e2e-captures).
+captures_only=no
+if [ "${1:-}" = --captures ]; then captures_only=yes; shift; fi
 profiles=()
 for p in "${@:-intel-13-uefi amd-12-bios}"; do
 	for q in $p; do
@@ -124,6 +128,44 @@ install_pvesh() {
 	gssh mkdir -p /etc/pve/mapping
 }
 
+# The guest as its kernel shows it, for the readiness verdict (issue 16):
+# capture.sh's tarball (build/e2e/capture-PROFILE.tgz; make e2e-captures
+# keeps them as tests/fixtures/captures/e2e-PROFILE.tgz), the root mkroot builds
+# from it, and iommu_facts on that root compared with what the module said on
+# the guest itself ($out/facts.json, just gathered).
+capture_guest() { # profile
+	scp -q -P "$port" -i "$out/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		"$here/capture.sh" root@127.0.0.1:/tmp/pt-capture.sh &&
+		gssh 'sh /tmp/pt-capture.sh /tmp >/dev/null && cat /tmp/capture.tgz && rm -f /tmp/capture.tgz /tmp/pt-capture.sh' \
+			>"$out/capture-$1.tgz"
+}
+check_evidence() { # profile bootmode
+	local root=$out/root-$1 fb want_fb reset_kernel
+	capture_guest "$1"
+	record "capture of sysfs, /proc/iomem, reset_method" yes "$([ -s "$out/capture-$1.tgz" ] && echo yes || echo no)" 0
+	rm -rf "$root"
+	"$repo/build/tools/mkroot" --capture "$out/capture-$1.tgz" "$root" >"$out/mkroot-$1.log" 2>&1
+	printf '{"root": "%s"}\n' "$root" >"$out/capture-args-$1.json"
+	"$repo/plugins/modules/iommu_facts" "$out/capture-args-$1.json" >"$out/capture-facts-$1.json" 2>"$out/capture-facts-$1.err"
+	"$here/evidence.py" "$out/facts.json" >"$out/evidence-guest-$1.json" 2>&1
+	"$here/evidence.py" "$out/capture-facts-$1.json" >"$out/evidence-capture-$1.json" 2>&1
+	diff -u "$out/evidence-guest-$1.json" "$out/evidence-capture-$1.json" >"$out/evidence-$1.diff"
+	record "its root gives iommu_facts the same evidence" same "$([ -s "$out/evidence-$1.diff" ] && echo differs || echo same)" 0
+	# What the guest's kernel shows and the facts say: the QEMU VGA is the boot
+	# GPU; OVMF booted the kernel on its GOP framebuffer in BAR 0, which
+	# bochs-drm has taken over since (so /proc/iomem names bochs-drm there and
+	# only the boot parameters tell: "EFI framebuffer at boot"), SeaBIOS' text
+	# mode has none; the reset methods are the kernel's own list.
+	want_fb="boot_vga none"; [ "$2" = uefi ] && want_fb="boot_vga EFI@0"
+	fb=$(/usr/bin/python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["functions"]["0000:01:00.0"]
+print(("boot_vga" if f["boot_vga"] else "not_boot_vga") + " " + (" ".join("%s@%s" % (b["name"].split()[0], b["bar"]) for b in f["framebuffers"] or []) or "none"))' \
+		"$out/evidence-guest-$1.json" 2>/dev/null)
+	record "VGA: boot GPU, firmware framebuffer in BAR" "$want_fb" "${fb:-error}" 0
+	reset_kernel=$(gssh cat /sys/bus/pci/devices/0000:01:00.0/reset_method)
+	record "reset_methods as the kernel lists them" "${reset_kernel:-none}" \
+		"$(/usr/bin/python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["functions"]["0000:01:00.0"]["reset_methods"]) or "none")' "$out/evidence-guest-$1.json" 2>/dev/null)" 0
+}
+
 image_for() { # profile → the cached image of its distribution and boot (built if needed)
 	local rest=${1#*-}
 	"$here/build-image.sh" "${rest%-*}" "${rest#*-}"
@@ -165,6 +207,12 @@ run_profile() { # profile first(yes|no)
 		ansible -i "$out/inventory.yml" pve1 -m homelab.passthrough.iommu_facts >"$out/$profile-facts.log" 2>&1
 	got=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["ansible_facts"]["iommu"]; g=d["gpus"].get("0000:01:00.0",{}); print("%s,%s,%s" % (d["enabled"], len(g.get("functions",[])), g.get("isolated")))' "$out/facts.json" 2>/dev/null)
 	record "iommu_facts: enabled, GPU functions, isolated" "True,2,True" "${got:-error}" "$(secs)"
+	tick; check_evidence "$profile" "$bootmode"
+	if [ "$captures_only" = yes ]; then
+		cp "$out/capture-$profile.tgz" "$repo/tests/fixtures/captures/e2e-$profile.tgz"
+		vm stop "$out"
+		return
+	fi
 
 	before=$(config_hashes)
 	local grub_before
@@ -183,6 +231,14 @@ run_profile() { # profile first(yes|no)
 		record "/etc/default/grub untouched, no grub.cfg" yes \
 			"$([ "$grub_before" = "$(gssh sha256sum /etc/default/grub)" ] && gssh '[ ! -e /boot/grub/grub.cfg ]' && echo yes || echo no)" 0
 	fi
+	# gpu_passthrough_framebuffer auto: the boot GPU with the firmware's
+	# framebuffer in its BAR (the UEFI guests) gets initcall_blacklist=sysfb_init,
+	# and after the reboot no firmware framebuffer claims memory any more.
+	local fb_param=no; [ "$bootmode" = uefi ] && fb_param=yes
+	record "initcall_blacklist=sysfb_init (framebuffer auto)" "$fb_param" \
+		"$(has_params initcall_blacklist=sysfb_init "$(gssh cat /proc/cmdline)")" 0
+	record "/proc/iomem: no firmware framebuffer left" none \
+		"$(gssh "grep -E 'BOOTFB|efifb|simple-framebuffer|vesafb' /proc/iomem | sed 's/^ *//' | tr '\\n' ';'" | sed 's/;$//' | grep . || echo none)" 0
 	record "IOMMU groups exist" yes "$(gssh 'ls /sys/kernel/iommu_groups | grep -q . && echo yes || echo no')" 0
 	record "both GPU functions on vfio-pci" "vfio-pci vfio-pci" "$(drivers)" 0
 	record "SSH over the NIC after the reboot" yes "$(gssh true && echo yes || echo no)" 0
@@ -248,7 +304,7 @@ for p in "${profiles[@]}"; do
 done
 # PT_E2E_REFUSALS=no leaves the refusals out (a second run beside this one,
 # tests/e2e/parallel.sh, need not boot the shared-group guest again).
-if [ "${PT_E2E_REFUSALS:-yes}" != no ]; then
+if [ "${PT_E2E_REFUSALS:-yes}" != no ] && [ "$captures_only" = no ]; then
 	pstart=$(date +%s)
 	run_refusals "$(image_for "${profiles[0]}")"
 	echo "e2e: the shared-group refusal took $(( $(date +%s) - pstart ))s"

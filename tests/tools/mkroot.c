@@ -611,6 +611,7 @@ struct host {
 	int fb_bar;
 	const char *fb_name;
 	unsigned long long fb_size;
+	unsigned long long fb_start; /* where write_iomem put it: the BAR's start */
 	const char *cpu_vendor, *cpu_model;
 	struct strv cpu_flags;
 	bool cpu_flags_given;
@@ -1830,6 +1831,29 @@ static void iomem_window(struct pt_strbuf *sb, const struct host *h, const struc
 	}
 }
 
+/* /sys/kernel/boot_params/data for a host with a firmware framebuffer: the
+ * kernel's boot parameters (4 KiB, zero but for screen_info) saying it booted on
+ * the UEFI GOP framebuffer where write_iomem put the claim (lfb_size in bytes,
+ * the mode the size fits: 1920x1080 or 1024x768 at 32 bits). */
+static void write_boot_params(const struct host *h)
+{
+	unsigned char data[4096] = {0};
+	bool full_hd = h->fb_size >= 1920ULL * 1080 * 4;
+	unsigned width = full_hd ? 1920 : 1024, height = full_hd ? 1080 : 768;
+	data[0x0f] = 0x70; /* VIDEO_TYPE_EFI */
+	write_le16(data + 0x12, width);
+	write_le16(data + 0x14, height);
+	write_le16(data + 0x16, 32);
+	write_le32(data + 0x18, (uint32_t)h->fb_start);
+	write_le32(data + 0x1c, (uint32_t)h->fb_size);
+	write_le16(data + 0x24, width * 4);
+	if (h->fb_start >> 32) {
+		write_le32(data + 0x36, 1u << 1); /* VIDEO_CAPABILITY_64BIT_BASE */
+		write_le32(data + 0x3a, (uint32_t)(h->fb_start >> 32));
+	}
+	put_mode("/sys/kernel/boot_params/data", data, sizeof data, 0400);
+}
+
 static void write_iomem(struct host *h)
 {
 	struct iomem_bar *bars = NULL;
@@ -1860,6 +1884,7 @@ static void write_iomem(struct host *h)
 				    WINDOW64_START, WINDOW64_END);
 			if (h->fb_device && !strcmp(v->addr, h->fb_device) && b == h->fb_bar) {
 				fb_found = true;
+				h->fb_start = e->start;
 				if (h->fb_size > e->end - e->start + 1)
 					die("%s: the framebuffer is larger than BAR %d of %s",
 					    h->source, b, v->addr);
@@ -1888,6 +1913,8 @@ static void write_iomem(struct host *h)
 	put("/proc/iomem", sb.data, sb.len);
 	pt_strbuf_release(&sb);
 	free(bars);
+	if (h->fb_device)
+		write_boot_params(h);
 }
 
 static void write_proc(struct host *h)
@@ -2289,6 +2316,23 @@ static char *first_line(char *s)
 	return s;
 }
 
+/* mdev_supported_types.ls (newer captures): one directory per type name. */
+static void capture_mdev_types(const char *cdir, const char *realpath_)
+{
+	char *p = xasprintf("%s/mdev_supported_types.ls", cdir);
+	char *data = read_or_die(p, NULL);
+	free(p);
+	char *save;
+	for (char *t = strtok_r(data, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+		if (!*t || strchr(t, '/') || t[0] == '.')
+			continue;
+		char *d = xasprintf("%s/mdev_supported_types/%s", realpath_, t);
+		mkdirs(d);
+		free(d);
+	}
+	free(data);
+}
+
 /* Lay out one captured device: its attributes byte for byte, its links as the
  * kernel had them, and the links sysfs keeps elsewhere that point at it. */
 static void capture_device(const char *cdir, const char *addr, struct strv *drivers,
@@ -2310,6 +2354,10 @@ static void capture_device(const char *cdir, const char *addr, struct strv *driv
 		const char *n = e->d_name;
 		if (n[0] == '.' || !strcmp(n, "REALPATH") || !strcmp(n, "LS"))
 			continue;
+		if (!strcmp(n, "mdev_supported_types.ls")) {
+			capture_mdev_types(cdir, realpath_);
+			continue;
+		}
 		char *src = xasprintf("%s/%s", cdir, n);
 		size_t len;
 		char *data = read_or_die(src, &len);
@@ -2403,6 +2451,116 @@ static void capture_cpuinfo(const char *cap)
 		h.cpu_model = "QEMU TCG CPU version 2.5+";
 	write_cpuinfo(&h);
 	free(data);
+}
+
+/* One KEY=value of an os-release text, quotes taken off; NULL when absent. */
+static char *os_release_value(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncmp(line, key, klen) != 0 || line[klen] != '=')
+			continue;
+		const char *v = line + klen + 1;
+		size_t n = strcspn(v, "\n");
+		if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+			v++;
+			n -= 2;
+		}
+		return xasprintf("%.*s", (int)n, v);
+	}
+	return NULL;
+}
+
+/* The host's identity: the captured os-release when it names the system (newer
+ * captures), else Debian 12, which every older capture is (they ran in an
+ * initramfs, whose os-release read failed). */
+static void capture_os(const char *cap, const char *hostname)
+{
+	char *p = xasprintf("%s/os-release", cap);
+	char *text = NULL;
+	char *id = NULL;
+	if (pt_file_read(p, &text, NULL) == 0 && (id = os_release_value(text, "ID"))) {
+		char *version = os_release_value(text, "VERSION_ID");
+		char *name = os_release_value(text, "NAME");
+		char *pretty = os_release_value(text, "PRETTY_NAME");
+		char *codename = os_release_value(text, "VERSION_CODENAME");
+		if (id && version && name && pretty && codename)
+			write_os(hostname, id, version, name, pretty, codename);
+		else
+			die("%s: ID, VERSION_ID, NAME, PRETTY_NAME or VERSION_CODENAME is missing",
+			    p);
+		free(id);
+		free(version);
+		free(name);
+		free(pretty);
+		free(codename);
+	} else {
+		write_os(hostname, "debian", "12", "Debian GNU/Linux",
+		         "Debian GNU/Linux 12 (bookworm)", "bookworm");
+	}
+	free(text);
+	free(p);
+}
+
+/* capture/NAME, when the capture has it, byte for byte at REL in the root. */
+static void capture_copy(const char *cap, const char *name, const char *rel)
+{
+	char *p = xasprintf("%s/%s", cap, name);
+	char *data = NULL;
+	size_t len = 0;
+	if (pt_file_read(p, &data, &len) == 0)
+		put(rel, data, len);
+	free(data);
+	free(p);
+}
+
+static const char *g_capture_files; /* capture/files, for copy_captured_file */
+
+static int copy_captured_file(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag != FTW_F)
+		return 0;
+	size_t len = 0;
+	char *data = read_or_die(path, &len);
+	put(path + strlen(g_capture_files), data, len);
+	free(data);
+	return 0;
+}
+
+/* What newer captures (tests/e2e/guest/capture.sh) add, each optional so older
+ * captures still build: the memory map, the interrupts table, the firmware and
+ * its Secure Boot variable, vfio's unsafe-interrupts switch, and capture/files/
+ * (the initramfs module list, modprobe.d, modules-load.d, modules.builtin) laid
+ * over what the root has so far. */
+static void capture_extras(const char *cap)
+{
+	capture_copy(cap, "iomem", "/proc/iomem");
+	capture_copy(cap, "interrupts", "/proc/interrupts");
+	capture_copy(cap, "boot_params", "/sys/kernel/boot_params/data");
+	capture_copy(cap, "allow_unsafe_interrupts",
+	             "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts");
+	char *p = xasprintf("%s/firmware", cap);
+	char *fw = NULL;
+	if (pt_file_read(p, &fw, NULL) == 0 && !strncmp(fw, "uefi", 4)) {
+		putf("/sys/firmware/efi/fw_platform_size", "64\n");
+		mkdirs("/sys/firmware/efi/efivars");
+		capture_copy(cap, "efivar-SecureBoot",
+		             "/sys/firmware/efi/efivars/"
+		             "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c");
+	}
+	free(fw);
+	free(p);
+	char *files = xasprintf("%s/files", cap);
+	struct stat st;
+	if (stat(files, &st) == 0 && S_ISDIR(st.st_mode)) {
+		g_capture_files = files;
+		nftw(files, copy_captured_file, 16, FTW_PHYS);
+		g_capture_files = NULL;
+	}
+	free(files);
 }
 
 /* The extracted capture, removed at exit on every path (die() included). */
@@ -2609,8 +2767,7 @@ static void build_capture(const char *tgz)
 	if (dot)
 		*dot = '\0';
 	putf("/proc/sys/kernel/hostname", "%s\n", hostname);
-	write_os(hostname, "debian", "12", "Debian GNU/Linux", "Debian GNU/Linux 12 (bookworm)",
-	         "bookworm");
+	capture_os(cap, hostname);
 	struct host h = {.source = tgz, .base_dir = "."};
 	struct entry copies[] = {
 	        {"/etc/default/grub", "repo:tests/fixtures/files/debian12-default-grub", 0644},
@@ -2632,6 +2789,7 @@ static void build_capture(const char *tgz)
 		free(src);
 	}
 	free(hostname);
+	capture_extras(cap);
 
 	free(cap);
 	free(devdir);

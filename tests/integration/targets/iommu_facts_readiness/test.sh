@@ -4,7 +4,7 @@
 # findings with evidence and fix, --device for a selection), and the module
 # through Ansible with the selection options (devices, bound_ids, after_reboot):
 # the verdicts in the facts, the refusal of an address the host does not have,
-# and the docs. The tables are kept in the log (they are the closing note's).
+# the e2e guests' captures, and the docs. The tables are kept in the log.
 # Run by tests/integration/run.sh after `make all tools install`.
 source "${PT_REPO:-$(cd "$(dirname "$0")/../../../.." && pwd)}/tests/integration/lib.sh"
 
@@ -97,7 +97,7 @@ assert_eq "$(pt_jq "$PT_WORK/bootfb.json" "$f['selection']")" \
 assert_eq "$(verdict bootfb 0000:01:00.0)" "needs_action boot-framebuffer/warning" "bootfb GPU"
 assert_eq "$(verdict bootfb 0000:01:00.1)" "ready" "bootfb audio"
 assert_eq "$(pt_jq "$PT_WORK/bootfb.json" "$f['devices']['0000:01:00.0']['framebuffers']")" \
-	'[{"name": "BOOTFB", "start": "0x6000000000", "end": "0x60007e8fff", "bar": 1}]' "bootfb framebuffers"
+	'[{"name": "BOOTFB", "start": "0x6000000000", "end": "0x60007e8fff", "bar": 1, "source": "/proc/iomem"}]' "bootfb framebuffers"
 assert_eq "$(pt_jq "$PT_WORK/bootfb.json" "$f['secure_boot']")" off "bootfb secure_boot"
 
 facts noir "devices=0000:03:00"
@@ -142,7 +142,38 @@ ansible-playbook -i "$PT_WORK/facts.inv.yml" "$PT_REPO/playbooks/facts.yml" >"$P
 cat "$PT_WORK/facts.out"
 assert_contains "$PT_WORK/facts.out" "readiness needs_action: boot-framebuffer"
 
-# 4. The docs name the options and the new fields.
+# 4. The e2e guests as their kernels showed them (tests/fixtures/captures/e2e-*,
+#    made by `make e2e-captures` before the role ran). The UEFI guest booted on
+#    OVMF's framebuffer in the VGA's BAR 0; bochs-drm has taken it over, so
+#    /proc/iomem names bochs-drm there, and the finding comes from the boot
+#    parameters, naming the driver. The BIOS guest booted in text mode: ready.
+for c in e2e-intel-13-uefi e2e-amd-12-bios; do
+	"$PT_TOOLS/mkroot" --capture "$PT_FIXTURES/captures/$c.tgz" "$PT_WORK/$c" >/dev/null || fail "mkroot --capture $c"
+done
+assert_contains "$PT_WORK/e2e-intel-13-uefi/proc/iomem" "c0000000-c0ffffff : bochs-drm"
+table e2e-intel-13-uefi
+t=$PT_WORK/e2e-intel-13-uefi.table
+assert_contains "$t" "IOMMU enabled (Intel VT-d), 6 groups, default domain DMA-FQ, interrupt remapping on"
+assert_contains "$t" "GPU 0000:01:00.0 unknown device: group 5, isolated (passes through alone)"
+assert_contains "$t" "  - boot-framebuffer (warning)"
+assert_contains "$t" "    evidence: /sys/kernel/boot_params/data: EFI framebuffer at boot (1280x800x32) 0xc0000000-0xc03e7fff in BAR 0 (bochs-drm has it now; it returns when vfio-pci has the card)"
+facts e2e-intel-13-uefi "devices=0000:01:00"
+assert_eq "$(verdict e2e-intel-13-uefi 0000:01:00.0)" "needs_action boot-framebuffer/warning" "e2e UEFI GPU"
+assert_eq "$(pt_jq "$PT_WORK/e2e-intel-13-uefi.json" "$f['devices']['0000:01:00.0']['framebuffers']")" \
+	'[{"name": "EFI framebuffer at boot (1280x800x32)", "start": "0xc0000000", "end": "0xc03e7fff", "bar": 0, "source": "/sys/kernel/boot_params/data"}]' \
+	"e2e UEFI framebuffers"
+assert_eq "$(pt_jq "$PT_WORK/e2e-intel-13-uefi.json" "$f['devices']['0000:01:00.0']['reset_methods']")" '["bus"]' "e2e UEFI reset_methods"
+assert_eq "$(pt_jq "$PT_WORK/e2e-intel-13-uefi.json" "$f['secure_boot']")" off "e2e UEFI secure_boot"
+table e2e-amd-12-bios
+t=$PT_WORK/e2e-amd-12-bios.table
+assert_contains "$t" "interrupt remapping on"
+assert_contains "$t" "GPU 0000:01:00.0 unknown device: group 5, isolated (passes through alone)"
+assert_contains "$t" "  readiness: ready (nothing found)"
+facts e2e-amd-12-bios "devices=0000:01:00"
+assert_eq "$(pt_jq "$PT_WORK/e2e-amd-12-bios.json" "$f['devices']['0000:01:00.0']['framebuffers']")" '[]' "e2e BIOS framebuffers"
+assert_eq "$(pt_jq "$PT_WORK/e2e-amd-12-bios.json" "$f['secure_boot']")" not-efi "e2e BIOS secure_boot"
+
+# 5. The docs name the options and the new fields.
 ansible-doc homelab.passthrough.iommu_facts >"$PT_WORK/doc.txt" 2>&1 || fail "ansible-doc"
 for field in devices bound_ids after_reboot secure_boot allow_unsafe_interrupts framebuffers \
 	capabilities driver_load readiness findings unknown selection; do
