@@ -201,8 +201,12 @@ for arg in sys.argv[2:]:
 sys.exit(differs)
 PYEOF
 }
-assert_contains() { grep -qF -- "$2" "$1" || fail "${3:-$1 lacks} [$2]"; }
-assert_not_contains() { ! grep -qF -- "$2" "$1" || fail "${3:-$1 holds} [$2]"; }
+# assert_contains FILE TEXT [MESSAGE] (and assert_not_contains): TEXT is one line;
+# grep would take each line of a longer one as a pattern of its own, so that
+# a text of two lines passes when either is there: refused.
+one_line() { case $1 in *$'\n'*) fail "assert_contains takes one line, not [$1]" ;; esac; }
+assert_contains() { one_line "$2"; grep -qF -- "$2" "$1" || fail "${3:-$1 lacks} [$2]"; }
+assert_not_contains() { one_line "$2"; ! grep -qF -- "$2" "$1" || fail "${3:-$1 holds} [$2]"; }
 # assert_tree_unchanged DIR SNAPSHOT: nothing under DIR changed since pt_snapshot.
 # Files by content; symlinks by target (sysfs roots link to directories).
 pt_snapshot() {

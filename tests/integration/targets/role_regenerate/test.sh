@@ -76,8 +76,8 @@ assert_eq "$(update_grub_runs)" "1" "update-grub runs so far"
 # 2. It works again: the next play reruns it, although the file is right.
 rm "$root/etc/record-cmd/update-grub.rc" "$root/etc/record-cmd/update-grub.err"
 site check --check --diff || fail "the check run after the failure failed"
-assert_contains "$PT_WORK/check.out" "TASK [homelab.passthrough.gpu_passthrough : Set the IOMMU parameters on the kernel command line (state present)] ***
-changed: [pve1]"
+assert_eq "$(grep -A1 -F "TASK [homelab.passthrough.gpu_passthrough : Set the IOMMU parameters on the kernel command line (state present)]" \
+	"$PT_WORK/check.out" | sed -n 2p)" "changed: [pve1]" "check mode predicts the rerun of update-grub"
 assert_eq "$(update_grub_runs)" "1" "check mode ran update-grub"
 [ -f "$marker" ] || fail "check mode removed the marker"
 site rerun || fail "the play after the failure failed"
