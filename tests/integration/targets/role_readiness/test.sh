@@ -14,16 +14,13 @@
 #     device that is not on vfio-pci.
 source "$PT_REPO/tests/integration/lib.sh"
 
-# sandbox NAME HOST.yml: a sandbox root with stubbed commands (and the fake pvesh
-# on Proxmox VE hosts), a GRUB file where the description has none, and a
-# snapshot of it in $PT_WORK/NAME.sha.
+# sandbox NAME HOST.yml: the role's sandbox root (lib.sh: stubbed commands, a GRUB
+# host, the fake pvesh on Proxmox VE hosts), a GRUB file where the description has
+# none, and a snapshot of it in $PT_WORK/NAME.sha.
 sandbox() {
 	local dir=$PT_WORK/$1
-	pt_root_from_host "$2" "$dir"
-	pt_stub "$dir" update-grub update-initramfs proxmox-boot-tool modprobe
-	echo 2 >"$dir/etc/record-cmd/proxmox-boot-tool.status.rc"
+	pt_role_sandbox "$2" "$dir" grub
 	[ -f "$dir/etc/default/grub" ] || install -D -m 0644 "$PT_FIXTURES/files/debian12-default-grub" "$dir/etc/default/grub"
-	[ -d "$dir/etc/pve" ] && install -m 0755 "$PT_TOOLS/fake-pvesh" "$dir/usr/bin/pvesh"
 	pt_snapshot "$dir" "$PT_WORK/$1.sha"
 }
 # refused NAME: the run failed, and nothing in the sandbox was written or run.
@@ -33,18 +30,15 @@ refused() {
 	assert_tree_unchanged "$PT_WORK/$name" "$PT_WORK/$name.sha"
 	assert_eq "$(pt_stub_calls "$PT_WORK/$name")" "" "$name: commands run"
 }
-# site NAME ROLE-VARS-JSON [options]: playbooks/site.yml on sandbox NAME, as
-# host NAME of group pve; output in $PT_WORK/NAME.out; exit status returned.
+# site NAME ROLE-VARS-JSON [options]: playbooks/site.yml (lib.sh's pt_play) on
+# sandbox NAME, as host NAME of group pve; output in $PT_WORK/NAME.out; exit
+# status returned.
 site() {
 	local name=$1 vars=$2; shift 2
-	note "site.yml on $name with $vars $*"
 	printf 'pve:\n  hosts:\n    %s:\n      ansible_connection: local\n      ansible_python_interpreter: /usr/bin/python3\n      gpu_passthrough_root: "%s"\n' \
 		"$name" "$PT_WORK/$name" >"$PT_WORK/$name.inv.yml"
-	ansible-playbook -i "$PT_WORK/$name.inv.yml" -e "$vars" "$PT_REPO/playbooks/site.yml" "$@" \
-		>"$PT_WORK/$name.out" 2>&1
-	local rc=$?
-	cat "$PT_WORK/$name.out"
-	return $rc
+	PT_PLAY_INVENTORY=(-i "$PT_WORK/$name.inv.yml" -e "$vars")
+	pt_play "$name" site.yml "$@"
 }
 hosts=$PT_FIXTURES/hosts
 
