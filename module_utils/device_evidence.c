@@ -166,7 +166,33 @@ struct fb_sources {
 	int iomem_state; /* pt_iomem_read's answer */
 	struct pt_boot_fb boot;
 	int boot_state; /* pt_boot_fb_read's answer */
+	bool sysfb_off; /* the running command line keeps sysfb from registering it */
 };
+
+/* Whether the command line holds initcall_blacklist=...sysfb_init... (a
+ * comma-separated list): then sysfb registered no framebuffer at this boot, so
+ * nothing but what /proc/iomem shows can hold a BAR. */
+static bool sysfb_blacklisted(const char *cmdline)
+{
+	static const char key[] = "initcall_blacklist=";
+	for (const char *p = cmdline; p && *p;) {
+		p += strspn(p, " \t\n");
+		size_t len = strcspn(p, " \t\n");
+		if (len > sizeof key - 1 && !strncmp(p, key, sizeof key - 1)) {
+			const char *v = p + sizeof key - 1, *end = p + len;
+			while (v < end) {
+				size_t n = strcspn(v, ",");
+				if (v + n > end)
+					n = (size_t)(end - v);
+				if (n == 10 && !strncmp(v, "sysfb_init", 10))
+					return true;
+				v += n + 1;
+			}
+		}
+		p += len;
+	}
+	return false;
+}
 
 static json_t *framebuffer_entry(const char *name, unsigned long long start, unsigned long long end,
                                  int bar, const char *source)
@@ -183,7 +209,7 @@ static json_t *framebuffer_entry(const char *name, unsigned long long start, uns
  * found, boot_params present but unreadable (not root). A missing boot_params
  * (not x86, a sandbox without it) leaves /proc/iomem to decide alone. */
 static json_t *framebuffers(const char *root, const char *address, bool boot_vga,
-                            const struct fb_sources *fb)
+                            const char *driver, const struct fb_sources *fb)
 {
 	if (fb->iomem_state < 0)
 		return json_null();
@@ -202,7 +228,10 @@ static json_t *framebuffers(const char *root, const char *address, bool boot_vga
 		json_array_append_new(list,
 		                      framebuffer_entry(hits[i].name, hits[i].start, hits[i].end,
 		                                        hits[i].bar, IOMEM_FILE));
-	if (fb->boot_state == 1) {
+	/* The boot framebuffer cannot be back when sysfb was kept from registering
+	 * it, nor while vfio-pci has the card and /proc/iomem shows no claim. */
+	bool may_return = !fb->sysfb_off && !(driver && !strcmp(driver, "vfio-pci"));
+	if (fb->boot_state == 1 && may_return) {
 		int bar = pt_pci_bar_overlapping(&bars, fb->boot.start, fb->boot.end);
 		bool listed = false;
 		for (int i = 0; i < n; i++)
@@ -221,7 +250,8 @@ static json_t *framebuffers(const char *root, const char *address, bool boot_vga
 			                      framebuffer_entry(name, fb->boot.start, fb->boot.end,
 			                                        bar, BOOT_PARAMS_FILE));
 		}
-	} else if (fb->boot_state < 0 && fb->boot_state != -ENOENT && boot_vga && n == 0) {
+	} else if (fb->boot_state < 0 && fb->boot_state != -ENOENT && may_return && boot_vga &&
+	           n == 0) {
 		json_decref(list);
 		return json_null();
 	}
@@ -348,6 +378,8 @@ int pt_evidence_add(const char *root, const struct pt_pci_host *host, json_t *fa
 	struct fb_sources fb;
 	fb.iomem_state = pt_iomem_read(root, &fb.iomem);
 	fb.boot_state = pt_boot_fb_read(root, &fb.boot);
+	fb.sysfb_off = sysfb_blacklisted(
+	        json_string_value(json_object_get(json_object_get(facts, "cmdline"), "string")));
 	struct pt_load_sources src;
 	int r = pt_load_sources_read(root, release, &src);
 	const char **addresses = calloc(host->count ? host->count : 1, sizeof *addresses);
@@ -365,7 +397,9 @@ int pt_evidence_add(const char *root, const struct pt_pci_host *host, json_t *fa
 			continue;
 		json_object_set_new(d, "reset_methods", reset_methods(root, a, release));
 		bool boot_vga = json_is_true(json_object_get(d, "boot_vga"));
-		json_object_set_new(d, "framebuffers", framebuffers(root, a, boot_vga, &fb));
+		const char *driver = json_string_value(json_object_get(d, "driver"));
+		json_object_set_new(d, "framebuffers",
+		                    framebuffers(root, a, boot_vga, driver, &fb));
 		json_object_set_new(d, "capabilities", capabilities(root, a, &caps[i]));
 		json_object_set_new(d, "driver_load", driver_load(root, &src, d));
 	}
