@@ -48,6 +48,11 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
+try:  # ansible-core 2.19 and later: module args and results go through a serialization profile
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+except ImportError:  # up to 2.18
+    Direction = get_module_encoder = None
+
 display = Display()
 
 CACHE_MISS = "HOMELAB_PASSTHROUGH_CACHE_MISS"
@@ -167,8 +172,16 @@ class BinaryModuleAction(ActionBase):
         module_name = self._task.action
         module_args = self._task.args
         self._update_module_args(module_name, module_args, task_vars)
-        style, _shebang, binary, path = self._configure_module(
+        configured = self._configure_module(
             module_name=module_name, module_args=module_args, task_vars=task_vars)
+        if len(configured) == 2:
+            # ansible-core 2.19 and later: (_BuiltModule, path)
+            built, path = configured
+            style, binary, profile = built.module_style, built.b_module_data, built.serialization_profile
+        else:
+            # up to 2.18: (style, shebang, data, path)
+            style, _shebang, binary, path = configured
+            profile = None
         short = path.rsplit("/", 1)[-1] if path else ""
         if style != "binary" or not _NAME.match(short):
             display.vvv("homelab.passthrough: %s is not a binary module here; normal path" % path)
@@ -186,7 +199,7 @@ class BinaryModuleAction(ActionBase):
             "fail_rc": FAIL_RC,
         }
         prelude = _PRELUDE % fields
-        args = self._module_args_json(module_args)
+        args = self._module_args_json(module_args, profile)
         display.vvv("homelab.passthrough: running %s from the node's cache (sha256 %s)" % (short, sha))
         res = self._low_level_execute_command(prelude + _RUN % fields, sudoable=True, in_data=args)
         if res.get("rc") == MISS_RC and res.get("stdout", "").startswith(CACHE_MISS):
@@ -205,16 +218,25 @@ class BinaryModuleAction(ActionBase):
             display.warning("homelab.passthrough: the cached %s could not be run (%s); running it "
                             "the way ansible-core runs binary modules" % (short, res.get("stderr", "").strip()))
             return None
-        return self._module_result(res)
+        return self._module_result(res, profile)
 
     @staticmethod
-    def _module_args_json(module_args):
-        """The args as ansible-core writes a binary module's args file, on one line."""
+    def _module_args_json(module_args, profile=None):
+        """The args as ansible-core writes a binary module's args file (with the
+        module's serialization profile's encoder from 2.19 on), on one line."""
+        if profile is not None and get_module_encoder is not None:
+            encoder = get_module_encoder(profile, Direction.CONTROLLER_TO_MODULE)
+            return json.dumps(module_args, cls=encoder).encode("utf-8")
         return json.dumps(module_args).encode("utf-8")
 
-    def _module_result(self, res):
-        """What _execute_module does with a module's output, for this path."""
-        data = self._parse_returned_data(res)
+    def _module_result(self, res, profile=None):
+        """What _execute_module does with a module's output, for this path: up to
+        2.18 the result is parsed and marked unsafe; from 2.19 the profile's
+        decoder parses it and decides what is trusted."""
+        if profile is not None:
+            data = self._parse_returned_data(res, profile)
+        else:
+            data = self._parse_returned_data(res)
         data.pop("_ansible_suppress_tmpdir_delete", None)
         remove_internal_keys(data)
-        return wrap_var(data)
+        return data if profile is not None else wrap_var(data)

@@ -152,7 +152,20 @@ chown "$PT_SSH_USER" "$cache"
 ANSIBLE_PIPELINING=1 adhoc untrusted node grub_iommu "root=$root" -b --check --diff
 chown root "$cache"
 assert_contains "$PT_WORK/untrusted.out" "cannot cache grub_iommu on the node"
-same grub_iommu-local untrusted
+# ansible-core 2.19 also files an action plugin's warning in the task's result
+# (2.14 only prints it): the module's own result is what must be the same.
+$PY - "$PT_WORK/untrusted.json" "$PT_WORK/untrusted-result.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+w = [x for x in r.get("warnings", []) if "cannot cache grub_iommu on the node" not in x]
+if w:
+    r["warnings"] = w
+else:
+    r.pop("warnings", None)
+json.dump(r, open(sys.argv[2], "w"), indent=1, sort_keys=True)
+open(sys.argv[2], "a").write("\n")
+PYEOF
+same grub_iommu-local untrusted-result
 [ "$(ops sftp untrusted)" -ge 2 ] || fail "untrusted cache: not ansible-core's path"
 
 # --- what else Ansible gives a module ------------------------------------------
