@@ -36,40 +36,58 @@ start)
 		firmware=(-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
 			-drive "if=pflash,format=raw,file=${disk%.img}.vars.fd") ;;
 	esac
+	# -no-reboot: a reboot in the guest ends QEMU, and the loop below starts it
+	# again on the same disk and variable store, so every reboot is a cold boot.
+	# A warm reset under TCG once hung OVMF for good (nothing on the serial line
+	# after "reboot: Restarting system", the UEFI guest never back). The serial
+	# log is appended to, so it keeps every boot.
 	common=(-accel tcg -m 1536 -smp 2 -display none -monitor none "${firmware[@]}"
 		-drive "file=$disk,if=virtio,format=raw,cache=unsafe"
 		-fw_cfg "name=opt/homelab/authorized_keys,file=$dir/id_ed25519.pub"
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22"
-		-serial "file:$dir/serial-$profile.log" -pidfile "$dir/qemu.pid" -daemonize)
-	# QEMU's own warnings (TCG lacks some EPYC CPUID bits) go to a file.
-	exec 2>>"$dir/qemu-$profile.err"
+		-chardev "file,id=serial0,path=$dir/serial-$profile.log,append=on" -serial chardev:serial0
+		-no-reboot -pidfile "$dir/qemu.child.pid")
 	gpu=(-device pcie-root-port,id=rp1,chassis=1,slot=1
 		-device VGA,bus=rp1,addr=0.0,multifunction=on
 		-device ich9-intel-hda,bus=rp1,addr=0.1)
 	case $vendor in
 	intel)
-		qemu-system-x86_64 "${common[@]}" -cpu max -machine q35,kernel-irqchip=split \
-			-device intel-iommu,intremap=on -device e1000e,netdev=n0 "${gpu[@]}" ;;
+		machine=(-cpu max -machine q35,kernel-irqchip=split
+			-device intel-iommu,intremap=on -device e1000e,netdev=n0 "${gpu[@]}") ;;
 	amd)
-		qemu-system-x86_64 "${common[@]}" -cpu EPYC -machine q35 \
-			-device amd-iommu -device e1000e,netdev=n0 "${gpu[@]}" ;;
+		machine=(-cpu EPYC -machine q35 -device amd-iommu -device e1000e,netdev=n0 "${gpu[@]}") ;;
 	shared)
-		qemu-system-x86_64 "${common[@]}" -cpu max -machine q35,kernel-irqchip=split \
-			-device intel-iommu,intremap=on \
-			-device pcie-pci-bridge,id=br1 \
-			-device VGA,bus=br1,addr=1.0 -device e1000,netdev=n0,bus=br1,addr=2.0 ;;
+		machine=(-cpu max -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on
+			-device pcie-pci-bridge,id=br1
+			-device VGA,bus=br1,addr=1.0 -device e1000,netdev=n0,bus=br1,addr=2.0) ;;
 	*) echo "unknown vendor in profile $profile" >&2; exit 2 ;;
 	esac
+	rm -f "$dir/qemu.stop" "$dir/qemu.child.pid"
+	# The loop runs on its own (setsid, no terminal, its output in files), so
+	# whoever started it does not wait on it; qemu.pid is the loop's pid. QEMU's
+	# own warnings (TCG lacks some EPYC CPUID bits) go to qemu-PROFILE.err.
+	setsid bash -c '
+		while :; do
+			qemu-system-x86_64 "$@" || exit 0 # killed or failed: no restart
+			[ -e "'"$dir"'/qemu.stop" ] && exit 0
+		done' qemu-loop "${common[@]}" "${machine[@]}" \
+		</dev/null >>"$dir/qemu-$profile.err" 2>&1 &
+	echo $! >"$dir/qemu.pid"
+	# Started when QEMU has written its pid (it fails at once on a bad option).
+	for _ in $(seq 50); do [ -s "$dir/qemu.child.pid" ] && break; sleep 0.1; done
+	[ -s "$dir/qemu.child.pid" ] || { echo "QEMU did not start (qemu-$profile.err)" >&2; exit 1; }
 	;;
 stop)
 	dir=$1
-	if [ -f "$dir/qemu.pid" ]; then
-		pid=$(cat "$dir/qemu.pid")
+	touch "$dir/qemu.stop"
+	for f in qemu.pid qemu.child.pid; do # the loop first, so it starts no QEMU again
+		[ -f "$dir/$f" ] || continue
+		pid=$(cat "$dir/$f")
 		kill "$pid" 2>/dev/null || true
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 		kill -9 "$pid" 2>/dev/null || true
-		rm -f "$dir/qemu.pid"
-	fi
+		rm -f "$dir/$f"
+	done
 	;;
 wait-ssh)
 	dir=$1 port=$2 limit=${3:-240}
