@@ -3,7 +3,9 @@
 #
 # Start the e2e guest under QEMU (TCG) with one of the hardware profiles, stop it,
 # or wait until its SSH answers. DIR holds the run's files: the SSH key
-# (id_ed25519, made once per run by run.sh), qemu.pid, serial.log.
+# (id_ed25519, made once per run by run.sh), qemu.pid (the loop that restarts
+# QEMU after each guest reboot), qemu.child.pid (QEMU itself), qemu.stop (set by
+# stop, so the loop starts no QEMU again), serial-PROFILE.log, qemu-PROFILE.err.
 #
 # PROFILE is VENDOR[-DIST-BOOT] (intel-13-uefi, amd-12-bios, ...; run.sh names
 # them). BOOT uefi boots OVMF (Debian's ovmf package) from pflash, its variable
